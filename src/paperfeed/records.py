@@ -1,0 +1,187 @@
+"""The source-independent paper record that every ingest source produces and the store consumes.
+
+Sources parse their own formats into :class:`PaperRecord`; they report records they cannot parse as
+:class:`RecordError` (where + reason) instead of raising, so one bad line never stops an import.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
+
+from paperfeed.ids import title_id
+
+_WS = re.compile(r"\s+")
+# Code hosts whose links are worth surfacing on a paper page.
+_CODE_URL = re.compile(
+    r"https?://(?:www\.)?(?:github\.com|gitlab\.com|huggingface\.co)/[^\s<>\"'(){}\[\]]+",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """One arXiv version of a paper: ``number`` 1, 2, … and when it was submitted (UTC)."""
+
+    number: int
+    submitted: datetime | None = None
+
+
+@dataclass(slots=True)
+class PaperRecord:
+    """One paper as a source describes it, normalised.
+
+    ``paper_id`` is the arXiv base id, or a ``title:`` id for papers without one. ``versions`` is the
+    version history the source knows (possibly just the one version it shows); ``version`` is the
+    version whose title and abstract this record carries (``None`` when the source does not say).
+    """
+
+    paper_id: str
+    title: str
+    abstract: str = ""
+    authors: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    version: int | None = None
+    versions: list[Version] = field(default_factory=list)
+    published: datetime | None = None
+    updated: datetime | None = None
+    doi: str | None = None
+    comment: str | None = None
+    journal_ref: str | None = None
+    code_links: list[str] = field(default_factory=list)
+    source: str = ""
+
+    @property
+    def primary_category(self) -> str | None:
+        return self.categories[0] if self.categories else None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordError:
+    """A record that was skipped: ``where`` is a line number, an id or a file position."""
+
+    where: str
+    reason: str
+
+
+class RecordInvalid(ValueError):
+    """Raised by the parse helpers below; sources turn it into a :class:`RecordError`."""
+
+
+def clean_text(text: str | None) -> str:
+    """Collapse the hard line wraps and runs of spaces that arXiv metadata is full of."""
+    return _WS.sub(" ", text or "").strip()
+
+
+def extract_code_links(*texts: str | None) -> list[str]:
+    """GitHub, GitLab and Hugging Face URLs in the abstract or comments, in order, without duplicates."""
+    seen: dict[str, None] = {}
+    for text in texts:
+        if not text:
+            continue
+        for match in _CODE_URL.finditer(text):
+            url = match.group(0).rstrip(".,;:")
+            seen.setdefault(url, None)
+    return list(seen)
+
+
+def parse_datetime(value: str | None) -> datetime | None:
+    """Parse the date spellings arXiv sources use into an aware UTC datetime.
+
+    Accepts ISO 8601 (``2026-02-20T18:18:48Z``), ``2026-02-20 18:18:48 UTC``, bare dates and RFC 2822
+    (``Mon, 2 Apr 2007 19:18:42 GMT``). Raises :class:`RecordInvalid` on anything else.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    iso = text.replace(" UTC", "+00:00").replace("Z", "+00:00")
+    if len(iso) >= 19 and iso[10] == " ":
+        iso = iso[:10] + "T" + iso[11:]
+    try:
+        parsed = datetime.fromisoformat(iso)
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError) as exc:
+            raise RecordInvalid(f"unparseable date {value!r}") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def parse_date_only(value: str | None) -> datetime | None:
+    """A ``YYYY-MM-DD`` date as midnight UTC (OAI-PMH and Kaggle's ``update_date``)."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(value.strip()), datetime.min.time(), tzinfo=UTC)
+    except ValueError as exc:
+        raise RecordInvalid(f"unparseable date {value!r}") from exc
+
+
+def split_categories(value: str | Iterable[str] | None) -> list[str]:
+    """Categories from ``"cs.LG cs.AI"`` or a list, primary first, without duplicates."""
+    if value is None:
+        return []
+    items = value.split() if isinstance(value, str) else [str(v).strip() for v in value]
+    return list(dict.fromkeys(item for item in items if item))
+
+
+def finalize(record: PaperRecord) -> PaperRecord:
+    """Validate and normalise a record in place: whitespace, code links, versions, dates.
+
+    Every source calls this last, so the rules (a title is required; the record's own version is
+    in its history; ``published`` is the first version's date) live in one place.
+    """
+    record.title = clean_text(record.title)
+    if not record.title:
+        raise RecordInvalid("missing title")
+    record.abstract = clean_text(record.abstract)
+    record.authors = [a for a in (clean_text(a) for a in record.authors) if a]
+    record.categories = split_categories(record.categories)
+    record.comment = clean_text(record.comment) or None
+    record.journal_ref = clean_text(record.journal_ref) or None
+    record.doi = clean_text(record.doi) or None
+    if not record.paper_id:
+        record.paper_id = title_id(record.title)
+    versions = {v.number: v for v in record.versions}
+    if record.version is not None and record.version not in versions:
+        versions[record.version] = Version(record.version, record.updated)
+    record.versions = [versions[n] for n in sorted(versions)]
+    if record.versions:
+        if record.version is None:
+            record.version = record.versions[-1].number
+        first, last = record.versions[0], record.versions[-1]
+        if record.published is None and first.number == 1:
+            record.published = first.submitted
+        if record.updated is None and last.submitted is not None and last.number == record.version:
+            record.updated = last.submitted
+    if record.updated is None:
+        record.updated = record.published
+    if record.published is None and record.version == 1:
+        record.published = record.updated
+    links = extract_code_links(record.abstract, record.comment)
+    record.code_links = list(dict.fromkeys([*record.code_links, *links]))
+    return record
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A resumable position in a source (an OAI resumptionToken, a harvest's last date).
+
+    Sources yield one after the records it covers; the ingest pipeline commits those records and
+    the checkpoint in one transaction, so a killed harvest resumes exactly after what is stored.
+    ``value`` ``None`` clears the checkpoint (the harvest is complete).
+    """
+
+    key: str
+    value: str | None
+
+
+SourceItem = PaperRecord | RecordError | Checkpoint
+"""What every ingest source yields."""
