@@ -1,0 +1,540 @@
+"""The paper store: batched, idempotent writes and the reads everything else is built on.
+
+A batch of records is written in one transaction together with the checkpoints that cover it, so a
+killed import leaves the store at a batch boundary and its re-run counts the stored part as
+unchanged. Records are matched to stored papers by base id, by alias, and by normalised title (a
+paper first seen on a saved HF page is absorbed by its arXiv record when that arrives).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, bindparam, delete, func, insert, select, update
+
+from paperfeed.ids import is_title_id, normalize_title
+from paperfeed.records import Checkpoint, PaperRecord, Version
+from paperfeed.store.database import Database
+from paperfeed.store.merge import content_hash, merge_records
+from paperfeed.store.schema import (
+    PAPER_CHILD_TABLES,
+    ingest_checkpoints,
+    metadata,
+    paper_aliases,
+    paper_authors,
+    paper_categories,
+    paper_links,
+    paper_tombstones,
+    paper_versions,
+    papers,
+    store_state,
+)
+
+_CHUNK = 500  # ids per IN (...) clause: well under every backend's parameter limit
+CHANGE_SEQ_KEY = "change_seq"
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """What one :meth:`PaperStore.write_batch` did, record by record."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    changed_ids: list[str] = field(default_factory=list)
+    removed_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Stored:
+    """The little we read of a stored paper before deciding whether a record changes it."""
+
+    paper_id: str
+    content_hash: str
+    full: PaperRecord | None = None
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _naive(value: datetime | None) -> datetime | None:
+    """Datetimes are stored as naive UTC (SQLite has no time zones); aware ones are converted."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+class PaperStore:
+    """Reads and writes papers in a :class:`Database`."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.engine = database.engine
+
+    # ------------------------------------------------------------------ writes
+    def write_batch(
+        self, records: Sequence[PaperRecord], checkpoints: Sequence[Checkpoint] = ()
+    ) -> BatchResult:
+        """Merge ``records`` into the store and save ``checkpoints``, all in one transaction."""
+        with self.engine.begin() as conn:
+            result = self._write(conn, records) if records else BatchResult()
+            for checkpoint in checkpoints:
+                self._set_checkpoint(conn, checkpoint.key, checkpoint.value)
+        return result
+
+    def _write(self, conn: Connection, records: Sequence[PaperRecord]) -> BatchResult:
+        result = BatchResult()
+        targets = self._resolve_targets(conn, records)
+        absorbed = self._title_papers_to_absorb(conn, records, targets)
+        stored = self._stored_summaries(conn, sorted(set(targets) | set(absorbed)))
+        # Title papers being absorbed start the arXiv record's history (when it is new).
+        state: dict[str, PaperRecord] = {}
+        pending_hash: dict[str, str] = {}
+        for title_id, arxiv_id in absorbed.items():
+            if title_id in stored and arxiv_id not in stored and arxiv_id not in state:
+                old = self._full(conn, stored[title_id])
+                state[arxiv_id] = PaperRecord(**{**_as_dict(old), "paper_id": arxiv_id})
+        new_ids: set[str] = set()
+        changed: set[str] = set()
+        for record, target in zip(records, targets, strict=True):
+            if target != record.paper_id:
+                record = PaperRecord(**{**_as_dict(record), "paper_id": target})
+            current = state.get(target)
+            if current is None and target in stored:
+                summary = stored[target]
+                if content_hash(record) == summary.content_hash:
+                    result.unchanged += 1
+                    continue
+                current = self._full(conn, summary)
+            if current is None:
+                state[target] = record
+                pending_hash[target] = content_hash(record)
+                new_ids.add(target)
+                result.added += 1
+                continue
+            merged = merge_records(current, record)
+            merged_hash = content_hash(merged)
+            before = pending_hash.get(target) or (
+                stored[target].content_hash if target in stored else content_hash(current)
+            )
+            state[target] = merged
+            pending_hash[target] = merged_hash
+            if merged_hash == before:
+                result.unchanged += 1
+            else:
+                result.updated += 1
+                if target not in new_ids:
+                    changed.add(target)
+        absorbed_now = [t for t in absorbed if t in stored]
+        for arxiv_id in {absorbed[t] for t in absorbed_now}:
+            if arxiv_id not in stored and arxiv_id in state:
+                new_ids.add(arxiv_id)
+        to_write = sorted(new_ids | changed)
+        if not to_write and not absorbed_now:
+            return result
+        seq = self._next_seq(conn)
+        insert_ids = [i for i in to_write if i not in stored]
+        update_ids = [i for i in to_write if i in stored]
+        self._delete_children(conn, update_ids)
+        self._insert_papers(conn, [state[i] for i in insert_ids], [pending_hash.get(i) for i in insert_ids], seq)
+        self._update_papers(conn, [state[i] for i in update_ids], [pending_hash[i] for i in update_ids], seq)
+        self._insert_children(conn, [state[i] for i in to_write])
+        for title_id in absorbed_now:
+            self._absorb(conn, title_id, absorbed[title_id], seq)
+            result.removed_ids.append(title_id)
+        result.changed_ids = to_write
+        return result
+
+    def _resolve_targets(self, conn: Connection, records: Sequence[PaperRecord]) -> list[str]:
+        """The stored paper id each record belongs to (its own id, an alias target, a title match)."""
+        title_ids = sorted({r.paper_id for r in records if is_title_id(r.paper_id)})
+        alias_of: dict[str, str] = {}
+        for chunk in _chunks(title_ids):
+            rows = conn.execute(
+                select(paper_aliases.c.alias, paper_aliases.c.paper_id).where(paper_aliases.c.alias.in_(chunk))
+            )
+            alias_of.update({row.alias: row.paper_id for row in rows})
+        # Title-only records join an arXiv paper with the same normalised title (in the batch or stored).
+        batch_keys = {normalize_title(r.title): r.paper_id for r in records if not is_title_id(r.paper_id)}
+        keys = sorted({normalize_title(r.title) for r in records if is_title_id(r.paper_id)} - set(batch_keys))
+        stored_keys: dict[str, str] = {}
+        for chunk in _chunks(keys):
+            rows = conn.execute(
+                select(papers.c.title_key, papers.c.id)
+                .where(papers.c.title_key.in_(chunk), papers.c.id_kind == "arxiv")
+                .order_by(papers.c.id)
+            )
+            for row in rows:
+                stored_keys.setdefault(row.title_key, row.id)
+        targets = []
+        for record in records:
+            target = record.paper_id
+            if is_title_id(target):
+                key = normalize_title(record.title)
+                target = alias_of.get(target) or batch_keys.get(key) or stored_keys.get(key) or target
+            targets.append(target)
+        return targets
+
+    def _title_papers_to_absorb(
+        self, conn: Connection, records: Sequence[PaperRecord], targets: Sequence[str]
+    ) -> dict[str, str]:
+        """Stored title-only papers whose arXiv record is in this batch: title id -> arXiv id."""
+        key_to_arxiv = {
+            normalize_title(r.title): target
+            for r, target in zip(records, targets, strict=True)
+            if not is_title_id(target)
+        }
+        found: dict[str, str] = {}
+        keys = sorted(key_to_arxiv)
+        for chunk in _chunks(keys):
+            rows = conn.execute(
+                select(papers.c.id, papers.c.title_key).where(
+                    papers.c.title_key.in_(chunk), papers.c.id_kind == "title"
+                )
+            )
+            for row in rows:
+                found[row.id] = key_to_arxiv[row.title_key]
+        return found
+
+    def _stored_summaries(self, conn: Connection, ids: Sequence[str]) -> dict[str, _Stored]:
+        found: dict[str, _Stored] = {}
+        for chunk in _chunks(ids):
+            rows = conn.execute(select(papers.c.id, papers.c.content_hash).where(papers.c.id.in_(chunk)))
+            found.update({row.id: _Stored(row.id, row.content_hash) for row in rows})
+        return found
+
+    def _full(self, conn: Connection, summary: _Stored) -> PaperRecord:
+        if summary.full is None:
+            summary.full = self._load(conn, [summary.paper_id])[summary.paper_id]
+        return summary.full
+
+    def _next_seq(self, conn: Connection) -> int:
+        current = conn.execute(select(store_state.c.value).where(store_state.c.key == CHANGE_SEQ_KEY)).scalar()
+        seq = int(current or 0) + 1
+        if current is None:
+            conn.execute(insert(store_state).values(key=CHANGE_SEQ_KEY, value=str(seq)))
+        else:
+            conn.execute(
+                update(store_state).where(store_state.c.key == CHANGE_SEQ_KEY).values(value=str(seq))
+            )
+        return seq
+
+    def _paper_row(self, record: PaperRecord, digest: str, seq: int) -> dict[str, Any]:
+        return {
+            "id": record.paper_id,
+            "id_kind": "title" if is_title_id(record.paper_id) else "arxiv",
+            "title": record.title,
+            "title_key": normalize_title(record.title),
+            "abstract": record.abstract,
+            "primary_category": record.primary_category,
+            "latest_version": record.version,
+            "published_at": _naive(record.published),
+            "updated_at": _naive(record.updated),
+            "doi": record.doi,
+            "comment": record.comment,
+            "journal_ref": record.journal_ref,
+            "source": record.source,
+            "content_hash": digest,
+            "change_seq": seq,
+        }
+
+    def _insert_papers(
+        self, conn: Connection, records: list[PaperRecord], digests: list[str | None], seq: int
+    ) -> None:
+        if not records:
+            return
+        now = datetime.now(UTC).replace(tzinfo=None)
+        rows = []
+        for record, digest in zip(records, digests, strict=True):
+            row = self._paper_row(record, digest or content_hash(record), seq)
+            row["first_seen_at"] = now
+            rows.append(row)
+        conn.execute(insert(papers), rows)
+
+    def _update_papers(self, conn: Connection, records: list[PaperRecord], digests: list[str], seq: int) -> None:
+        if not records:
+            return
+        rows = []
+        for record, digest in zip(records, digests, strict=True):
+            row = self._paper_row(record, digest, seq)
+            row["b_id"] = row.pop("id")
+            rows.append(row)
+        values = {name: bindparam(name) for name in rows[0] if name != "b_id"}
+        conn.execute(update(papers).where(papers.c.id == bindparam("b_id")).values(values), rows)
+
+    def _delete_children(self, conn: Connection, ids: Sequence[str]) -> None:
+        for table in PAPER_CHILD_TABLES:
+            for chunk in _chunks(ids):
+                conn.execute(delete(table).where(table.c.paper_id.in_(chunk)))
+
+    def _insert_children(self, conn: Connection, records: Iterable[PaperRecord]) -> None:
+        authors: list[dict[str, Any]] = []
+        categories: list[dict[str, Any]] = []
+        versions: list[dict[str, Any]] = []
+        links: list[dict[str, Any]] = []
+        for record in records:
+            pid = record.paper_id
+            authors.extend({"paper_id": pid, "position": i, "name": n} for i, n in enumerate(record.authors))
+            categories.extend(
+                {"paper_id": pid, "position": i, "category": c} for i, c in enumerate(record.categories)
+            )
+            versions.extend(
+                {"paper_id": pid, "version": v.number, "submitted_at": _naive(v.submitted)}
+                for v in record.versions
+            )
+            links.extend({"paper_id": pid, "position": i, "url": u} for i, u in enumerate(record.code_links))
+        for table, rows in (
+            (paper_authors, authors),
+            (paper_categories, categories),
+            (paper_versions, versions),
+            (paper_links, links),
+        ):
+            if rows:
+                conn.execute(insert(table), rows)
+
+    def _absorb(self, conn: Connection, title_id: str, arxiv_id: str, seq: int) -> None:
+        """Retire a title-only paper in favour of its arXiv record, keeping everything pointing at it.
+
+        Rows of other features (votes, library entries, …) in any table with a ``paper_id`` column
+        move to the arXiv id; the old id becomes an alias and a tombstone for the indexes.
+        """
+        own = {t.name for t in PAPER_CHILD_TABLES} | {paper_aliases.name, paper_tombstones.name}
+        for table in metadata.sorted_tables:
+            if table.name in own or "paper_id" not in table.c:
+                continue
+            conn.execute(update(table).where(table.c.paper_id == title_id).values(paper_id=arxiv_id))
+        self._delete_children(conn, [title_id])
+        conn.execute(update(paper_aliases).where(paper_aliases.c.paper_id == title_id).values(paper_id=arxiv_id))
+        conn.execute(delete(papers).where(papers.c.id == title_id))
+        conn.execute(insert(paper_aliases).values(alias=title_id, paper_id=arxiv_id))
+        conn.execute(delete(paper_tombstones).where(paper_tombstones.c.paper_id == title_id))
+        conn.execute(insert(paper_tombstones).values(paper_id=title_id, change_seq=seq))
+
+    # ------------------------------------------------------------------ reads
+    def _load(self, conn: Connection, ids: Sequence[str]) -> dict[str, PaperRecord]:
+        """Full records for ``ids`` (those that exist), children included, in a handful of queries."""
+        found: dict[str, PaperRecord] = {}
+        for chunk in _chunks(list(ids)):
+            for row in conn.execute(select(papers).where(papers.c.id.in_(chunk))):
+                found[row.id] = _record_from_row(row)
+            if not found:
+                continue
+            present = [i for i in chunk if i in found]
+            for row in conn.execute(
+                select(paper_authors.c.paper_id, paper_authors.c.name)
+                .where(paper_authors.c.paper_id.in_(present))
+                .order_by(paper_authors.c.paper_id, paper_authors.c.position)
+            ):
+                found[row.paper_id].authors.append(row.name)
+            for row in conn.execute(
+                select(paper_categories.c.paper_id, paper_categories.c.category)
+                .where(paper_categories.c.paper_id.in_(present))
+                .order_by(paper_categories.c.paper_id, paper_categories.c.position)
+            ):
+                found[row.paper_id].categories.append(row.category)
+            for row in conn.execute(
+                select(paper_versions)
+                .where(paper_versions.c.paper_id.in_(present))
+                .order_by(paper_versions.c.paper_id, paper_versions.c.version)
+            ):
+                found[row.paper_id].versions.append(Version(row.version, _aware(row.submitted_at)))
+            for row in conn.execute(
+                select(paper_links.c.paper_id, paper_links.c.url)
+                .where(paper_links.c.paper_id.in_(present))
+                .order_by(paper_links.c.paper_id, paper_links.c.position)
+            ):
+                found[row.paper_id].code_links.append(row.url)
+        return found
+
+    def resolve_id(self, paper_id: str) -> str | None:
+        """The stored id for ``paper_id``, following aliases; ``None`` when unknown."""
+        with self.engine.connect() as conn:
+            if conn.execute(select(papers.c.id).where(papers.c.id == paper_id)).first():
+                return paper_id
+            return conn.execute(
+                select(paper_aliases.c.paper_id).where(paper_aliases.c.alias == paper_id)
+            ).scalar()
+
+    def get(self, paper_id: str) -> PaperRecord | None:
+        """One paper by base id or alias, or ``None``."""
+        resolved = self.resolve_id(paper_id)
+        if resolved is None:
+            return None
+        return self.get_many([resolved]).get(resolved)
+
+    def get_many(self, ids: Sequence[str]) -> dict[str, PaperRecord]:
+        """Papers by stored id; missing ids are simply absent from the result."""
+        with self.engine.connect() as conn:
+            return self._load(conn, ids)
+
+    def list_papers(
+        self,
+        *,
+        category: str | None = None,
+        author: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        newest_first: bool = True,
+    ) -> list[PaperRecord]:
+        """Papers filtered by category (any of theirs), author, and first-version date window."""
+        query = select(papers.c.id)
+        conditions = []
+        if category:
+            query = query.join(paper_categories, paper_categories.c.paper_id == papers.c.id)
+            conditions.append(paper_categories.c.category == category)
+        if author:
+            query = query.join(paper_authors, paper_authors.c.paper_id == papers.c.id)
+            conditions.append(paper_authors.c.name == author)
+        if since:
+            conditions.append(papers.c.published_at >= _naive(since))
+        if until:
+            conditions.append(papers.c.published_at < _naive(until))
+        if conditions:
+            query = query.where(and_(*conditions))
+        order = papers.c.published_at.desc() if newest_first else papers.c.published_at.asc()
+        query = query.order_by(order, papers.c.id.desc()).limit(limit).offset(offset)
+        with self.engine.connect() as conn:
+            ids = [row.id for row in conn.execute(query)]
+            loaded = self._load(conn, ids)
+        return [loaded[i] for i in ids if i in loaded]
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(papers)).scalar_one())
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for ``paperfeed stats``: papers, versions, authors, categories, date range, checkpoints."""
+        with self.engine.connect() as conn:
+            def scalar(query: Any) -> Any:
+                return conn.execute(query).scalar()
+
+            total = scalar(select(func.count()).select_from(papers))
+            by_kind = dict(conn.execute(select(papers.c.id_kind, func.count()).group_by(papers.c.id_kind)).all())
+            top = conn.execute(
+                select(paper_categories.c.category, func.count().label("n"))
+                .group_by(paper_categories.c.category)
+                .order_by(func.count().desc(), paper_categories.c.category)
+                .limit(15)
+            ).all()
+            oldest = scalar(select(func.min(papers.c.published_at)))
+            newest = scalar(select(func.max(papers.c.published_at)))
+            return {
+                "papers": int(total or 0),
+                "arxiv_papers": int(by_kind.get("arxiv", 0)),
+                "title_only_papers": int(by_kind.get("title", 0)),
+                "versions": int(scalar(select(func.count()).select_from(paper_versions)) or 0),
+                "revised_papers": int(
+                    scalar(select(func.count()).select_from(papers).where(papers.c.latest_version > 1)) or 0
+                ),
+                "authorships": int(scalar(select(func.count()).select_from(paper_authors)) or 0),
+                "code_links": int(scalar(select(func.count()).select_from(paper_links)) or 0),
+                "categories": {row.category: int(row.n) for row in top},
+                "published_from": oldest.date().isoformat() if oldest else None,
+                "published_to": newest.date().isoformat() if newest else None,
+                "change_seq": self.current_seq(),
+                "checkpoints": self.checkpoints(),
+                "database_url": _redact(self.database.url),
+            }
+
+    # ------------------------------------------------------- change feed (for indexes)
+    def current_seq(self) -> int:
+        with self.engine.connect() as conn:
+            value = conn.execute(select(store_state.c.value).where(store_state.c.key == CHANGE_SEQ_KEY)).scalar()
+        return int(value or 0)
+
+    def iter_changed(self, after_seq: int, *, batch_size: int = 2000) -> Iterator[list[PaperRecord]]:
+        """Papers changed after ``after_seq``, in batches ordered by (change_seq, id), streaming."""
+        last_seq, last_id = after_seq, ""
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(papers.c.id, papers.c.change_seq)
+                    .where(
+                        (papers.c.change_seq > last_seq)
+                        | and_(papers.c.change_seq == last_seq, papers.c.id > last_id)
+                    )
+                    .order_by(papers.c.change_seq, papers.c.id)
+                    .limit(batch_size)
+                ).all()
+                if not rows:
+                    return
+                loaded = self._load(conn, [row.id for row in rows])
+            yield [loaded[row.id] for row in rows if row.id in loaded]
+            last_seq, last_id = rows[-1].change_seq, rows[-1].id
+
+    def removed_since(self, after_seq: int) -> list[str]:
+        """Ids retired after ``after_seq`` (merged into another paper): indexes must drop them."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(paper_tombstones.c.paper_id).where(paper_tombstones.c.change_seq > after_seq)
+            )
+            return [row.paper_id for row in rows]
+
+    # ------------------------------------------------------------ checkpoints, state
+    def _set_checkpoint(self, conn: Connection, key: str, value: str | None) -> None:
+        now = datetime.now(UTC).replace(tzinfo=None)
+        conn.execute(delete(ingest_checkpoints).where(ingest_checkpoints.c.key == key))
+        conn.execute(insert(ingest_checkpoints).values(key=key, value=value, updated_at=now))
+
+    def set_checkpoint(self, key: str, value: str | None) -> None:
+        with self.engine.begin() as conn:
+            self._set_checkpoint(conn, key, value)
+
+    def get_checkpoint(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(ingest_checkpoints.c.value).where(ingest_checkpoints.c.key == key)).scalar()
+
+    def checkpoints(self) -> dict[str, str | None]:
+        with self.engine.connect() as conn:
+            return {row.key: row.value for row in conn.execute(select(ingest_checkpoints))}
+
+    def get_state(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(store_state.c.value).where(store_state.c.key == key)).scalar()
+
+    def set_state(self, key: str, value: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(store_state).where(store_state.c.key == key))
+            conn.execute(insert(store_state).values(key=key, value=value))
+
+
+def _record_from_row(row: Row[Any]) -> PaperRecord:
+    return PaperRecord(
+        paper_id=row.id,
+        title=row.title,
+        abstract=row.abstract,
+        version=row.latest_version,
+        published=_aware(row.published_at),
+        updated=_aware(row.updated_at),
+        doi=row.doi,
+        comment=row.comment,
+        journal_ref=row.journal_ref,
+        source=row.source,
+    )
+
+
+def _as_dict(record: PaperRecord) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in record.__slots__}  # type: ignore[attr-defined]
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a database URL before printing it."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"

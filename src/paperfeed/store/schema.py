@@ -1,0 +1,120 @@
+"""The system-of-record tables, as SQLAlchemy Core metadata.
+
+The schema itself is created and upgraded by the Alembic migrations in ``store/migrations``; these
+definitions are what queries are written against, and a test checks that the migrated database and
+this metadata agree. Every table that refers to a paper names the column ``paper_id``: when a paper
+known only by its title is merged into its arXiv record, the store re-points every such column.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+papers = Table(
+    "papers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    # "arxiv" or "title": title-keyed papers can be absorbed by an arXiv record later.
+    Column("id_kind", String(8), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("title_key", Text, nullable=False),
+    Column("abstract", Text, nullable=False, default=""),
+    Column("primary_category", String(32)),
+    Column("latest_version", Integer),
+    Column("published_at", DateTime),
+    Column("updated_at", DateTime),
+    Column("doi", Text),
+    Column("comment", Text),
+    Column("journal_ref", Text),
+    Column("source", String(32), nullable=False, default=""),
+    Column("content_hash", String(40), nullable=False),
+    # Monotonic change counter: derived indexes catch up by reading rows above their own mark.
+    Column("change_seq", Integer, nullable=False),
+    Column("first_seen_at", DateTime, nullable=False),
+    Index("ix_papers_published_at", "published_at"),
+    Index("ix_papers_change_seq", "change_seq"),
+    Index("ix_papers_title_key", "title_key"),
+    Index("ix_papers_primary_category_published", "primary_category", "published_at"),
+)
+
+paper_authors = Table(
+    "paper_authors",
+    metadata,
+    Column("paper_id", String(64), ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("name", Text, nullable=False),
+    Index("ix_paper_authors_name", "name"),
+)
+
+paper_categories = Table(
+    "paper_categories",
+    metadata,
+    Column("paper_id", String(64), ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("category", String(32), nullable=False),
+    Index("ix_paper_categories_category", "category", "paper_id"),
+)
+
+paper_versions = Table(
+    "paper_versions",
+    metadata,
+    Column("paper_id", String(64), ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("submitted_at", DateTime),
+)
+
+paper_links = Table(
+    "paper_links",
+    metadata,
+    Column("paper_id", String(64), ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("url", Text, nullable=False),
+)
+
+# Old ids that now resolve to another paper (a title id merged into its arXiv record).
+paper_aliases = Table(
+    "paper_aliases",
+    metadata,
+    Column("alias", String(64), primary_key=True),
+    Column("paper_id", String(64), ForeignKey("papers.id", ondelete="CASCADE"), nullable=False),
+)
+
+# Ids that disappeared (merged away); indexes delete them when they catch up past change_seq.
+paper_tombstones = Table(
+    "paper_tombstones",
+    metadata,
+    Column("paper_id", String(64), primary_key=True),
+    Column("change_seq", Integer, nullable=False),
+    Index("ix_paper_tombstones_change_seq", "change_seq"),
+)
+
+ingest_checkpoints = Table(
+    "ingest_checkpoints",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("value", Text),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+# Small key/value state of the store itself (the change counter) and of derived indexes.
+store_state = Table(
+    "store_state",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# Tables whose rows belong to one paper and move with it on a merge (besides ``papers`` itself).
+PAPER_CHILD_TABLES = (paper_authors, paper_categories, paper_versions, paper_links)
