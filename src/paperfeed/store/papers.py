@@ -457,15 +457,15 @@ class PaperStore:
 
     def iter_changed(self, after_seq: int, *, batch_size: int = 2000) -> Iterator[list[PaperRecord]]:
         """Papers changed after ``after_seq``, in batches ordered by (change_seq, id), streaming."""
-        last_seq, last_id = after_seq, ""
+        last_seq, last_id = after_seq, None
         while True:
+            after = papers.c.change_seq > last_seq
+            if last_id is not None:
+                after = after | and_(papers.c.change_seq == last_seq, papers.c.id > last_id)
             with self.engine.connect() as conn:
                 rows = conn.execute(
                     select(papers.c.id, papers.c.change_seq)
-                    .where(
-                        (papers.c.change_seq > last_seq)
-                        | and_(papers.c.change_seq == last_seq, papers.c.id > last_id)
-                    )
+                    .where(after)
                     .order_by(papers.c.change_seq, papers.c.id)
                     .limit(batch_size)
                 ).all()
