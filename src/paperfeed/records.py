@@ -14,7 +14,6 @@ from email.utils import parsedate_to_datetime
 
 from paperfeed.ids import title_id
 
-_WS = re.compile(r"\s+")
 # Code hosts whose links are worth surfacing on a paper page.
 _CODE_URL = re.compile(
     r"https?://(?:www\.)?(?:github\.com|gitlab\.com|huggingface\.co)/[^\s<>\"'(){}\[\]]+",
@@ -72,15 +71,27 @@ class RecordInvalid(ValueError):
 
 
 def clean_text(text: str | None) -> str:
-    """Collapse the hard line wraps and runs of spaces that arXiv metadata is full of."""
-    return _WS.sub(" ", text or "").strip()
+    """Collapse the hard line wraps and runs of spaces that arXiv metadata is full of.
+
+    Speed matters here (every title, abstract and author of the 2.7M-record bulk import passes
+    through it). ``str.split`` splits on the same Unicode whitespace as ``\\s`` and is ~5x faster than
+    a regex. Most abstracts are just hard-wrapped, so replacing the newlines and checking that no
+    other whitespace is left (every whitespace character except the ASCII space is non-printable)
+    avoids the split for them and halves the cost again.
+    """
+    if not text:
+        return ""
+    unwrapped = text.strip().replace("\n", " ")
+    if "  " not in unwrapped and unwrapped.isprintable():
+        return unwrapped
+    return " ".join(unwrapped.split())
 
 
 def extract_code_links(*texts: str | None) -> list[str]:
     """GitHub, GitLab and Hugging Face URLs in the abstract or comments, in order, without duplicates."""
     seen: dict[str, None] = {}
     for text in texts:
-        if not text:
+        if not text or "://" not in text:  # cheap pre-check: most abstracts have no URL at all
             continue
         for match in _CODE_URL.finditer(text):
             url = match.group(0).rstrip(".,;:")
@@ -154,8 +165,15 @@ def finalize(record: PaperRecord) -> PaperRecord:
         versions[record.version] = Version(record.version, record.updated)
     record.versions = [versions[n] for n in sorted(versions)]
     if record.versions:
-        if record.version is None:
-            record.version = record.versions[-1].number
+        # The record shows the latest version it knows of, unless it carries a date later than that
+        # version's (OAI-PMH gives v1's date and the latest version's date, but no version number).
+        last_known = record.versions[-1]
+        if record.version is None and (
+            record.updated is None
+            or last_known.submitted is None
+            or record.updated <= last_known.submitted
+        ):
+            record.version = last_known.number
         first, last = record.versions[0], record.versions[-1]
         if record.published is None and first.number == 1:
             record.published = first.submitted
