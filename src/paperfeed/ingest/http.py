@@ -1,0 +1,117 @@
+"""A polite HTTP client for arXiv's services: one connection, a minimum interval, bounded retries.
+
+arXiv asks for at most one request every three seconds on a single connection and answers
+overload with HTTP 503 + ``Retry-After``. Both the search API and the OAI-PMH harvester need the
+same behaviour, so it lives here once. Time is injected (``sleep``/``clock``) so tests check the
+pacing without waiting.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+DEFAULT_USER_AGENT = "paperfeed/0.1 (self-hosted paper discovery; https://github.com/paperfeed)"
+
+
+class SourceError(Exception):
+    """An ingest source failed as a whole (as opposed to one bad record); the message is for people."""
+
+
+class SourceUnavailable(SourceError):
+    """The service kept failing (timeouts, connection errors, 5xx) after all retries."""
+
+
+class PoliteClient:
+    """GET requests to one endpoint, never closer together than ``min_interval`` seconds.
+
+    Timeouts, connection errors, HTTP 429 and 5xx are retried up to ``max_retries`` times with
+    exponential backoff (``backoff * 2**attempt`` seconds), or after ``Retry-After`` when the server
+    sends one (capped at ``max_retry_after`` so a confused server cannot park a harvest for a day).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        min_interval: float,
+        max_retries: int,
+        timeout: float,
+        transport: httpx.BaseTransport | None,
+        sleep: Callable[[float], None],
+        clock: Callable[[], float],
+        user_agent: str,
+        backoff: float = 2.0,
+        max_retry_after: float = 600.0,
+    ) -> None:
+        self.base_url = base_url
+        self.min_interval = min_interval
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_retry_after = max_retry_after
+        self._sleep = sleep
+        self._clock = clock
+        self._last_request: float | None = None
+        self._client = httpx.Client(
+            transport=transport,
+            timeout=timeout,
+            headers={"User-Agent": user_agent},
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            follow_redirects=True,
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _wait_turn(self) -> None:
+        if self._last_request is not None:
+            wait = self._last_request + self.min_interval - self._clock()
+            if wait > 0:
+                self._sleep(wait)
+        self._last_request = self._clock()
+
+    def _retry_after(self, response: httpx.Response) -> float | None:
+        value = response.headers.get("Retry-After")
+        if not value:
+            return None
+        value = value.strip()
+        if value.isdigit():
+            return float(value)
+        try:  # the HTTP-date form
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+    def get(self, params: Mapping[str, str]) -> httpx.Response:
+        """The first non-retryable response (2xx, 3xx, 4xx other than 429); raises after the retries."""
+        attempt = 0
+        while True:
+            self._wait_turn()
+            try:
+                response = self._client.get(self.base_url, params=dict(params))
+            except httpx.TransportError as exc:  # timeouts, refused/reset connections, DNS
+                if attempt >= self.max_retries:
+                    raise SourceUnavailable(
+                        f"{self.base_url} unreachable after {attempt + 1} attempts: "
+                        f"{type(exc).__name__}: {exc}"
+                    ) from exc
+                delay = self.backoff * 2**attempt
+            else:
+                if response.status_code != 429 and response.status_code < 500:
+                    return response
+                if attempt >= self.max_retries:
+                    raise SourceUnavailable(
+                        f"{self.base_url} answered HTTP {response.status_code} {attempt + 1} times; "
+                        "try again later"
+                    )
+                retry_after = self._retry_after(response)
+                delay = (
+                    min(retry_after, self.max_retry_after)
+                    if retry_after is not None
+                    else self.backoff * 2**attempt
+                )
+            self._sleep(delay)
+            attempt += 1
