@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, Table, and_, bindparam, delete, func, insert, select, update
 
 from paperfeed.ids import is_title_id, normalize_title
 from paperfeed.records import Checkpoint, PaperRecord, Version
@@ -69,10 +69,35 @@ def _naive(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
+def _sqlite_datetime(value: datetime | None) -> str | None:
+    """A datetime as SQLAlchemy's SQLite dialect stores it, so raw and Core writes compare equal."""
+    naive = _naive(value)
+    return None if naive is None else naive.isoformat(sep=" ", timespec="microseconds")
+
+
 def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _placeholder(conn: Connection) -> str:
+    style = conn.dialect.paramstyle
+    return "?" if style == "qmark" else "%s"
+
+
+def _bulk_insert(conn: Connection, table: Table, rows: list[tuple[Any, ...]]) -> None:
+    """``executemany`` straight to the driver with positional tuples in the table's column order.
+
+    SQLAlchemy's per-row parameter processing cost more than SQLite's own work on large imports
+    (profiled: ~60% of ingest time), so the hot path hands tuples to the DBAPI directly. Values must
+    already be in the driver's form: see :func:`_db_datetime`.
+    """
+    if not rows:
+        return
+    columns = ", ".join(column.name for column in table.columns)
+    marks = ", ".join(_placeholder(conn) for _ in table.columns)
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", rows)  # noqa: S608
 
 
 class PaperStore:
@@ -254,13 +279,16 @@ class PaperStore:
     ) -> None:
         if not records:
             return
-        now = datetime.now(UTC).replace(tzinfo=None)
+        as_db = _sqlite_datetime if conn.dialect.name == "sqlite" else _naive
+        now = as_db(datetime.now(UTC))
         rows = []
         for record, digest in zip(records, digests, strict=True):
             row = self._paper_row(record, digest or content_hash(record), seq)
+            row["published_at"] = as_db(record.published)
+            row["updated_at"] = as_db(record.updated)
             row["first_seen_at"] = now
-            rows.append(row)
-        conn.execute(insert(papers), rows)
+            rows.append(tuple(row[column.name] for column in papers.columns))
+        _bulk_insert(conn, papers, rows)
 
     def _update_papers(self, conn: Connection, records: list[PaperRecord], digests: list[str], seq: int) -> None:
         if not records:
@@ -279,29 +307,21 @@ class PaperStore:
                 conn.execute(delete(table).where(table.c.paper_id.in_(chunk)))
 
     def _insert_children(self, conn: Connection, records: Iterable[PaperRecord]) -> None:
-        authors: list[dict[str, Any]] = []
-        categories: list[dict[str, Any]] = []
-        versions: list[dict[str, Any]] = []
-        links: list[dict[str, Any]] = []
+        as_db = _sqlite_datetime if conn.dialect.name == "sqlite" else _naive
+        authors: list[tuple[Any, ...]] = []
+        categories: list[tuple[Any, ...]] = []
+        versions: list[tuple[Any, ...]] = []
+        links: list[tuple[Any, ...]] = []
         for record in records:
             pid = record.paper_id
-            authors.extend({"paper_id": pid, "position": i, "name": n} for i, n in enumerate(record.authors))
-            categories.extend(
-                {"paper_id": pid, "position": i, "category": c} for i, c in enumerate(record.categories)
-            )
-            versions.extend(
-                {"paper_id": pid, "version": v.number, "submitted_at": _naive(v.submitted)}
-                for v in record.versions
-            )
-            links.extend({"paper_id": pid, "position": i, "url": u} for i, u in enumerate(record.code_links))
-        for table, rows in (
-            (paper_authors, authors),
-            (paper_categories, categories),
-            (paper_versions, versions),
-            (paper_links, links),
-        ):
-            if rows:
-                conn.execute(insert(table), rows)
+            authors.extend((pid, i, name) for i, name in enumerate(record.authors))
+            categories.extend((pid, i, category) for i, category in enumerate(record.categories))
+            versions.extend((pid, v.number, as_db(v.submitted)) for v in record.versions)
+            links.extend((pid, i, url) for i, url in enumerate(record.code_links))
+        _bulk_insert(conn, paper_authors, authors)
+        _bulk_insert(conn, paper_categories, categories)
+        _bulk_insert(conn, paper_versions, versions)
+        _bulk_insert(conn, paper_links, links)
 
     def _absorb(self, conn: Connection, title_id: str, arxiv_id: str, seq: int) -> None:
         """Retire a title-only paper in favour of its arXiv record, keeping everything pointing at it.
