@@ -7,6 +7,7 @@ fails if the client asks for anything arXiv was not actually asked.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -94,7 +95,7 @@ def test_search_pages_until_max_results_and_respects_the_interval() -> None:
     assert [int(params["start"]) for _, params in handler.requests] == [0, 10, 20, 30, 40, 50]
     assert {params["max_results"] for _, params in handler.requests} == {"10"}
     times = [t for t, _ in handler.requests]
-    assert all(b - a >= 3.0 for a, b in zip(times, times[1:], strict=False))
+    assert all(b - a >= 3.0 for a, b in itertools.pairwise(times))
     # consecutive pages must not overlap: the recorded pages are distinct results
     assert len({r.paper_id for r in items if isinstance(r, PaperRecord)}) == 60
 
@@ -152,7 +153,7 @@ def test_retry_on_503_then_success_with_backoff() -> None:
     assert record.paper_id == "1605.08386"
     times = [t for t, _ in handler.requests]
     # backoff 2 s then 4 s, but never closer than min_interval (3 s)
-    assert [b - a for a, b in zip(times, times[1:], strict=False)] == [3.0, 4.0]
+    assert [b - a for a, b in itertools.pairwise(times)] == [3.0, 4.0]
 
 
 def test_timeouts_are_retried_then_reported() -> None:
