@@ -67,7 +67,11 @@ def incoming_is_newer(existing: PaperRecord, incoming: PaperRecord) -> bool:
     if incoming.updated is not None and existing.updated is not None:
         if incoming.updated.date() != existing.updated.date():
             return incoming.updated > existing.updated
-    return incoming.version is not None or existing.version is None
+    if incoming.version is None and existing.version is None:
+        # Two undated copies (the same paper on two saved pages): pick by content, not by arrival
+        # order, so importing the pages in any order, any number of times, ends in the same state.
+        return (len(incoming.abstract), incoming.abstract) >= (len(existing.abstract), existing.abstract)
+    return incoming.version is not None
 
 
 def merge_records(existing: PaperRecord, incoming: PaperRecord) -> PaperRecord:

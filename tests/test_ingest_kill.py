@@ -1,0 +1,93 @@
+"""A large import killed with SIGKILL mid-way leaves a consistent store; the re-run completes it exactly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+RECORDS = 40_000
+
+
+def write_snapshot(path: Path, count: int) -> None:
+    """Kaggle-format lines, each with two versions, three authors and two categories."""
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(count):
+            fh.write(
+                json.dumps(
+                    {
+                        "id": f"2401.{i:05d}",
+                        "title": f"Synthetic paper number {i} on graph learning",
+                        "abstract": "We study things. " * 40,
+                        "authors": "A. One, B. Two, C. Three",
+                        "authors_parsed": [["One", "A.", ""], ["Two", "B.", ""], ["Three", "C.", ""]],
+                        "categories": "cs.LG stat.ML",
+                        "comments": None,
+                        "journal-ref": None,
+                        "doi": None,
+                        "versions": [
+                            {"version": "v1", "created": "Mon, 1 Jan 2024 10:00:00 GMT"},
+                            {"version": "v2", "created": "Tue, 2 Jan 2024 10:00:00 GMT"},
+                        ],
+                        "update_date": "2024-01-02",
+                    }
+                )
+                + "\n"
+            )
+
+
+def stored_count(db_path: Path) -> int:
+    if not db_path.exists():
+        return 0
+    try:
+        with sqlite3.connect(db_path, timeout=30) as conn:
+            return int(conn.execute("SELECT count(*) FROM papers").fetchone()[0])
+    except sqlite3.OperationalError:  # schema not created yet
+        return 0
+
+
+@pytest.mark.slow
+def test_sigkill_mid_import_then_rerun_completes_exactly(tmp_path: Path) -> None:
+    source = tmp_path / "snapshot.jsonl"
+    write_snapshot(source, RECORDS)
+    data_dir = tmp_path / "data"
+    db_path = data_dir / "paperfeed.sqlite3"
+    env = dict(os.environ, PAPERFEED_INGEST_BATCH_SIZE="1000", PAPERFEED_EMBED_AFTER_INGEST="false")
+    command = [sys.executable, "-m", "paperfeed", "--data-dir", str(data_dir), "ingest", "file", str(source),
+               "--format", "kaggle", "--json"]
+
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while stored_count(db_path) < 3000 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert process.poll() is None, "the import finished before it could be killed; raise RECORDS"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+
+    before = stored_count(db_path)
+    assert 0 < before < RECORDS
+    assert before % 1000 == 0, "a killed import must leave whole batches only"
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        versions = conn.execute("SELECT count(*) FROM paper_versions").fetchone()[0]
+        assert versions == 2 * before  # no paper without its children
+
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    report = json.loads(rerun.stdout)
+    assert report["read"] == RECORDS
+    assert report["unchanged"] == before
+    assert report["added"] == RECORDS - before
+    assert report["updated"] == 0 and report["skipped"] == 0
+    assert stored_count(db_path) == RECORDS
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(DISTINCT id) FROM papers").fetchone()[0] == RECORDS
+        assert conn.execute("SELECT count(*) FROM paper_versions").fetchone()[0] == 2 * RECORDS
+        assert conn.execute("SELECT count(*) FROM paper_authors").fetchone()[0] == 3 * RECORDS
