@@ -256,9 +256,15 @@ def load_demo(app: Paperfeed, *, progress: ProgressCallback | None = None) -> In
 
 
 def after_ingest(app: Paperfeed, *, defer_index: bool = False) -> None:
-    """Bring derived indexes up to date with the store (the search package registers the work)."""
+    """Bring derived indexes up to date with the store, unless deferred.
+
+    Deferring is safe: every index records the change sequence it is current up to and catches up
+    at the next search, ``paperfeed index rebuild`` or non-deferred ingest.
+    """
+    if defer_index:
+        return
     try:
         from paperfeed.search.maintenance import update_indexes
     except ImportError:  # search not installed in this build
         return
-    update_indexes(app, embed=not defer_index and app.settings.embed_after_ingest)
+    update_indexes(app, embed=app.settings.embed_after_ingest)
