@@ -1,0 +1,93 @@
+"""The app factory: ``create_app(paperfeed)`` builds the FastAPI app around one :class:`Paperfeed`.
+
+It wires the routers (pages, auth, feeds, API), the vendored static files (HTMX, KaTeX, Swagger UI:
+the pages never load anything from another host, which the Content-Security-Policy also enforces),
+the error handlers, and the CSRF cookie.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.base import RequestResponseEndpoint
+
+import paperfeed.community  # noqa: F401  (registers the community tables on the store metadata)
+from paperfeed.community.submissions import Fetcher, fetch_from_arxiv
+from paperfeed.context import Paperfeed
+from paperfeed.web import api, auth, errors, feeds, pages
+from paperfeed.web.security import CSRF_COOKIE
+
+HERE = Path(__file__).parent
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+# FastAPI's Swagger page starts the UI with an inline script: allow exactly that on /docs.
+DOCS_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
+
+
+def create_app(app: Paperfeed | None = None, *, arxiv_fetcher: Fetcher | None = None) -> FastAPI:
+    """The web app for ``app`` (default: one built from the environment's settings).
+
+    ``arxiv_fetcher(paperfeed, arxiv_id)`` imports a missing submitted paper; tests pass one that
+    uses a recorded arXiv response, the default calls arXiv's API.
+    """
+    paperfeed = app or Paperfeed()
+    web = FastAPI(
+        title="paperfeed API",
+        version="1",
+        description="Daily papers, trending, search and votes; errors are {error: {status, code, message}}.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    web.state.paperfeed = paperfeed
+    web.state.arxiv_fetcher = arxiv_fetcher or fetch_from_arxiv
+    web.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
+    paperfeed.store.engine  # noqa: B018  (open and migrate the store now, not on the first request)
+    web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @web.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="paperfeed API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+        )
+
+    @web.get("/healthz", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @web.middleware("http")
+    async def headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        token = getattr(request.state, "csrf_token", None)
+        if token and request.cookies.get(CSRF_COOKIE) != token:
+            response.set_cookie(
+                CSRF_COOKIE,
+                token,
+                httponly=True,
+                samesite="lax",
+                path="/",
+                secure=paperfeed.settings.base_url.startswith("https://"),
+            )
+        response.headers.setdefault(
+            "Content-Security-Policy", DOCS_CSP if request.url.path == "/docs" else CSP
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    errors.install(web)
+    web.include_router(pages.router)
+    web.include_router(auth.router)
+    web.include_router(feeds.router)
+    web.include_router(api.router)
+    return web

@@ -1,0 +1,122 @@
+"""Sign-in by email magic link, and sign-out.
+
+``POST /login`` always answers the same page whether the address has an account or not (a new
+address gets one on first sign-in), so the form cannot be used to probe who is a member. The
+emailed link opens a confirmation page whose button posts the token: link scanners in mail systems
+fetch links with GET, and must not burn the single-use token.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from paperfeed.community import accounts
+from paperfeed.community.mail import login_message, send_message
+from paperfeed.community.ratelimit import hit
+from paperfeed.web.deps import PaperfeedDep, render
+from paperfeed.web.security import SESSION_COOKIE, csrf_ok, safe_next
+
+router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
+
+LOGIN_PER_EMAIL = 5  # per 15 minutes
+LOGIN_PER_CLIENT = 30  # per 15 minutes
+
+
+def _check_csrf(request: Request, token: str | None) -> None:
+    if not csrf_ok(request, token):
+        raise HTTPException(
+            status_code=403, detail="the form expired or came from another site; reload and retry"
+        )
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: Annotated[str | None, Query(max_length=500)] = None) -> Response:
+    return render(request, "login.html", {"next": safe_next(next)})
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login_post(
+    request: Request,
+    pf: PaperfeedDep,
+    email: Annotated[str, Form(max_length=320)],
+    next: Annotated[str | None, Form(max_length=500)] = None,
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    _check_csrf(request, csrf_token)
+    target = safe_next(next)
+    try:
+        address = accounts.normalize_email(email)
+    except accounts.AccountError as exc:
+        return render(request, "login.html", {"next": target, "message": str(exc), "email": email}, 422)
+    engine = pf.store.engine
+    client = request.client.host if request.client else "unknown"
+    allowed = hit(engine, f"login:email:{address}", limit=LOGIN_PER_EMAIL, window_seconds=900)
+    allowed = hit(engine, f"login:client:{client}", limit=LOGIN_PER_CLIENT, window_seconds=900) and allowed
+    if not allowed:
+        message = "Too many sign-in requests; wait a few minutes and try again."
+        return render(request, "login.html", {"next": target, "message": message, "email": email}, 429)
+    token = accounts.issue_login_token(engine, pf.settings.secret_key, address)
+    link = pf.settings.base_url.rstrip("/") + "/login/verify?" + urlencode({"token": token, "next": target})
+    try:
+        send_message(pf.settings, login_message(pf.settings, address, link))
+    except OSError as exc:  # SMTP down: say so (it reveals nothing about the account)
+        log.error(
+            "cannot send sign-in email via %s:%s: %s", pf.settings.smtp_host, pf.settings.smtp_port, exc
+        )
+        message = "The sign-in email could not be sent right now; please try again later."
+        return render(request, "login.html", {"next": target, "message": message, "email": email}, 503)
+    return render(request, "login.html", {"sent": True, "email": address, "next": target})
+
+
+@router.get("/login/verify", response_class=HTMLResponse)
+def login_verify_form(
+    request: Request,
+    token: Annotated[str, Query(max_length=500)],
+    next: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    return render(request, "login_verify.html", {"token": token, "next": safe_next(next)})
+
+
+@router.post("/login/verify")
+def login_verify(
+    request: Request,
+    pf: PaperfeedDep,
+    token: Annotated[str, Form(max_length=500)],
+    next: Annotated[str | None, Form(max_length=500)] = None,
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    _check_csrf(request, csrf_token)
+    engine = pf.store.engine
+    try:
+        user = accounts.redeem_login_token(engine, pf.settings.secret_key, token)
+    except accounts.AccountError as exc:
+        return render(request, "login_verify.html", {"message": str(exc), "token": "", "next": "/"}, 400)
+    session_id = accounts.create_session(engine, user)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_id,
+        max_age=int(accounts.SESSION_TTL.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=pf.settings.base_url.startswith("https://"),
+        path="/",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, pf: PaperfeedDep, csrf_token: Annotated[str | None, Form()] = None) -> Response:
+    _check_csrf(request, csrf_token)
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if session_id:
+        accounts.end_session(pf.store.engine, session_id)
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

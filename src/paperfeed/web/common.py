@@ -1,0 +1,46 @@
+"""Small helpers shared by the page, feed and API routes: parameter types, day parsing, page URLs."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import HTTPException, Query, Request
+
+from paperfeed.ids import InvalidArxivId, normalize_paper_id
+
+CATEGORY_PATTERN = r"^[A-Za-z][A-Za-z\-]*(\.[A-Za-z\-]+)?$"
+PER_PAGE = 25
+
+CategoryQuery = Annotated[
+    str | None, Query(pattern=CATEGORY_PATTERN, max_length=32, description="arXiv category, e.g. cs.LG.")
+]
+PageQuery = Annotated[int, Query(ge=1, le=2000, description="1-based page number.")]
+WindowQuery = Annotated[str, Query(pattern="^(day|week|month)$", description="day, week or month.")]
+SearchQuery = Annotated[str, Query(max_length=500, description="Search terms.")]
+DateQuery = Annotated[date | None, Query(description="A date like 2026-02-20.")]
+
+
+def paper_key(text: str) -> str:
+    """The store key for a URL's paper id; malformed ids are a 404 (no such page), not a 500."""
+    try:
+        return normalize_paper_id(text)
+    except InvalidArxivId:
+        raise HTTPException(status_code=404, detail=f"{text!r} is not a paper id paperfeed knows") from None
+
+
+def page_url(request: Request, page: int) -> str:
+    """The current URL with ``page`` replaced (page 1 drops the parameter)."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+    if page > 1:
+        params.append(("page", str(page)))
+    query = urlencode(params)
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def pager_urls(request: Request, page: int, has_more: bool) -> tuple[str | None, str | None]:
+    return (
+        page_url(request, page - 1) if page > 1 else None,
+        page_url(request, page + 1) if has_more else None,
+    )

@@ -1,0 +1,83 @@
+"""RSS 2.0 (``.xml``) and Atom (``.atom``) feeds for the daily list, trending, categories and searches."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
+
+from paperfeed.community import daily as daily_lib
+from paperfeed.community import feeds
+from paperfeed.community.clock import utcnow
+from paperfeed.community.finder import find
+from paperfeed.community.trending import trending
+from paperfeed.context import Paperfeed
+from paperfeed.records import PaperRecord
+from paperfeed.web.common import CATEGORY_PATTERN, CategoryQuery, SearchQuery, WindowQuery
+from paperfeed.web.deps import PaperfeedDep
+
+router = APIRouter(prefix="/feeds", include_in_schema=False)
+FEED_SIZE = 50
+FormatPath = Annotated[str, Path(pattern="^(xml|atom)$", description="xml (RSS 2.0) or atom")]
+
+
+def _feed(
+    pf: Paperfeed, request: Request, fmt: str, title: str, page_path: str, papers: Sequence[PaperRecord]
+) -> Response:
+    base = pf.settings.base_url.rstrip("/")
+    paper_url = base + "/papers/{id}"
+    link = base + page_path
+    if fmt == "xml":
+        body = feeds.rss(title, link, title, papers, paper_url)
+        return Response(body, media_type="application/rss+xml; charset=utf-8")
+    self_link = base + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Response(
+        feeds.atom(title, link, self_link, papers, paper_url),
+        media_type="application/atom+xml; charset=utf-8",
+    )
+
+
+@router.get("/daily.{fmt}")
+def daily_feed(request: Request, pf: PaperfeedDep, fmt: FormatPath) -> Response:
+    """The latest day: its featured papers, or its new papers when nothing is featured."""
+    day = daily_lib.latest_day(pf.store.engine, pf.settings.categories) or utcnow().date()
+    page = daily_lib.daily_page(pf.store, pf.settings.categories, day, limit=FEED_SIZE)
+    papers = [f.paper for f in page.featured] or page.new_papers
+    return _feed(pf, request, fmt, f"paperfeed daily papers {day.isoformat()}", "/", papers)
+
+
+@router.get("/trending.{fmt}")
+def trending_feed(
+    request: Request,
+    pf: PaperfeedDep,
+    fmt: FormatPath,
+    window: WindowQuery = "week",
+    category: CategoryQuery = None,
+) -> Response:
+    entries = trending(pf.store.engine, window=window, category=category, limit=FEED_SIZE)
+    loaded = pf.store.get_many([e.paper_id for e in entries])
+    papers = [loaded[e.paper_id] for e in entries if e.paper_id in loaded]
+    return _feed(pf, request, fmt, f"paperfeed trending ({window})", "/trending", papers)
+
+
+@router.get("/categories/{category}.{fmt}")
+def category_feed(
+    request: Request,
+    pf: PaperfeedDep,
+    category: Annotated[str, Path(pattern=CATEGORY_PATTERN, max_length=32)],
+    fmt: FormatPath,
+) -> Response:
+    papers = pf.store.list_papers(category=category, limit=FEED_SIZE)
+    return _feed(pf, request, fmt, f"paperfeed: new in {category}", f"/categories/{category}", papers)
+
+
+@router.get("/search.{fmt}")
+def search_feed(
+    request: Request, pf: PaperfeedDep, fmt: FormatPath, q: SearchQuery, category: CategoryQuery = None
+) -> Response:
+    result = find(pf, q, category=category, limit=FEED_SIZE)
+    path = "/search?q=" + quote(q)
+    return _feed(pf, request, fmt, f"paperfeed search: {q}", path, [h.paper for h in result.hits])

@@ -1,0 +1,42 @@
+// paperfeed's only script of its own: render LaTeX with the vendored KaTeX and wire the copy buttons.
+// No inline scripts anywhere, so the Content-Security-Policy can forbid them.
+(function () {
+  function renderMath(root) {
+    if (typeof window.renderMathInElement !== "function") return;
+    root.querySelectorAll(".math").forEach(function (el) {
+      window.renderMathInElement(el, {
+        delimiters: [
+          { left: "$$", right: "$$", display: true },
+          { left: "\\[", right: "\\]", display: true },
+          { left: "$", right: "$", display: false },
+          { left: "\\(", right: "\\)", display: false }
+        ],
+        throwOnError: false,
+        ignoredTags: ["script", "noscript", "style", "textarea", "pre", "code", "option", "mark"]
+      });
+    });
+  }
+  function wireCopy(root) {
+    root.querySelectorAll("[data-copy]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var source = document.getElementById(button.getAttribute("data-copy"));
+        if (!source) return;
+        var done = function () { button.textContent = "Copied"; setTimeout(function () { button.textContent = "Copy"; }, 1500); };
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(source.textContent).then(done);
+        } else {
+          var range = document.createRange(); range.selectNodeContents(source);
+          var sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(range);
+          try { document.execCommand("copy"); done(); } catch (e) { /* the text stays selected */ }
+        }
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { renderMath(document.body); wireCopy(document.body); });
+  document.addEventListener("htmx:afterSwap", function (event) { renderMath(event.target); wireCopy(event.target); });
+  // Send the CSRF token with every HTMX request (the server compares it with its cookie).
+  document.addEventListener("htmx:configRequest", function (event) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta) event.detail.headers["X-CSRF-Token"] = meta.getAttribute("content");
+  });
+})();
