@@ -19,22 +19,18 @@ import json
 import os
 import platform
 import random
-import resource
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-WORDS = (
-    "learning model neural network graph attention transformer language data training inference "
-    "optimal bound convergence stochastic gradient policy reinforcement agent robust adversarial "
-    "diffusion generative latent representation quantum field theory spectral kernel bayesian "
-    "estimation causal benchmark evaluation efficient sparse scalable distributed protein molecular"
-).split()
-CATEGORIES = "cs.LG cs.AI cs.CL cs.CV stat.ML math.OC hep-th quant-ph cond-mat.stat-mech physics.comp-ph".split()
-SURNAMES = "Smith Wang Li Garcia Müller Rossi Kim Nguyen Dubois Kowalski Tanaka Silva Ivanov Cohen".split()
-FORENAMES = "Anna Bo Carlos Dana Eitan Fatima Giulia Hiro Ines Jonas Kira Lars Mei Noor".split()
+WORDS = ["learning", "model", "neural", "network", "graph", "attention", "transformer", "language", "data", "training", "inference", "optimal", "bound", "convergence", "stochastic", "gradient", "policy", "reinforcement", "agent", "robust", "adversarial", "diffusion", "generative", "latent", "representation", "quantum", "field", "theory", "spectral", "kernel", "bayesian", "estimation", "causal", "benchmark", "evaluation", "efficient", "sparse", "scalable", "distributed", "protein", "molecular"]
+CATEGORIES = (
+    ["cs.LG", "cs.AI", "cs.CL", "cs.CV", "stat.ML", "math.OC", "hep-th", "quant-ph", "cond-mat.stat-mech", "physics.comp-ph"]
+)
+SURNAMES = ["Smith", "Wang", "Li", "Garcia", "Müller", "Rossi", "Kim", "Nguyen", "Dubois", "Kowalski", "Tanaka", "Silva", "Ivanov", "Cohen"]
+FORENAMES = ["Anna", "Bo", "Carlos", "Dana", "Eitan", "Fatima", "Giulia", "Hiro", "Ines", "Jonas", "Kira", "Lars", "Mei", "Noor"]
 
 
 def sentence(rng: random.Random, n: int) -> str:
@@ -121,7 +117,9 @@ def machine() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--records", type=int, action="append", help="N (repeatable); default 100000")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out"))
     parser.add_argument("--keep", action="store_true", help="keep generated files and stores")
@@ -134,16 +132,28 @@ def main() -> None:
         if not source.exists():
             started = time.perf_counter()
             generate(source, count)
-            print(f"generated {count:,} records ({source.stat().st_size / 1e6:,.0f} MB) in "
-                  f"{time.perf_counter() - started:.1f}s")
+            print(
+                f"generated {count:,} records ({source.stat().st_size / 1e6:,.0f} MB) in "
+                f"{time.perf_counter() - started:.1f}s"
+            )
         data_dir = options.out / f"store-{count}"
         if data_dir.exists():
             subprocess.run(["rm", "-rf", str(data_dir)], check=True)
         env = dict(os.environ, PAPERFEED_DATA_DIR=str(data_dir), PAPERFEED_EMBED_AFTER_INGEST="false")
         parse_s, parse_rss, parse_out = measure([sys.executable, "-c", PARSE_ONLY, str(source)], env)
         parsed = int(parse_out.strip())
-        cli = [sys.executable, "-m", "paperfeed", "ingest", "file", str(source), "--format", "kaggle",
-               "--defer-index", "--json"]
+        cli = [
+            sys.executable,
+            "-m",
+            "paperfeed",
+            "ingest",
+            "file",
+            str(source),
+            "--format",
+            "kaggle",
+            "--defer-index",
+            "--json",
+        ]
         ingest_s, ingest_rss, ingest_out = measure(cli, env)
         report = json.loads(ingest_out)
         rerun_s, rerun_rss, rerun_out = measure(cli, env)
@@ -152,9 +162,15 @@ def main() -> None:
         assert rerun["unchanged"] == count, rerun
         row = {
             "records": count,
-            "parse_s": parse_s, "parse_rps": count / parse_s, "parse_rss_mb": parse_rss / 1024,
-            "ingest_s": ingest_s, "ingest_rps": count / ingest_s, "ingest_rss_mb": ingest_rss / 1024,
-            "rerun_s": rerun_s, "rerun_rps": count / rerun_s, "rerun_rss_mb": rerun_rss / 1024,
+            "parse_s": parse_s,
+            "parse_rps": count / parse_s,
+            "parse_rss_mb": parse_rss / 1024,
+            "ingest_s": ingest_s,
+            "ingest_rps": count / ingest_s,
+            "ingest_rss_mb": ingest_rss / 1024,
+            "rerun_s": rerun_s,
+            "rerun_rps": count / rerun_s,
+            "rerun_rss_mb": rerun_rss / 1024,
             "ratio_vs_parse": ingest_s / parse_s,
             "store_mb": sum(p.stat().st_size for p in data_dir.rglob("*") if p.is_file()) / 1e6,
         }
@@ -168,7 +184,9 @@ def main() -> None:
         if not options.keep:
             source.unlink()
             subprocess.run(["rm", "-rf", str(data_dir)], check=True)
-    (options.out / "ingest-results.json").write_text(json.dumps({"machine": machine(), "rows": rows}, indent=2))
+    (options.out / "ingest-results.json").write_text(
+        json.dumps({"machine": machine(), "rows": rows}, indent=2)
+    )
 
 
 if __name__ == "__main__":

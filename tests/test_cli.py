@@ -17,7 +17,9 @@ runner = CliRunner()
 
 
 def run(data_dir: Path, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["--data-dir", str(data_dir), *args], env={"PAPERFEED_EMBED_AFTER_INGEST": "0"})
+    result = runner.invoke(
+        app, ["--data-dir", str(data_dir), *args], env={"PAPERFEED_EMBED_AFTER_INGEST": "0"}
+    )
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -26,7 +28,11 @@ def test_ingest_file_reports_json_and_is_idempotent(tmp_path: Path) -> None:
     assert code == 0
     report = json.loads(out)
     assert {k: report[k] for k in ("read", "added", "updated", "unchanged", "skipped")} == {
-        "read": 300, "added": 300, "updated": 0, "unchanged": 0, "skipped": 0,
+        "read": 300,
+        "added": 300,
+        "updated": 0,
+        "unchanged": 0,
+        "skipped": 0,
     }
     assert report["errors"] == []
     code, out, _ = run(tmp_path, "ingest", "file", str(SAMPLE_300), "--json")
@@ -89,8 +95,9 @@ def test_papers_show_and_list(tmp_path: Path) -> None:
     assert paper["categories"] == ["cs.LG", "cs.AI", "cs.LO"]
     assert paper["versions"] == [{"version": 1, "submitted": "2026-02-20T18:18:48Z"}]
     assert paper["links"]["abs"] == "https://arxiv.org/abs/2602.18409"
-    code, out, _ = run(tmp_path, "papers", "list", "--category", "cs.CL", "--since", "2026-02-20", "--limit", "5",
-                       "--json")
+    code, out, _ = run(
+        tmp_path, "papers", "list", "--category", "cs.CL", "--since", "2026-02-20", "--limit", "5", "--json"
+    )
     listed = json.loads(out)
     assert code == 0 and 0 < listed["count"] <= 5
     assert all("cs.CL" in p["categories"] and p["published"] >= "2026-02-20" for p in listed["papers"])
@@ -118,9 +125,15 @@ def test_hf_pages_merge_with_arxiv_records(tmp_path: Path) -> None:
     before = json.loads(run(tmp_path, "stats", "--json")[1])
     assert before["title_only_papers"] == before["papers"] > 50
     title = page.read_text(encoding="utf-8").split("\n\n")[5].strip()  # the first paper's title
-    record = {"arxiv_id": "2401.00001v1", "title": title, "abstract": "The arXiv abstract.",
-              "authors": ["A. Author"], "categories": ["cs.CV"],
-              "published_date": "2024-01-01 00:00:00 UTC", "updated_date": "2024-01-01 00:00:00 UTC"}
+    record = {
+        "arxiv_id": "2401.00001v1",
+        "title": title,
+        "abstract": "The arXiv abstract.",
+        "authors": ["A. Author"],
+        "categories": ["cs.CV"],
+        "published_date": "2024-01-01 00:00:00 UTC",
+        "updated_date": "2024-01-01 00:00:00 UTC",
+    }
     source = tmp_path / "one.jsonl"
     source.write_text(json.dumps(record) + "\n", encoding="utf-8")
     code, out, _ = run(tmp_path, "ingest", "file", str(source), "--json")
@@ -133,15 +146,25 @@ def test_hf_pages_merge_with_arxiv_records(tmp_path: Path) -> None:
 
 def test_demo_loads_once_and_python_m_works(tmp_path: Path) -> None:
     env = {"PAPERFEED_DATA_DIR": str(tmp_path), "PAPERFEED_EMBED_AFTER_INGEST": "0", "PATH": "/usr/bin:/bin"}
-    first = subprocess.run([sys.executable, "-m", "paperfeed", "demo", "--json"], env=env, capture_output=True,
-                           text=True, timeout=600)
+    first = subprocess.run(
+        [sys.executable, "-m", "paperfeed", "demo", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert first.returncode == 0, first.stderr
     report = json.loads(first.stdout)
     assert report["ingest"]["added"] >= 5000
     assert report["stats"]["arxiv_papers"] == 5000
     assert report["stats"]["title_only_papers"] > 300
-    second = subprocess.run([sys.executable, "-m", "paperfeed", "demo", "--json"], env=env, capture_output=True,
-                            text=True, timeout=600)
+    second = subprocess.run(
+        [sys.executable, "-m", "paperfeed", "demo", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     again = json.loads(second.stdout)
     assert again["ingest"]["added"] == 0 and again["ingest"]["updated"] == 0
     assert again["stats"]["papers"] == report["stats"]["papers"]

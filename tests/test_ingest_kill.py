@@ -60,8 +60,19 @@ def test_sigkill_mid_import_then_rerun_completes_exactly(tmp_path: Path) -> None
     data_dir = tmp_path / "data"
     db_path = data_dir / "paperfeed.sqlite3"
     env = dict(os.environ, PAPERFEED_INGEST_BATCH_SIZE="1000", PAPERFEED_EMBED_AFTER_INGEST="false")
-    command = [sys.executable, "-m", "paperfeed", "--data-dir", str(data_dir), "ingest", "file", str(source),
-               "--format", "kaggle", "--json"]
+    command = [
+        sys.executable,
+        "-m",
+        "paperfeed",
+        "--data-dir",
+        str(data_dir),
+        "ingest",
+        "file",
+        str(source),
+        "--format",
+        "kaggle",
+        "--json",
+    ]
 
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120

@@ -136,7 +136,11 @@ def test_title_only_paper_is_absorbed_by_its_arxiv_record(paperfeed_app: Paperfe
         assert conn.execute(select(paper_tombstones.c.paper_id)).scalar() == hf.paper_id
     # The saved page imported again lands on the arXiv record and changes nothing.
     again = store.write_batch(
-        [finalize(PaperRecord(paper_id="", title="Attention Is All You Need!", abstract="From a saved page."))]
+        [
+            finalize(
+                PaperRecord(paper_id="", title="Attention Is All You Need!", abstract="From a saved page.")
+            )
+        ]
     )
     assert (again.added, again.updated, again.unchanged) == (0, 0, 1)
     assert store.count() == 1
@@ -153,7 +157,9 @@ def test_title_only_record_after_arxiv_record_joins_it(paperfeed_app: Paperfeed)
 def test_title_only_abstract_fills_an_empty_arxiv_abstract(paperfeed_app: Paperfeed) -> None:
     store = paperfeed_app.store
     store.write_batch([record("1706.03762", title="Attention is all you need", abstract="")])
-    store.write_batch([finalize(PaperRecord(paper_id="", title="Attention is all you need", abstract="Text."))])
+    store.write_batch(
+        [finalize(PaperRecord(paper_id="", title="Attention is all you need", abstract="Text."))]
+    )
     paper = store.get("1706.03762")
     assert paper is not None and paper.abstract == "Text."
 
@@ -201,7 +207,9 @@ def paper_records(draw: st.DrawFn) -> PaperRecord:
             abstract=draw(st.text(max_size=300)),
             authors=draw(st.lists(_names, max_size=5)),
             categories=draw(
-                st.lists(st.sampled_from(["cs.LG", "cs.AI", "cs.CL", "stat.ML", "hep-th"]), max_size=3, unique=True)
+                st.lists(
+                    st.sampled_from(["cs.LG", "cs.AI", "cs.CL", "stat.ML", "hep-th"]), max_size=3, unique=True
+                )
             ),
             version=count,
             versions=[Version(i + 1, d) for i, d in enumerate(dates)],

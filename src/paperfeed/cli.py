@@ -168,7 +168,13 @@ def ingest_file_command(
         typer.Option("--format", help="jsonl, csv, kaggle, hf-page or bibtex (default: detected)."),
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first malformed record.")] = False,
-    defer_index: Annotated[bool, typer.Option("--defer-index", help="Leave indexing and embedding for later (they catch up at the next search or index rebuild).")] = False,
+    defer_index: Annotated[
+        bool,
+        typer.Option(
+            "--defer-index",
+            help="Leave indexing and embedding for later (they catch up at the next search or index rebuild).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Import papers from a file (optionally gzipped)."""
@@ -179,7 +185,12 @@ def ingest_file_command(
     with progress_bar(not as_json, f"importing {path.name}", total) as update:
         run_ingest(
             lambda: ingest_file(
-                paperfeed, path, file_format=file_format, strict=strict, progress=update, defer_index=defer_index
+                paperfeed,
+                path,
+                file_format=file_format,
+                strict=strict,
+                progress=update,
+                defer_index=defer_index,
             ),
             as_json,
         )
@@ -193,7 +204,13 @@ def ingest_arxiv_command(
     since: Annotated[str | None, typer.Option(help="Submitted on or after YYYY-MM-DD.")] = None,
     until: Annotated[str | None, typer.Option(help="Submitted on or before YYYY-MM-DD.")] = None,
     max_results: Annotated[int | None, typer.Option(help="Stop after this many records.")] = None,
-    defer_index: Annotated[bool, typer.Option("--defer-index", help="Leave indexing and embedding for later (they catch up at the next search or index rebuild).")] = False,
+    defer_index: Annotated[
+        bool,
+        typer.Option(
+            "--defer-index",
+            help="Leave indexing and embedding for later (they catch up at the next search or index rebuild).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Import from the arXiv search API (one request per 3 seconds)."""
@@ -229,7 +246,13 @@ def ingest_oai_command(
     from_date: Annotated[str | None, typer.Option("--from", help="Changed on or after YYYY-MM-DD.")] = None,
     until: Annotated[str | None, typer.Option(help="Changed on or before YYYY-MM-DD.")] = None,
     restart: Annotated[bool, typer.Option(help="Ignore a stored resumptionToken.")] = False,
-    defer_index: Annotated[bool, typer.Option("--defer-index", help="Leave indexing and embedding for later (they catch up at the next search or index rebuild).")] = False,
+    defer_index: Annotated[
+        bool,
+        typer.Option(
+            "--defer-index",
+            help="Leave indexing and embedding for later (they catch up at the next search or index rebuild).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Harvest arXiv's OAI-PMH feed; a killed harvest resumes where it stopped."""
@@ -253,7 +276,13 @@ def ingest_oai_command(
 
 @app.command("sync")
 def sync_command(
-    defer_index: Annotated[bool, typer.Option("--defer-index", help="Leave indexing and embedding for later (they catch up at the next search or index rebuild).")] = False,
+    defer_index: Annotated[
+        bool,
+        typer.Option(
+            "--defer-index",
+            help="Leave indexing and embedding for later (they catch up at the next search or index rebuild).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Harvest the followed categories (PAPERFEED_CATEGORIES) since the last checkpoint."""

@@ -169,9 +169,7 @@ def finalize(record: PaperRecord) -> PaperRecord:
         # version's (OAI-PMH gives v1's date and the latest version's date, but no version number).
         last_known = record.versions[-1]
         if record.version is None and (
-            record.updated is None
-            or last_known.submitted is None
-            or record.updated <= last_known.submitted
+            record.updated is None or last_known.submitted is None or record.updated <= last_known.submitted
         ):
             record.version = last_known.number
         first, last = record.versions[0], record.versions[-1]

@@ -28,6 +28,7 @@ class FoundHit:
     paper: PaperRecord
     snippet: Markup  # safe HTML: escaped text with <mark> around matched terms
     score: float | None = None
+    title: Markup | None = None  # highlighted title (safe HTML) when the index gives one
 
 
 @dataclass(slots=True)
@@ -125,18 +126,53 @@ def find(
     limit: int = 20,
     offset: int = 0,
 ) -> FoundPage:
-    """One page of results for ``query`` with filters, newest first among equals."""
-    notices: list[str] = []
+    """One page of results for ``query`` with filters: hybrid/keyword search when the index exists.
+
+    The search package decides the mode (hybrid when papers are embedded, keyword otherwise) and
+    says in its notice when it had to fall back; that notice is shown to the user as is.
+    """
+    try:
+        from paperfeed.search.engine import SearchUnavailable, search
+    except ImportError:  # pragma: no cover - a build without the search package
+        return _substring(app, query, category, since, until, limit, offset, "search package not installed")
+    try:
+        results = search(app, query, category=category, since=since, until=until, limit=limit, offset=offset)
+    except SearchUnavailable as exc:
+        return _substring(app, query, category, since, until, limit, offset, str(exc))
+    loaded = app.store.get_many([h.paper_id for h in results.hits])
+    hits = [
+        FoundHit(loaded[h.paper_id], Markup(h.snippet_html), h.score, Markup(h.title_html) if h.title_html else None)
+        for h in results.hits
+        if h.paper_id in loaded
+    ]
+    notices = [results.notice] if results.notice else []
+    return FoundPage(query=query, hits=hits, total=results.total, notices=notices, mode=results.mode)
+
+
+def _substring(
+    app: Paperfeed, query: str, category: str | None, since: date | None, until: date | None,
+    limit: int, offset: int, why: str,
+) -> FoundPage:
     ids, total = _fallback_search(
         app, query, category=category, since=since, until=until, limit=limit, offset=offset
     )
-    notices.append("simple substring search (the search index is not available)")
     loaded = app.store.get_many(ids)
     terms = _terms(query)
     hits = [FoundHit(loaded[i], highlight(loaded[i].abstract, terms)) for i in ids if i in loaded]
-    return FoundPage(query=query, hits=hits, total=total, notices=notices, mode="substring")
+    notice = f"simple substring search, newest first ({why})"
+    return FoundPage(query=query, hits=hits, total=total, notices=[notice], mode="substring")
 
 
 def similar_papers(app: Paperfeed, paper: PaperRecord, *, limit: int = 5) -> list[PaperRecord]:
-    """Papers like ``paper``; empty when the search package cannot answer."""
-    return []
+    """Papers like ``paper`` (embeddings when stored, else TF-IDF); empty when search cannot answer."""
+    try:
+        from paperfeed.search.engine import SearchUnavailable
+        from paperfeed.search.similar import SimilarError, similar
+    except ImportError:  # pragma: no cover - a build without the search package
+        return []
+    try:
+        results = similar(app, [paper.paper_id], limit=limit)
+    except (SimilarError, SearchUnavailable):
+        return []
+    loaded = app.store.get_many([h.paper_id for h in results.hits])
+    return [loaded[h.paper_id] for h in results.hits if h.paper_id in loaded]

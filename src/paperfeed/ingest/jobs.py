@@ -13,9 +13,13 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
+
+import httpx
 
 from paperfeed.context import Paperfeed
+from paperfeed.ingest.arxiv_api import ArxivApiClient
+from paperfeed.ingest.arxiv_oai import OaiHarvester
 from paperfeed.ingest.pipeline import IngestReport, ProgressCallback, ingest
 from paperfeed.records import SourceItem
 
@@ -53,10 +57,8 @@ def open_text(path: Path) -> Iterator[tuple[IO[str], ByteProgress]]:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
     try:
         size = path.stat().st_size
-        binary: IO[bytes] = raw
-        if path.suffix == ".gz":
-            binary = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
-        text = io.TextIOWrapper(binary, encoding="utf-8", errors="replace", newline="")  # type: ignore[arg-type]
+        binary = cast(IO[bytes], gzip.open(raw)) if path.suffix == ".gz" else raw
+        text = io.TextIOWrapper(binary, encoding="utf-8", errors="replace", newline="")
         yield text, ByteProgress(raw, size)
     finally:
         raw.close()
@@ -100,6 +102,7 @@ def ingest_file(
     with open_text(path) as (text, position):
         on_progress: ProgressCallback | None = None
         if progress is not None:
+
             def on_progress(report: IngestReport) -> None:
                 progress(report, position.position, position.total)
 
@@ -125,10 +128,9 @@ def ingest_arxiv(
     max_results: int | None = None,
     progress: ProgressCallback | None = None,
     defer_index: bool = False,
-    transport: object | None = None,
+    transport: httpx.BaseTransport | None = None,
 ) -> IngestReport:
     """Import from the arXiv search API by query, category and date window, or by id list."""
-    from paperfeed.ingest.arxiv_api import ArxivApiClient
 
     client = _api_client(app, transport)
     items: Iterator[SourceItem]
@@ -143,16 +145,14 @@ def ingest_arxiv(
     return report
 
 
-def _api_client(app: Paperfeed, transport: object | None) -> object:
-    from paperfeed.ingest.arxiv_api import ArxivApiClient
-
+def _api_client(app: Paperfeed, transport: httpx.BaseTransport | None) -> ArxivApiClient:
     settings = app.settings
     return ArxivApiClient(
         base_url=settings.arxiv_api_url,
         min_interval=settings.arxiv_min_interval,
         max_retries=settings.arxiv_max_retries,
         timeout=settings.arxiv_timeout,
-        transport=transport,  # type: ignore[arg-type]
+        transport=transport,
     )
 
 
@@ -165,11 +165,9 @@ def harvest_oai(
     restart: bool = False,
     progress: ProgressCallback | None = None,
     defer_index: bool = False,
-    transport: object | None = None,
+    transport: httpx.BaseTransport | None = None,
 ) -> IngestReport:
     """Harvest OAI-PMH ListRecords, resuming from the stored resumptionToken of the same harvest."""
-    from paperfeed.ingest.arxiv_oai import OaiHarvester
-
     key = f"oai:{set_spec or '*'}:{from_date or ''}:{until_date or ''}"
     token = None if restart else app.store.get_checkpoint(key)
     harvester = OaiHarvester(
@@ -177,7 +175,7 @@ def harvest_oai(
         min_interval=app.settings.arxiv_min_interval,
         max_retries=app.settings.arxiv_max_retries,
         timeout=app.settings.arxiv_timeout,
-        transport=transport,  # type: ignore[arg-type]
+        transport=transport,
     )
     items = harvester.harvest(set_spec, from_date, until_date, resumption_token=token, checkpoint_key=key)
     report = ingest(app.store, items, batch_size=app.settings.ingest_batch_size, progress=progress)
@@ -191,7 +189,7 @@ def sync(
     today: date | None = None,
     progress: ProgressCallback | None = None,
     defer_index: bool = False,
-    transport: object | None = None,
+    transport: httpx.BaseTransport | None = None,
 ) -> dict[str, IngestReport]:
     """Harvest each followed category from its last checkpoint (a cron line keeps the store current).
 

@@ -64,9 +64,12 @@ def incoming_is_newer(existing: PaperRecord, incoming: PaperRecord) -> bool:
     """
     if incoming.version is not None and existing.version is not None:
         return incoming.version >= existing.version
-    if incoming.updated is not None and existing.updated is not None:
-        if incoming.updated.date() != existing.updated.date():
-            return incoming.updated > existing.updated
+    if (
+        incoming.updated is not None
+        and existing.updated is not None
+        and incoming.updated.date() != existing.updated.date()
+    ):
+        return incoming.updated > existing.updated
     if incoming.version is None and existing.version is None:
         # Two undated copies (the same paper on two saved pages): pick by content, not by arrival
         # order, so importing the pages in any order, any number of times, ends in the same state.

@@ -97,7 +97,7 @@ def _bulk_insert(conn: Connection, table: Table, rows: list[tuple[Any, ...]]) ->
         return
     columns = ", ".join(column.name for column in table.columns)
     marks = ", ".join(_placeholder(conn) for _ in table.columns)
-    conn.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", rows)  # noqa: S608
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", rows)
 
 
 class PaperStore:
@@ -172,7 +172,9 @@ class PaperStore:
         insert_ids = [i for i in to_write if i not in stored]
         update_ids = [i for i in to_write if i in stored]
         self._delete_children(conn, update_ids)
-        self._insert_papers(conn, [state[i] for i in insert_ids], [pending_hash.get(i) for i in insert_ids], seq)
+        self._insert_papers(
+            conn, [state[i] for i in insert_ids], [pending_hash.get(i) for i in insert_ids], seq
+        )
         self._update_papers(conn, [state[i] for i in update_ids], [pending_hash[i] for i in update_ids], seq)
         self._insert_children(conn, [state[i] for i in to_write])
         for title_id in absorbed_now:
@@ -187,12 +189,16 @@ class PaperStore:
         alias_of: dict[str, str] = {}
         for chunk in _chunks(title_ids):
             rows = conn.execute(
-                select(paper_aliases.c.alias, paper_aliases.c.paper_id).where(paper_aliases.c.alias.in_(chunk))
+                select(paper_aliases.c.alias, paper_aliases.c.paper_id).where(
+                    paper_aliases.c.alias.in_(chunk)
+                )
             )
             alias_of.update({row.alias: row.paper_id for row in rows})
         # Title-only records join an arXiv paper with the same normalised title (in the batch or stored).
         batch_keys = {normalize_title(r.title): r.paper_id for r in records if not is_title_id(r.paper_id)}
-        keys = sorted({normalize_title(r.title) for r in records if is_title_id(r.paper_id)} - set(batch_keys))
+        keys = sorted(
+            {normalize_title(r.title) for r in records if is_title_id(r.paper_id)} - set(batch_keys)
+        )
         stored_keys: dict[str, str] = {}
         for chunk in _chunks(keys):
             rows = conn.execute(
@@ -245,7 +251,9 @@ class PaperStore:
         return summary.full
 
     def _next_seq(self, conn: Connection) -> int:
-        current = conn.execute(select(store_state.c.value).where(store_state.c.key == CHANGE_SEQ_KEY)).scalar()
+        current = conn.execute(
+            select(store_state.c.value).where(store_state.c.key == CHANGE_SEQ_KEY)
+        ).scalar()
         seq = int(current or 0) + 1
         if current is None:
             conn.execute(insert(store_state).values(key=CHANGE_SEQ_KEY, value=str(seq)))
@@ -290,7 +298,9 @@ class PaperStore:
             rows.append(tuple(row[column.name] for column in papers.columns))
         _bulk_insert(conn, papers, rows)
 
-    def _update_papers(self, conn: Connection, records: list[PaperRecord], digests: list[str], seq: int) -> None:
+    def _update_papers(
+        self, conn: Connection, records: list[PaperRecord], digests: list[str], seq: int
+    ) -> None:
         if not records:
             return
         rows = []
@@ -298,7 +308,7 @@ class PaperStore:
             row = self._paper_row(record, digest, seq)
             row["b_id"] = row.pop("id")
             rows.append(row)
-        values = {name: bindparam(name) for name in rows[0] if name != "b_id"}
+        values: dict[str, Any] = {name: bindparam(name) for name in rows[0] if name != "b_id"}
         conn.execute(update(papers).where(papers.c.id == bindparam("b_id")).values(values), rows)
 
     def _delete_children(self, conn: Connection, ids: Sequence[str]) -> None:
@@ -335,7 +345,9 @@ class PaperStore:
                 continue
             conn.execute(update(table).where(table.c.paper_id == title_id).values(paper_id=arxiv_id))
         self._delete_children(conn, [title_id])
-        conn.execute(update(paper_aliases).where(paper_aliases.c.paper_id == title_id).values(paper_id=arxiv_id))
+        conn.execute(
+            update(paper_aliases).where(paper_aliases.c.paper_id == title_id).values(paper_id=arxiv_id)
+        )
         conn.execute(delete(papers).where(papers.c.id == title_id))
         conn.execute(insert(paper_aliases).values(alias=title_id, paper_id=arxiv_id))
         conn.execute(delete(paper_tombstones).where(paper_tombstones.c.paper_id == title_id))
@@ -438,11 +450,14 @@ class PaperStore:
     def stats(self) -> dict[str, Any]:
         """Counts for ``paperfeed stats``: papers, versions, authors, categories, date range, checkpoints."""
         with self.engine.connect() as conn:
+
             def scalar(query: Any) -> Any:
                 return conn.execute(query).scalar()
 
             total = scalar(select(func.count()).select_from(papers))
-            by_kind = dict(conn.execute(select(papers.c.id_kind, func.count()).group_by(papers.c.id_kind)).all())
+            by_kind: dict[str, int] = dict(
+                conn.execute(select(papers.c.id_kind, func.count()).group_by(papers.c.id_kind)).all()
+            )
             top = conn.execute(
                 select(paper_categories.c.category, func.count().label("n"))
                 .group_by(paper_categories.c.category)
@@ -472,7 +487,9 @@ class PaperStore:
     # ------------------------------------------------------- change feed (for indexes)
     def current_seq(self) -> int:
         with self.engine.connect() as conn:
-            value = conn.execute(select(store_state.c.value).where(store_state.c.key == CHANGE_SEQ_KEY)).scalar()
+            value = conn.execute(
+                select(store_state.c.value).where(store_state.c.key == CHANGE_SEQ_KEY)
+            ).scalar()
         return int(value or 0)
 
     def iter_changed(self, after_seq: int, *, batch_size: int = 2000) -> Iterator[list[PaperRecord]]:
@@ -515,7 +532,9 @@ class PaperStore:
 
     def get_checkpoint(self, key: str) -> str | None:
         with self.engine.connect() as conn:
-            return conn.execute(select(ingest_checkpoints.c.value).where(ingest_checkpoints.c.key == key)).scalar()
+            return conn.execute(
+                select(ingest_checkpoints.c.value).where(ingest_checkpoints.c.key == key)
+            ).scalar()
 
     def checkpoints(self) -> dict[str, str | None]:
         with self.engine.connect() as conn:
@@ -547,7 +566,7 @@ def _record_from_row(row: Row[Any]) -> PaperRecord:
 
 
 def _as_dict(record: PaperRecord) -> dict[str, Any]:
-    return {name: getattr(record, name) for name in record.__slots__}  # type: ignore[attr-defined]
+    return {name: getattr(record, name) for name in record.__slots__}
 
 
 def _redact(url: str) -> str:

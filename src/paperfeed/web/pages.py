@@ -186,6 +186,22 @@ def paper_bibtex(pf: PaperfeedDep, paper_id: str) -> Response:
     return Response(bib.bibtex_entry(paper), media_type="application/x-bibtex; charset=utf-8")
 
 
+@router.get("/papers/{paper_id:path}/similar", response_class=HTMLResponse)
+def similar_fragment(request: Request, pf: PaperfeedDep, user: UserDep, paper_id: str) -> Response:
+    """Similar papers, loaded by HTMX after the paper page (TF-IDF similarity takes ~0.2 s)."""
+    paper = pf.store.get(paper_key(paper_id))
+    if paper is None:
+        raise not_found(f"no paper {paper_id}")
+    similar = similar_papers(pf, paper, limit=5)
+    ids = [p.paper_id for p in similar]
+    context = {
+        "similar": similar,
+        "votes": votes.vote_counts(pf.store.engine, ids),
+        "voted": votes.voted_by(pf.store.engine, user, ids),
+    }
+    return render(request, "partials/similar.html", context)
+
+
 @router.get("/papers/{paper_id:path}", response_class=HTMLResponse)
 def paper_page(request: Request, pf: PaperfeedDep, user: UserDep, paper_id: str) -> Response:
     key = paper_key(paper_id)
@@ -194,10 +210,8 @@ def paper_page(request: Request, pf: PaperfeedDep, user: UserDep, paper_id: str)
         raise not_found(f"no paper {key} here (it may not be imported yet; members can submit it)")
     if paper.paper_id != paper_id:  # a versioned id, a URL-ish spelling or a merged title id
         return RedirectResponse(f"/papers/{paper.paper_id}", status_code=301)
-    similar = similar_papers(pf, paper, limit=5)
     engine = pf.store.engine
-    ids = [paper.paper_id] + [p.paper_id for p in similar]
-    counts = votes.vote_counts(engine, ids)
+    counts = votes.vote_counts(engine, [paper.paper_id])
     return render(
         request,
         "paper.html",
@@ -206,8 +220,6 @@ def paper_page(request: Request, pf: PaperfeedDep, user: UserDep, paper_id: str)
             "links": arxiv_urls(paper),
             "votes": counts.get(paper.paper_id, 0),
             "voted": paper.paper_id in votes.voted_by(engine, user, [paper.paper_id]),
-            "similar": similar,
-            "similar_votes": counts,
             "bibtex": bib.bibtex_entry(paper),
         },
     )
