@@ -1,0 +1,5 @@
+"""The ASGI entry point for uvicorn workers: ``paperfeed.web.asgi:app``, settings from the environment."""
+
+from paperfeed.web.app import create_app
+
+app = create_app()

@@ -1,0 +1,39 @@
+"""Shared helpers of the web tests: an app on the 300-record sample, users and signed-in clients."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from fastapi.testclient import TestClient
+
+from paperfeed.community.accounts import User, create_session, ensure_user
+from paperfeed.community.submissions import fetch_from_arxiv
+from paperfeed.context import Paperfeed
+from paperfeed.web.security import CSRF_COOKIE, SESSION_COOKIE
+
+RECORDED_IDLIST = Path(__file__).parent / "data" / "arxiv-formats" / "api_atom" / (
+    "export_arxiv_api_idlist_0808.05394_1707.08567.xml"
+)
+
+
+def recorded_fetcher(app: Paperfeed, arxiv_id: str) -> None:
+    """Fetch through the real arXiv client, with arXiv faked at the HTTP transport by a recorded answer."""
+    body = RECORDED_IDLIST.read_bytes()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if arxiv_id in str(request.url) and arxiv_id in ("1707.08567",):
+            return httpx.Response(200, content=body, headers={"content-type": "application/atom+xml"})
+        empty = body.split(b"<entry>")[0] + b"</feed>"
+        return httpx.Response(200, content=empty, headers={"content-type": "application/atom+xml"})
+
+    fetch_from_arxiv(app, arxiv_id, transport=httpx.MockTransport(handler))
+
+
+def sign_in(client: TestClient, app: Paperfeed, email: str, role: str = "member") -> tuple[User, str]:
+    """Give ``client`` a session for ``email`` and a CSRF cookie; returns the user and the CSRF token."""
+    user = ensure_user(app.store.engine, email, role=role)
+    client.cookies.set(SESSION_COOKIE, create_session(app.store.engine, user))
+    token = "test-csrf-token-0123456789"
+    client.cookies.set(CSRF_COOKIE, token)
+    return user, token
