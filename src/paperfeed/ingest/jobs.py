@@ -20,6 +20,7 @@ import httpx
 from paperfeed.context import Paperfeed
 from paperfeed.ingest.arxiv_api import ArxivApiClient
 from paperfeed.ingest.arxiv_oai import OaiHarvester
+from paperfeed.ingest.parallel import ParallelFileReader, can_fork
 from paperfeed.ingest.pipeline import IngestReport, ProgressCallback, ingest
 from paperfeed.records import SourceItem
 
@@ -27,6 +28,9 @@ SYNC_CHECKPOINT_PREFIX = "sync:"
 # arXiv announces with a lag and revises listings; re-reading a few days is cheap and idempotent.
 SYNC_OVERLAP_DAYS = 2
 FIRST_SYNC_DAYS = 7
+# Files at least this big are parsed in a child process (see ingest/parallel.py); small files are
+# not worth the fork.
+PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 
 
 class InputError(Exception):
@@ -57,7 +61,7 @@ def open_text(path: Path) -> Iterator[tuple[IO[str], ByteProgress]]:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
     try:
         size = path.stat().st_size
-        binary = cast(IO[bytes], gzip.open(raw)) if path.suffix == ".gz" else raw
+        binary = cast(IO[bytes], gzip.open(raw)) if path.suffix == ".gz" else raw  # noqa: SIM115
         text = io.TextIOWrapper(binary, encoding="utf-8", errors="replace", newline="")
         yield text, ByteProgress(raw, size)
     finally:
@@ -99,20 +103,25 @@ def ingest_file(
     fmt = file_format or detect_file_format(path)
     if fmt not in readers:
         raise InputError(f"unknown format {fmt!r}; choose one of {', '.join(sorted(readers))}")
-    with open_text(path) as (text, position):
-        on_progress: ProgressCallback | None = None
-        if progress is not None:
-
-            def on_progress(report: IngestReport) -> None:
-                progress(report, position.position, position.total)
-
+    if can_fork() and path.stat().st_size >= PARALLEL_MIN_BYTES and not strict:
+        reader = ParallelFileReader(path, fmt)
+        total = path.stat().st_size
         report = ingest(
             app.store,
-            readers[fmt](text),
+            reader,
             batch_size=app.settings.ingest_batch_size,
-            strict=strict,
-            progress=on_progress,
+            progress=(lambda r: progress(r, reader.position, total)) if progress else None,
+            background_reader=False,
         )
+    else:
+        with open_text(path) as (text, position):
+            report = ingest(
+                app.store,
+                readers[fmt](text),
+                batch_size=app.settings.ingest_batch_size,
+                strict=strict,
+                progress=(lambda r: progress(r, position.position, position.total)) if progress else None,
+            )
     after_ingest(app, defer_index=defer_index)
     return report
 

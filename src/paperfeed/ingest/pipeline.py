@@ -112,10 +112,13 @@ def ingest(
     strict: bool = False,
     progress: ProgressCallback | None = None,
     on_batch: Callable[[list[str]], None] | None = None,
+    background_reader: bool = True,
 ) -> IngestReport:
     """Write ``items`` into ``store``; returns the report. Malformed records are skipped and listed.
 
     ``on_batch`` receives the ids each committed batch changed (the search index hooks in there).
+    ``background_reader`` reads ``items`` in a thread (see :func:`prefetch`); pass ``False`` when the
+    items already come from another process.
     """
     report = IngestReport()
     batch: list[PaperRecord] = []
@@ -138,7 +141,7 @@ def ingest(
         if progress is not None:
             progress(report)
 
-    for item in prefetch(items):
+    for item in prefetch(items) if background_reader else items:
         if isinstance(item, PaperRecord):
             report.read += 1
             batch.append(item)
