@@ -1,0 +1,221 @@
+"""One search function for the CLI, the web app and the eval harness.
+
+Public API (the web app calls this)::
+
+    search(app, query, *, mode=None, category=None, since=None, until=None, limit=20, offset=0,
+           syntax=True) -> SearchResults(query, mode, requested_mode, hits[SearchHit], total, notice, took_ms)
+
+    SearchHit(paper_id, score, title_html, snippet_html, keyword_rank, semantic_rank)
+
+``mode`` is "keyword", "semantic", "hybrid" or None (the default: hybrid when an embedder is
+installed and papers are embedded, because the harness measured it better on SciFact train, see
+docs/benchmarks.md; keyword otherwise). When the asked-for mode cannot run, the search runs keyword
+only and ``notice`` says why, instead of failing. ``title_html``/``snippet_html`` are HTML-escaped
+with ``<mark>`` around matched terms, safe to insert in a page. ``since``/``until`` are inclusive
+dates of the paper's first version. Any query string is valid (see :mod:`paperfeed.search.query`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from html import escape
+from typing import Any
+
+from paperfeed.context import Paperfeed
+from paperfeed.search.fusion import rrf
+from paperfeed.search.lexical import LexicalIndex
+from paperfeed.search.query import ParsedQuery, parse
+
+MODES = ("keyword", "semantic", "hybrid")
+HYBRID_DEPTH = 100
+"""How many results of each list hybrid fusion looks at (tuned on SciFact train: see benchmarks)."""
+RRF_K = 60.0
+CONSTRAINED_SEMANTIC_DEPTH = 1000
+"""Semantic candidates fetched when the query has constraints (author:, cat:, -x, dates) to filter."""
+
+
+class SearchUnavailable(RuntimeError):
+    """The keyword index does not exist yet (run ``paperfeed index rebuild``)."""
+
+
+@dataclass(slots=True)
+class SearchHit:
+    paper_id: str
+    score: float
+    title_html: str = ""
+    snippet_html: str = ""
+    keyword_rank: int | None = None
+    semantic_rank: int | None = None
+
+
+@dataclass(slots=True)
+class SearchResults:
+    query: str
+    mode: str
+    requested_mode: str | None
+    hits: list[SearchHit] = field(default_factory=list)
+    total: int = 0
+    notice: str | None = None
+    took_ms: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_lexical: dict[str, LexicalIndex] = {}
+
+
+def open_lexical(app: Paperfeed) -> LexicalIndex:
+    """The keyword index, opened once per process and reopened when rebuilt under a new id."""
+    from paperfeed.search.maintenance import lexical_path
+
+    path = lexical_path(app)
+    if not LexicalIndex.exists(path):
+        raise SearchUnavailable("no keyword index yet: run `paperfeed index rebuild`")
+    index_id = (path / "INDEX_ID").read_text().strip()
+    index = _lexical.get(str(path))
+    if index is None or index.index_id != index_id:
+        index = LexicalIndex(path)
+        _lexical[str(path)] = index
+    return index
+
+
+def semantic_available(app: Paperfeed) -> tuple[Any, Any, str | None]:
+    """(embedder, vector store, None) when semantic search can run, else (None, None, why not)."""
+    from paperfeed.search.embedders import try_load_embedder
+    from paperfeed.search.vectors import open_vectors
+
+    vectors = open_vectors(app)
+    if vectors is None or len(vectors) == 0:
+        return None, None, "no papers are embedded yet (paperfeed index rebuild with the semantic extra)"
+    embedder, why = try_load_embedder(app.settings.embedding_model)
+    if embedder is None:
+        return None, None, why
+    if embedder.dim != vectors.dim:
+        return None, None, f"stored vectors have {vectors.dim} dimensions, the model {embedder.dim}: rebuild"
+    return embedder, vectors, None
+
+
+def _has_constraints(parsed: ParsedQuery, category: str | None, since: date | None, until: date | None) -> bool:
+    return bool(parsed.required or parsed.excluded or category or since or until)
+
+
+def semantic_ranking(
+    app: Paperfeed,
+    lexical: LexicalIndex,
+    embedder: Any,
+    vectors: Any,
+    parsed: ParsedQuery,
+    *,
+    depth: int,
+    category: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> list[tuple[str, float]]:
+    """Papers nearest to the query's free text, with its constraints applied through the keyword index."""
+    text = parsed.free_text
+    if not text.strip():
+        return []
+    query_vector = embedder.encode([text])[0]
+    constrained = _has_constraints(parsed, category, since, until)
+    hits = vectors.search(query_vector, max(depth, CONSTRAINED_SEMANTIC_DEPTH) if constrained else depth)
+    if constrained:
+        allowed = lexical.matching_ids(
+            [h.paper_id for h in hits], parsed, category=category, since=since, until=until
+        )
+        hits = [h for h in hits if h.paper_id in allowed]
+    return [(h.paper_id, h.score) for h in hits[:depth]]
+
+
+def search(
+    app: Paperfeed,
+    query: str,
+    *,
+    mode: str | None = None,
+    category: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    limit: int = 20,
+    offset: int = 0,
+    syntax: bool = True,
+) -> SearchResults:
+    """Search the indexed papers (see the module docstring). Raises :class:`SearchUnavailable` only
+    when there is no keyword index at all, and ValueError for an unknown ``mode``."""
+    started = time.perf_counter()
+    if mode is not None and mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    limit = max(0, min(limit, 1000))
+    offset = max(0, offset)
+    lexical = open_lexical(app)
+    parsed = parse(query, syntax=syntax)
+    results = SearchResults(query=query, mode="keyword", requested_mode=mode)
+    effective = mode or "hybrid"
+    embedder = vectors = None
+    if effective != "keyword":
+        embedder, vectors, why = semantic_available(app)
+        if embedder is None:
+            if mode is not None:
+                results.notice = f"{mode} search unavailable, showing keyword results: {why}"
+            else:
+                results.notice = f"keyword search only: {why}"
+            effective = "keyword"
+        elif not parsed.free_text.strip():
+            effective = "keyword"  # only filters or exclusions: nothing to embed
+    results.mode = effective
+    if effective == "keyword":
+        found = lexical.search(parsed, category=category, since=since, until=until, limit=limit, offset=offset)
+        results.total = found.total
+        results.hits = [
+            SearchHit(h.paper_id, h.score, h.title_html, h.snippet_html, keyword_rank=offset + i + 1)
+            for i, h in enumerate(found.hits)
+        ]
+    else:
+        depth = max(HYBRID_DEPTH, limit + offset)
+        semantic = semantic_ranking(
+            app, lexical, embedder, vectors, parsed, depth=depth, category=category, since=since, until=until
+        )
+        keyword: list[tuple[str, float]] = []
+        if effective == "hybrid":
+            found = lexical.search(
+                parsed, category=category, since=since, until=until, limit=depth, snippets=False
+            )
+            keyword = [(h.paper_id, h.score) for h in found.hits]
+            fused = rrf([keyword, semantic], k=RRF_K)
+        else:
+            fused = list(semantic)
+        keyword_rank = {pid: i + 1 for i, (pid, _) in enumerate(keyword)}
+        semantic_rank = {pid: i + 1 for i, (pid, _) in enumerate(semantic)}
+        results.total = len(fused)
+        page = fused[offset : offset + limit]
+        snippets = lexical_snippets(lexical, parsed, [pid for pid, _ in page])
+        results.hits = [
+            SearchHit(
+                pid,
+                score,
+                *snippets.get(pid, ("", "")),
+                keyword_rank=keyword_rank.get(pid),
+                semantic_rank=semantic_rank.get(pid),
+            )
+            for pid, score in page
+        ]
+    results.took_ms = round((time.perf_counter() - started) * 1000, 2)
+    return results
+
+
+def lexical_snippets(lexical: LexicalIndex, parsed: ParsedQuery, paper_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """Highlighted title and snippet for given papers; those the words do not match get plain text."""
+    if not paper_ids:
+        return {}
+    out: dict[str, tuple[str, str]] = {}
+    restricted = ParsedQuery(words=parsed.words, required=[], excluded=[])
+    found = lexical.search_in(restricted, paper_ids)
+    for hit in found:
+        out[hit.paper_id] = (hit.title_html, hit.snippet_html)
+    missing = [pid for pid in paper_ids if pid not in out]
+    for pid, doc in lexical.stored(missing).items():
+        title = str((doc.get("title") or [""])[0])
+        abstract = str((doc.get("abstract") or [""])[0])
+        out[pid] = (escape(title), escape(abstract[:300]))
+    return out

@@ -1,0 +1,271 @@
+"""The keyword index: a tantivy index in ``<index_dir>/lexical`` derived from the store.
+
+Fields: ``paper_id`` (raw, stored; the delete key), ``ids`` (paper id, DOI; exact match), ``title``
+and ``abstract`` (stemmed English, stored for snippets and phrases), ``body`` (title + abstract, what
+plain words are ranked on, title boosted on top), ``authors`` (names, folded, not
+stemmed), ``categories`` (lowercased, exact), ``published`` (epoch seconds, fast field for the
+--since/--until range filters). Ranking is tantivy's BM25 (k1 1.2, b 0.75: the Python binding does
+not expose them; what that gives on SciFact is measured in docs/benchmarks.md).
+
+The index only knows documents; which store change it is current up to is kept by
+:mod:`paperfeed.search.maintenance`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from html import escape
+from pathlib import Path
+
+import tantivy
+
+from paperfeed.records import PaperRecord
+from paperfeed.search import analysis
+from paperfeed.search.query import (
+    DEFAULT_WEIGHTS,
+    HIGHLIGHT_WEIGHTS,
+    FieldWeights,
+    ParsedQuery,
+    build_query,
+    constraint_clauses,
+)
+
+INDEX_ID_FILE = "INDEX_ID"
+WRITER_HEAP = 128_000_000
+
+
+class IndexBusy(RuntimeError):
+    """Another process holds the index writer lock (an ingest is updating the index)."""
+
+
+def build_schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("paper_id", stored=True, tokenizer_name="raw")
+    builder.add_text_field("ids", tokenizer_name="raw")
+    builder.add_text_field("title", stored=True, tokenizer_name=analysis.STEMMED)
+    builder.add_text_field("abstract", stored=True, tokenizer_name=analysis.STEMMED)
+    # title + abstract as one field, for ranking plain words (see FieldWeights); no positions needed.
+    builder.add_text_field("body", tokenizer_name=analysis.STEMMED, index_option="freq")
+    builder.add_text_field("authors", stored=True, tokenizer_name=analysis.NAMES)
+    builder.add_text_field("categories", stored=True, tokenizer_name="raw")
+    builder.add_integer_field("published", stored=True, indexed=True, fast=True)
+    return builder.build()
+
+
+def to_epoch(value: datetime | date) -> int:
+    """Seconds since the epoch (UTC) of a datetime, or of midnight UTC of a date."""
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day, tzinfo=UTC)
+    elif value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return int(value.timestamp())
+
+
+def paper_document(paper: PaperRecord) -> tantivy.Document:
+    """The indexed form of a paper."""
+    fields: dict[str, object] = {
+        "paper_id": paper.paper_id,
+        "ids": [i for i in {paper.paper_id.lower(), (paper.doi or "").lower()} if i],
+        "title": paper.title,
+        "abstract": paper.abstract,
+        "body": f"{paper.title} {paper.abstract}",
+        "authors": list(paper.authors),
+        "categories": [c.lower() for c in paper.categories],
+    }
+    when = paper.published or paper.updated
+    if when is not None:
+        fields["published"] = to_epoch(when)
+    return tantivy.Document(**fields)
+
+
+@dataclass(slots=True)
+class LexicalHit:
+    paper_id: str
+    score: float
+    title_html: str
+    snippet_html: str
+
+
+@dataclass(slots=True)
+class LexicalResults:
+    hits: list[LexicalHit]
+    total: int
+
+
+def highlight_html(text: str, ranges: Iterable[tuple[int, int]]) -> str:
+    """``text`` HTML-escaped with ``<mark>`` around the given UTF-8 byte ranges (tantivy's offsets)."""
+    data = text.encode("utf-8")
+    out: list[str] = []
+    cursor = 0
+    for start, end in sorted(ranges):
+        if start < cursor or end <= start:
+            continue
+        out.append(escape(data[cursor:start].decode("utf-8", "replace")))
+        out.append("<mark>" + escape(data[start:end].decode("utf-8", "replace")) + "</mark>")
+        cursor = end
+    out.append(escape(data[cursor:].decode("utf-8", "replace")))
+    return "".join(out)
+
+
+class LexicalIndex:
+    """One tantivy index directory. Open with :meth:`open`; writes go through :meth:`writer`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.schema = build_schema()
+        path.mkdir(parents=True, exist_ok=True)
+        self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
+        analysis.register(self.index)
+        id_file = path / INDEX_ID_FILE
+        if not id_file.exists():
+            id_file.write_text(uuid.uuid4().hex)
+        self.index_id = id_file.read_text().strip()
+
+    @classmethod
+    def exists(cls, path: Path) -> bool:
+        return (path / INDEX_ID_FILE).exists() and (path / "meta.json").exists()
+
+    @classmethod
+    def create_empty(cls, path: Path) -> LexicalIndex:
+        """A new, empty index with a new id (so marks of the old one no longer apply)."""
+        if path.exists():
+            shutil.rmtree(path)
+        return cls(path)
+
+    # -------------------------------------------------------------------- writes
+    def writer(self) -> tantivy.IndexWriter:
+        try:
+            return self.index.writer(WRITER_HEAP, 1)
+        except ValueError as exc:
+            raise IndexBusy(f"the keyword index at {self.path} is being written by another process") from exc
+
+    def upsert(self, writer: tantivy.IndexWriter, papers: Sequence[PaperRecord]) -> None:
+        """Replace the documents of ``papers`` (delete by id, then add: idempotent)."""
+        for paper in papers:
+            writer.delete_documents_by_term("paper_id", paper.paper_id)
+            writer.add_document(paper_document(paper))
+
+    def delete(self, writer: tantivy.IndexWriter, paper_ids: Iterable[str]) -> None:
+        for paper_id in paper_ids:
+            writer.delete_documents_by_term("paper_id", paper_id)
+
+    # --------------------------------------------------------------------- reads
+    def num_docs(self) -> int:
+        self.index.reload()
+        return int(self.index.searcher().num_docs)
+
+    def filter_queries(
+        self, *, category: str | None, since: date | None, until: date | None
+    ) -> list[tantivy.Query]:
+        """Filters for --category, --since (on or after) and --until (on or before, whole day)."""
+        filters: list[tantivy.Query] = []
+        if category:
+            filters.append(tantivy.Query.term_query(self.schema, "categories", category.strip().lower()))
+        if since or until:
+            lower = to_epoch(since) if since else None
+            upper = to_epoch(until) + 86_399 if until else None
+            filters.append(
+                tantivy.Query.range_query(self.schema, "published", tantivy.FieldType.Integer, lower, upper)
+            )
+        return filters
+
+    def search(
+        self,
+        parsed: ParsedQuery,
+        *,
+        category: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        snippets: bool = True,
+        weights: FieldWeights = DEFAULT_WEIGHTS,
+        only_ids: Sequence[str] | None = None,
+    ) -> LexicalResults:
+        """Ranked papers for a parsed query with filters; an empty result for an unmatched query.
+
+        ``only_ids`` restricts the search to those papers (to highlight semantic hits)."""
+        filters = self.filter_queries(category=category, since=since, until=until)
+        if only_ids is not None:
+            filters.append(tantivy.Query.term_set_query(self.schema, "paper_id", list(only_ids)))
+        query = build_query(self.schema, parsed, filters=filters, weights=weights)
+        if query is None or limit <= 0:
+            return LexicalResults([], 0)
+        self.index.reload()
+        searcher = self.index.searcher()
+        result = searcher.search(query, limit, count=True, offset=offset)
+        hits: list[LexicalHit] = []
+        title_gen = abstract_gen = None
+        highlight = build_query(self.schema, parsed, weights=HIGHLIGHT_WEIGHTS) if snippets else None
+        if highlight is not None and result.hits:
+            title_gen = tantivy.SnippetGenerator.create(searcher, highlight, self.schema, "title")
+            title_gen.set_max_num_chars(1000)
+            abstract_gen = tantivy.SnippetGenerator.create(searcher, highlight, self.schema, "abstract")
+            abstract_gen.set_max_num_chars(300)
+        for score, address in result.hits:
+            doc = searcher.doc(address)
+            paper_id = doc.get_first("paper_id")
+            title_html = snippet_html = ""
+            if title_gen is not None and abstract_gen is not None:
+                title = doc.get_first("title") or ""
+                ranges = [(r.start, r.end) for r in title_gen.snippet_from_doc(doc).highlighted()]
+                title_html = highlight_html(title, ranges)
+                snip = abstract_gen.snippet_from_doc(doc)
+                fragment = snip.fragment()
+                if fragment:
+                    snippet_html = highlight_html(fragment, [(r.start, r.end) for r in snip.highlighted()])
+                else:
+                    snippet_html = escape((doc.get_first("abstract") or "")[:300])
+            hits.append(LexicalHit(str(paper_id), float(score), title_html, snippet_html))
+        return LexicalResults(hits, int(getattr(result, "count", 0) or 0))
+
+    def search_in(self, parsed: ParsedQuery, paper_ids: Sequence[str]) -> list[LexicalHit]:
+        """Hits with snippets among ``paper_ids`` only (those the query matches)."""
+        if not paper_ids:
+            return []
+        return self.search(parsed, only_ids=paper_ids, limit=len(paper_ids)).hits
+
+    def matching_ids(
+        self,
+        paper_ids: Sequence[str],
+        parsed: ParsedQuery,
+        *,
+        category: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> set[str]:
+        """Which of ``paper_ids`` meet the query's constraints and filters (not its plain words).
+
+        Semantic search finds candidates by meaning; this applies ``author:``, ``cat:``, phrases,
+        exclusions and the date/category filters to them with the same code as keyword search.
+        """
+        if not paper_ids:
+            return set()
+        clauses = constraint_clauses(self.schema, parsed)
+        clauses.extend(
+            (tantivy.Occur.Must, q) for q in self.filter_queries(category=category, since=since, until=until)
+        )
+        clauses.append((tantivy.Occur.Must, tantivy.Query.term_set_query(self.schema, "paper_id", list(paper_ids))))
+        query = tantivy.Query.boolean_query(clauses)
+        self.index.reload()
+        searcher = self.index.searcher()
+        result = searcher.search(query, len(paper_ids), count=False)
+        return {str(searcher.doc(address).get_first("paper_id")) for _, address in result.hits}
+
+    def stored(self, paper_ids: Sequence[str]) -> dict[str, dict[str, list[object]]]:
+        """Stored fields of indexed papers by id (for snippets of semantic hits)."""
+        if not paper_ids:
+            return {}
+        self.index.reload()
+        searcher = self.index.searcher()
+        query = tantivy.Query.term_set_query(self.schema, "paper_id", list(paper_ids))
+        result = searcher.search(query, len(paper_ids), count=False)
+        out: dict[str, dict[str, list[object]]] = {}
+        for _, address in result.hits:
+            doc = searcher.doc(address).to_dict()
+            out[str(doc["paper_id"][0])] = doc
+        return out

@@ -1,0 +1,156 @@
+"""Papers similar to one paper, or to a set of papers and unlike another set.
+
+Public API (the paper page, "more like this" and recommendations call this)::
+
+    similar(app, positives, *, negatives=(), limit=10, method=None)
+        -> SimilarResults(method, hits[SimilarHit(paper_id, score)], notice)
+
+Two methods:
+
+* ``embeddings`` (default when the positives are embedded): nearest neighbours of the Rocchio query
+  ``normalise(mean(positives) - 0.5 * mean(negatives))`` in the vector store. No model is loaded:
+  stored vectors are enough, so it is as fast as a vector search.
+* ``tfidf`` (always available, no semantic extra needed): the arxiv-sanity idea, bounded. A keyword
+  search with the positives' own words picks a candidate pool (:data:`POOL_SIZE` papers), TF-IDF
+  (uni+bigrams) is fitted on the pool, and a linear SVM separates the positives from the rest of
+  the pool (negatives weighted up); candidates are ranked by its decision function. arxiv-sanity
+  trains on the whole corpus per request, which is fine at 30k papers and not at 2.7M; the pool keeps
+  the cost constant while keeping the classifier's ability to weigh many positives and negatives.
+
+The positives and negatives themselves are never returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from paperfeed.context import Paperfeed
+from paperfeed.search.query import MAX_TERMS, ParsedQuery
+
+METHODS = ("embeddings", "tfidf")
+POOL_SIZE = 2000
+NEGATIVE_WEIGHT = 0.5
+
+
+class SimilarError(Exception):
+    """Unknown paper ids or an unusable request (the message says which)."""
+
+
+@dataclass(slots=True)
+class SimilarHit:
+    paper_id: str
+    score: float
+
+
+@dataclass(slots=True)
+class SimilarResults:
+    method: str
+    hits: list[SimilarHit] = field(default_factory=list)
+    notice: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _resolve(app: Paperfeed, ids: Sequence[str]) -> list[str]:
+    resolved: list[str] = []
+    for paper_id in ids:
+        found = app.store.resolve_id(paper_id)
+        if found is None:
+            raise SimilarError(f"no paper {paper_id} in the store")
+        if found not in resolved:
+            resolved.append(found)
+    return resolved
+
+
+def similar(
+    app: Paperfeed,
+    positives: Sequence[str],
+    *,
+    negatives: Sequence[str] = (),
+    limit: int = 10,
+    method: str | None = None,
+) -> SimilarResults:
+    """Papers like ``positives`` and unlike ``negatives`` (see the module docstring)."""
+    if method is not None and method not in METHODS:
+        raise SimilarError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    if not positives:
+        raise SimilarError("give at least one paper")
+    pos = _resolve(app, positives)
+    neg = [n for n in _resolve(app, negatives) if n not in pos]
+    limit = max(1, min(limit, 1000))
+    notice: str | None = None
+    if method in (None, "embeddings"):
+        from paperfeed.search.vectors import open_vectors
+
+        vectors = open_vectors(app)
+        stored = vectors.get(pos + neg) if vectors is not None else {}
+        if vectors is not None and any(p in stored for p in pos):
+            return SimilarResults("embeddings", _by_embeddings(vectors, stored, pos, neg, limit))
+        if method == "embeddings":
+            raise SimilarError("these papers are not embedded (paperfeed index rebuild with the semantic extra)")
+        notice = "using TF-IDF: the papers are not embedded" if vectors is not None else None
+    return SimilarResults("tfidf", _by_tfidf(app, pos, neg, limit), notice)
+
+
+def rocchio(positive: Sequence[np.ndarray], negative: Sequence[np.ndarray], beta: float = NEGATIVE_WEIGHT) -> np.ndarray:
+    """Unit-length ``mean(positive) - beta * mean(negative)`` (pure; the embeddings' query)."""
+    query = np.mean(np.stack(positive), axis=0)
+    if negative:
+        query = query - beta * np.mean(np.stack(negative), axis=0)
+    norm = float(np.linalg.norm(query))
+    return query / norm if norm > 0 else query
+
+
+def _by_embeddings(
+    vectors: Any, stored: dict[str, np.ndarray], pos: list[str], neg: list[str], limit: int
+) -> list[SimilarHit]:
+    query = rocchio([stored[p] for p in pos if p in stored], [stored[n] for n in neg if n in stored])
+    hits = vectors.search(query, limit, exclude=set(pos) | set(neg))
+    return [SimilarHit(h.paper_id, h.score) for h in hits]
+
+
+def _by_tfidf(app: Paperfeed, pos: list[str], neg: list[str], limit: int) -> list[SimilarHit]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
+
+    from paperfeed.search.engine import open_lexical
+
+    lexical = open_lexical(app)
+    papers = app.store.get_many(pos + neg)
+    texts = {pid: f"{p.title} {p.abstract}" for pid, p in papers.items()}
+    words = " ".join(texts[p] for p in pos if p in texts).split()
+    # The positives' words, most repeated first, as one OR query: the pool the classifier ranks.
+    counts: dict[str, int] = {}
+    for word in words:
+        counts[word.lower()] = counts.get(word.lower(), 0) + 1
+    top = sorted(counts, key=lambda w: -counts[w])[:MAX_TERMS]
+    found = lexical.search(ParsedQuery(words=top), limit=POOL_SIZE, snippets=False)
+    excluded = set(pos) | set(neg)
+    pool = [h.paper_id for h in found.hits if h.paper_id not in excluded]
+    if not pool:
+        return []
+    stored = lexical.stored(pool)
+    for pid, doc in stored.items():
+        texts[pid] = f"{(doc.get('title') or [''])[0]} {(doc.get('abstract') or [''])[0]}"
+    pool = [pid for pid in pool if pid in texts]
+    train_ids = [p for p in pos if p in texts] + [n for n in neg if n in texts] + pool
+    vectorizer = TfidfVectorizer(
+        ngram_range=(1, 2), max_features=20000, sublinear_tf=True, stop_words="english", min_df=1
+    )
+    matrix = vectorizer.fit_transform([texts[i] for i in train_ids])
+    labels = np.zeros(len(train_ids), dtype=np.int64)
+    n_pos = sum(1 for p in pos if p in texts)
+    labels[:n_pos] = 1
+    weights = np.ones(len(train_ids))
+    weights[n_pos : n_pos + len(neg)] = 5.0  # an explicit "not like this" counts more than "unlabelled"
+    classifier = LinearSVC(class_weight="balanced", C=0.1, max_iter=10000, tol=1e-6)
+    classifier.fit(matrix, labels, sample_weight=weights)
+    start = len(train_ids) - len(pool)
+    scores = classifier.decision_function(matrix[start:])
+    order = np.argsort(-scores, kind="stable")[:limit]
+    return [SimilarHit(pool[i], float(scores[i])) for i in order]

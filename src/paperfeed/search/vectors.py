@@ -1,0 +1,322 @@
+"""Paper embeddings on disk and nearest-neighbour search over them.
+
+Layout of ``<index_dir>/vectors-<model>/``: ``vectors.f16`` (rows of float16, appended), ``rows.tsv``
+(one line per row: ``paper_id<TAB>text hash``, or ``!paper_id`` for a removal), ``meta.json`` (model,
+dim), ``INDEX_ID``. Append-only, so an update writes only new rows and a crash leaves at worst a
+partial last row, which :meth:`VectorStore.load` ignores; the last row of an id wins. Re-embedding
+skips papers whose text hash is unchanged (a category change costs nothing).
+
+Search is exact (one matrix product) up to ``exact_max`` live vectors; above that a faiss IVF index
+with float16 scalar quantisation (built on first use, saved beside the rows, extended with new rows
+incrementally) answers, with stale rows filtered out. Its recall@10 against exact search is measured
+by ``benchmarks/search.py`` and reported in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+EXACT_MAX_DEFAULT = int(os.environ.get("PAPERFEED_VECTOR_EXACT_MAX", "50000"))
+NPROBE_DEFAULT = int(os.environ.get("PAPERFEED_VECTOR_NPROBE", "32"))
+ID_FILE = "INDEX_ID"
+
+
+def model_slug(name: str) -> str:
+    """A directory-safe name for a model (a path's last component, or the hub name)."""
+    base = Path(name).name if ("/" in name and Path(name).expanduser().exists()) else name
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("_").lower() or "model"
+
+
+@dataclass(slots=True)
+class VectorHit:
+    paper_id: str
+    score: float
+
+
+class VectorStore:
+    """The embeddings of one model: append rows, look up, search."""
+
+    def __init__(self, path: Path, *, exact_max: int = EXACT_MAX_DEFAULT, nprobe: int = NPROBE_DEFAULT) -> None:
+        self.path = path
+        self.exact_max = exact_max
+        self.nprobe = nprobe
+        self.dim = 0
+        self.model = ""
+        self.index_id = ""
+        self.row_ids: list[str] = []
+        self.row_hashes: list[str] = []
+        self.live: dict[str, int] = {}
+        self._matrix: np.ndarray | None = None
+        self._dense: np.ndarray | None = None
+        self._dense_ids: list[str] = []
+        self._ann: Any = None
+        self._ann_rows = 0
+        self.load()
+
+    # ------------------------------------------------------------------ files
+    @staticmethod
+    def exists(path: Path) -> bool:
+        return (path / "meta.json").exists() and (path / ID_FILE).exists()
+
+    @classmethod
+    def create(cls, path: Path, *, model: str, dim: int, **kwargs: Any) -> VectorStore:
+        """A new, empty store (replacing whatever is at ``path``) with a new id."""
+        if path.exists():
+            shutil.rmtree(path)
+        path.mkdir(parents=True)
+        (path / "meta.json").write_text(json.dumps({"model": model, "dim": dim}))
+        (path / "vectors.f16").write_bytes(b"")
+        (path / "rows.tsv").write_text("")
+        (path / ID_FILE).write_text(uuid.uuid4().hex)
+        return cls(path, **kwargs)
+
+    def load(self) -> None:
+        """(Re)read rows and vectors; a partial trailing row from a crash is ignored."""
+        self._dense = None
+        self._ann = None
+        if not self.exists(self.path):
+            return
+        meta = json.loads((self.path / "meta.json").read_text())
+        self.dim = int(meta["dim"])
+        self.model = str(meta["model"])
+        self.index_id = (self.path / ID_FILE).read_text().strip()
+        lines = (self.path / "rows.tsv").read_text(encoding="utf-8").split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        size = (self.path / "vectors.f16").stat().st_size
+        rows = min(len(lines), size // (2 * self.dim))
+        self.row_ids, self.row_hashes, self.live = [], [], {}
+        for row, line in enumerate(lines[:rows]):
+            paper_id, _, digest = line.partition("\t")
+            self.row_ids.append(paper_id)
+            self.row_hashes.append(digest)
+            if paper_id.startswith("!"):
+                self.live.pop(paper_id[1:], None)
+            else:
+                self.live[paper_id] = row
+        if rows:
+            self._matrix = np.memmap(self.path / "vectors.f16", dtype=np.float16, mode="r", shape=(rows, self.dim))
+        else:
+            self._matrix = np.zeros((0, self.dim), dtype=np.float16)
+
+    def hash_of(self, paper_id: str) -> str | None:
+        row = self.live.get(paper_id)
+        return None if row is None else self.row_hashes[row]
+
+    def append(self, ids: Sequence[str], hashes: Sequence[str], vectors: np.ndarray, removed: Sequence[str] = ()) -> None:
+        """Add rows for ``ids`` (replacing their older rows) and removal rows for ``removed``."""
+        removed = [r for r in removed if r in self.live]
+        if not len(ids) and not removed:
+            return
+        block = np.asarray(vectors, dtype=np.float16).reshape(len(ids), self.dim)
+        if removed:
+            block = np.vstack([block, np.zeros((len(removed), self.dim), dtype=np.float16)])
+        # Vectors first, then the rows naming them: a crash in between leaves unnamed bytes, ignored.
+        with (self.path / "vectors.f16").open("r+b") as handle:
+            handle.seek(len(self.row_ids) * 2 * self.dim)
+            handle.write(block.tobytes())
+            handle.truncate()
+            handle.flush()
+            os.fsync(handle.fileno())
+        lines = [f"{i}\t{h}" for i, h in zip(ids, hashes, strict=True)] + [f"!{r}\t" for r in removed]
+        with (self.path / "rows.tsv").open("a", encoding="utf-8") as handle:
+            handle.write("".join(line + "\n" for line in lines))
+            handle.flush()
+            os.fsync(handle.fileno())
+        self.load()
+
+    def get(self, paper_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors (float32) of the given papers that are embedded."""
+        assert self._matrix is not None
+        return {i: np.asarray(self._matrix[self.live[i]], dtype=np.float32) for i in paper_ids if i in self.live}
+
+    def __len__(self) -> int:
+        return len(self.live)
+
+    # ----------------------------------------------------------------- search
+    def _dense_matrix(self) -> tuple[np.ndarray, list[str]]:
+        if self._dense is None:
+            assert self._matrix is not None
+            self._dense_ids = list(self.live)
+            rows = np.fromiter(self.live.values(), dtype=np.int64, count=len(self.live))
+            self._dense = np.asarray(self._matrix[rows], dtype=np.float32) if len(rows) else np.zeros(
+                (0, self.dim), dtype=np.float32
+            )
+        return self._dense, self._dense_ids
+
+    def search_exact(self, query: np.ndarray, k: int, exclude: set[str] | None = None) -> list[VectorHit]:
+        """The ``k`` nearest papers by inner product (cosine: vectors are unit length), exactly."""
+        matrix, ids = self._dense_matrix()
+        if not len(ids) or k <= 0:
+            return []
+        scores = matrix @ np.asarray(query, dtype=np.float32).reshape(-1)
+        want = min(len(ids), k + len(exclude or ()))
+        top = np.argpartition(-scores, want - 1)[:want] if want < len(ids) else np.arange(len(ids))
+        top = top[np.argsort(-scores[top], kind="stable")]
+        hits = [VectorHit(ids[i], float(scores[i])) for i in top if not exclude or ids[i] not in exclude]
+        return hits[:k]
+
+    def _ann_index(self) -> Any:
+        """The faiss IVF index over all rows, loaded or built, extended with rows added since."""
+        import faiss
+
+        assert self._matrix is not None
+        total = len(self.row_ids)
+        if self._ann is None:
+            file = self.path / "ivf.faiss"
+            info = self.path / "ivf.json"
+            if file.exists() and info.exists():
+                self._ann = faiss.read_index(str(file))
+                self._ann_rows = int(json.loads(info.read_text())["rows"])
+            else:
+                nlist = max(16, int(4 * math.sqrt(max(len(self.live), 1))))
+                quantizer = faiss.IndexFlatIP(self.dim)
+                ann = faiss.IndexIVFScalarQuantizer(
+                    quantizer, self.dim, nlist, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+                )
+                rng = np.random.default_rng(0)
+                live_rows = np.fromiter(self.live.values(), dtype=np.int64, count=len(self.live))
+                sample = np.sort(rng.choice(live_rows, size=min(len(live_rows), nlist * 64), replace=False))
+                ann.train(np.asarray(self._matrix[sample], dtype=np.float32))
+                self._ann = ann
+                self._ann_rows = 0
+        if self._ann_rows < total:
+            for start in range(self._ann_rows, total, 100_000):
+                stop = min(total, start + 100_000)
+                block = np.asarray(self._matrix[start:stop], dtype=np.float32)
+                self._ann.add_with_ids(block, np.arange(start, stop, dtype=np.int64))
+            self._ann_rows = total
+            faiss.write_index(self._ann, str(self.path / "ivf.faiss"))
+            (self.path / "ivf.json").write_text(json.dumps({"rows": total}))
+        self._ann.nprobe = self.nprobe
+        return self._ann
+
+    def search_ann(self, query: np.ndarray, k: int, exclude: set[str] | None = None) -> list[VectorHit]:
+        """Approximate ``k`` nearest papers through faiss IVF; superseded rows are skipped."""
+        if k <= 0 or not self.live:
+            return []
+        ann = self._ann_index()
+        fetch = k + len(exclude or ()) + 16
+        scores, rows = ann.search(np.asarray(query, dtype=np.float32).reshape(1, -1), fetch)
+        hits: list[VectorHit] = []
+        for score, row in zip(scores[0], rows[0], strict=True):
+            if row < 0:
+                continue
+            paper_id = self.row_ids[row]
+            if paper_id.startswith("!") or self.live.get(paper_id) != row:
+                continue
+            if exclude and paper_id in exclude:
+                continue
+            hits.append(VectorHit(paper_id, float(score)))
+            if len(hits) >= k:
+                break
+        return hits
+
+    def search(self, query: np.ndarray, k: int, exclude: set[str] | None = None) -> list[VectorHit]:
+        """Exact while small (``exact_max`` live vectors), faiss IVF above."""
+        if len(self.live) <= self.exact_max:
+            return self.search_exact(query, k, exclude)
+        return self.search_ann(query, k, exclude)
+
+
+# ------------------------------------------------------------------------ the paperfeed side
+def vectors_path(settings: Any, model: str) -> Path:
+    return Path(settings.index_dir) / f"vectors-{model_slug(model)}"
+
+
+_open: dict[tuple[str, str], VectorStore] = {}
+
+
+def open_vectors(app: Any) -> VectorStore | None:
+    """The vector store for the configured model, or None when nothing has been embedded."""
+    path = vectors_path(app.settings, app.settings.embedding_model)
+    if not VectorStore.exists(path):
+        return None
+    index_id = (path / ID_FILE).read_text().strip()
+    key = (str(path), index_id)
+    store = _open.get(key)
+    rows_size = (path / "rows.tsv").stat().st_size
+    if store is None or getattr(store, "_rows_size", -1) != rows_size:
+        store = VectorStore(path)
+        store._rows_size = rows_size  # type: ignore[attr-defined]
+        _open.clear()
+        _open[key] = store
+    return store
+
+
+def update_vectors(app: Any, *, full: bool = False, batch_size: int = 64) -> Any:
+    """Embed the papers changed since the vectors' mark (skipping unchanged text); drop removed ids."""
+    from paperfeed.search.embedders import paper_text, text_hash, try_load_embedder
+    from paperfeed.search.maintenance import (
+        VECTORS_MARK_PREFIX,
+        IndexMark,
+        UpdateReport,
+        read_mark,
+        write_mark,
+    )
+
+    model = app.settings.embedding_model
+    key = VECTORS_MARK_PREFIX + model
+    store = app.store
+    target = store.current_seq()
+    path = vectors_path(app.settings, model)
+    mark = read_mark(app, key)
+    dir_id = (path / ID_FILE).read_text().strip() if VectorStore.exists(path) else None
+    valid = mark is not None and dir_id == mark.index_id
+    if not full and valid and mark is not None and mark.seq >= target:
+        return UpdateReport("vectors", seq=mark.seq)
+    embedder, why = try_load_embedder(model)
+    if embedder is None:
+        return UpdateReport("vectors", skipped=why)
+    rebuild = full or not valid
+    vectors = (
+        VectorStore.create(path, model=model, dim=embedder.dim) if rebuild else VectorStore(path)
+    )
+    after = 0 if rebuild or mark is None else mark.seq
+    report = UpdateReport("vectors", full=rebuild, seq=target)
+    removed = [] if rebuild else store.removed_since(after)
+    vectors.append([], [], np.zeros((0, vectors.dim), dtype=np.float32), removed)
+    report.removed = len(removed)
+    for batch in store.iter_changed(after, batch_size=512):
+        texts = {p.paper_id: paper_text(p) for p in batch}
+        hashes = {pid: text_hash(t) for pid, t in texts.items()}
+        todo = [pid for pid in texts if vectors.hash_of(pid) != hashes[pid]]
+        if todo:
+            encoded = embedder.encode([texts[pid] for pid in todo], batch_size=batch_size)
+            vectors.append(todo, [hashes[pid] for pid in todo], encoded)
+            report.indexed += len(todo)
+    write_mark(app, key, IndexMark(vectors.index_id, target))
+    return report
+
+
+def vectors_status(app: Any) -> dict[str, Any]:
+    from paperfeed.search.maintenance import VECTORS_MARK_PREFIX, changed_count, read_mark
+
+    model = app.settings.embedding_model
+    path = vectors_path(app.settings, model)
+    mark = read_mark(app, VECTORS_MARK_PREFIX + model)
+    store = open_vectors(app)
+    valid = store is not None and mark is not None and mark.index_id == store.index_id
+    return {
+        "model": model,
+        "path": str(path),
+        "embedded": len(store) if store is not None else 0,
+        "current_to_seq": mark.seq if valid and mark else None,
+        "pending": changed_count(app, mark.seq) if valid and mark else app.store.count(),
+        "search": (
+            "none"
+            if store is None
+            else ("exact" if len(store) <= store.exact_max else f"faiss IVF (nprobe {store.nprobe})")
+        ),
+    }
