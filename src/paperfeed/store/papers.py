@@ -195,6 +195,8 @@ class PaperStore:
             )
             alias_of.update({row.alias: row.paper_id for row in rows})
         # Title-only records join an arXiv paper with the same normalised title (in the batch or stored).
+        if not title_ids:
+            return [r.paper_id for r in records]
         batch_keys = {normalize_title(r.title): r.paper_id for r in records if not is_title_id(r.paper_id)}
         keys = sorted(
             {normalize_title(r.title) for r in records if is_title_id(r.paper_id)} - set(batch_keys)
@@ -221,6 +223,12 @@ class PaperStore:
         self, conn: Connection, records: Sequence[PaperRecord], targets: Sequence[str]
     ) -> dict[str, str]:
         """Stored title-only papers whose arXiv record is in this batch: title id -> arXiv id."""
+        # Title ids share the "title:" prefix, so a primary-key range answers this without a scan.
+        has_title_papers = conn.execute(
+            select(papers.c.id).where(papers.c.id >= "title:", papers.c.id < "title;").limit(1)
+        ).first()
+        if has_title_papers is None:  # the common case of a large arXiv import: nothing to look up
+            return {}
         key_to_arxiv = {
             normalize_title(r.title): target
             for r, target in zip(records, targets, strict=True)
