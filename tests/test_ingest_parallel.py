@@ -16,7 +16,9 @@ KAGGLE = FORMATS / "kaggle_snapshot" / "arxiv-metadata-oai-snapshot.first200.jso
 def test_parallel_reader_matches_sequential_reader(tmp_path: Path) -> None:
     lines = KAGGLE.read_text(encoding="utf-8").splitlines()
     mixed = tmp_path / "mixed.jsonl"
-    mixed.write_text("\n".join([*lines[:150], "{broken", *lines[150:], '{"id": "0704.9999"}']) + "\n", "utf-8")
+    mixed.write_text(
+        "\n".join([*lines[:150], "{broken", *lines[150:], '{"id": "0704.9999"}']) + "\n", "utf-8"
+    )
     with mixed.open(encoding="utf-8") as fh:
         expected = list(read_kaggle(fh))
     reader = ParallelFileReader(mixed, "kaggle")
