@@ -1,0 +1,176 @@
+"""End-to-end in real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright).
+
+A real uvicorn server on loopback serves the app over the 300-record sample; sign-in goes through a
+real aiosmtpd server. Every request the browser makes is recorded: none may leave the app's host.
+Screenshots of each page land in the test's tmp folder.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from paperfeed.context import Paperfeed
+from paperfeed.web.app import create_app
+from tests.test_web_api_auth import Inbox, free_port, link_in
+from tests.web_support import recorded_fetcher
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="needs Debian's chromium package"),
+]
+
+
+@pytest.fixture
+def server(sample_app: Paperfeed, inbox: Inbox) -> Iterator[str]:
+    from paperfeed.search.maintenance import update_indexes
+
+    update_indexes(sample_app, embed=False)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    sample_app.settings.base_url = base
+    sample_app.settings.smtp_port = inbox.port  # type: ignore[attr-defined]
+    config = uvicorn.Config(create_app(sample_app, arxiv_fetcher=recorded_fetcher), host="127.0.0.1", port=port,
+                            log_level="warning")
+    web = uvicorn.Server(config)
+    thread = threading.Thread(target=web.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not web.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert web.started
+    yield base
+    web.should_exit = True
+    thread.join(10)
+
+
+from tests.test_web_api_auth import inbox  # noqa: E402, F401  (the SMTP fixture)
+
+
+@pytest.fixture
+def page(server: str) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )
+        context = browser.new_context(viewport={"width": 1100, "height": 900})
+        page = context.new_page()
+        page.requests = []  # type: ignore[attr-defined]
+        page.on("request", lambda r: page.requests.append(r.url))  # type: ignore[attr-defined]
+        yield page
+        context.close()
+        browser.close()
+
+
+def test_reader_journey(page: object, server: str, inbox: Inbox, tmp_path: Path) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+
+    # Daily page opens on the latest day of the sample.
+    page.goto(server + "/")
+    expect(page.locator("h1")).to_contain_text("Daily Papers")
+    expect(page.locator(".daynav strong")).to_contain_text("February 20, 2026")
+    assert page.locator("li.paper").count() >= 20
+    page.screenshot(path=shots / "daily.png", full_page=True)
+
+    # Results as you type (HTMX), then open a paper.
+    page.goto(server + "/search")
+    page.locator("#q").press_sequentially("graph neural", delay=20)
+    expect(page.locator("#results mark").first).to_be_visible(timeout=10_000)
+    page.screenshot(path=shots / "search.png", full_page=True)
+    page.locator("#results li.paper h3 a").first.click()
+    expect(page.locator("article h1")).to_be_visible()
+    expect(page.locator("#similar-h")).to_be_visible()
+    expect(page.locator("section[aria-labelledby=similar-h] li.paper").first).to_be_visible(timeout=15_000)
+    page.screenshot(path=shots / "paper.png", full_page=True)
+
+    # KaTeX renders math in an abstract that has some.
+    page.goto(server + "/papers/2602.18409")
+    page.goto(server + "/search?q=" + "%24")  # any page works; pick a paper known to contain $…$ below
+    math_paper = _paper_with_math(page, server)
+    if math_paper:
+        page.goto(server + "/papers/" + math_paper)
+        expect(page.locator(".abstract .katex").first).to_be_attached(timeout=5_000)
+        page.screenshot(path=shots / "math.png", full_page=True)
+
+    # Sign in through the emailed magic link.
+    page.goto(server + "/login?next=/papers/2602.18409")
+    page.fill("input[name=email]", "reader@example.org")
+    page.click("form[action='/login'] button")
+    expect(page.locator("p.notice")).to_contain_text("on its way")
+    page.goto(server + link_in_browser(inbox, server))
+    page.click("form[action='/login/verify'] button")
+    expect(page).to_have_url(server + "/papers/2602.18409")
+    expect(page.locator("header")).to_contain_text("reader@example.org")
+
+    # Trending is empty, then an upvote (HTMX) makes the paper trend.
+    page.goto(server + "/trending")
+    expect(page.locator("p.notice")).to_contain_text("No upvotes")
+    page.goto(server + "/papers/2602.18409")
+    button = page.locator(".vote button").first
+    button.click()
+    expect(page.locator(".vote button").first).to_have_attribute("aria-pressed", "true")
+    expect(page.locator(".vote .count").first).to_have_text("1")
+    page.goto(server + "/trending")
+    expect(page.locator("li.paper h3")).to_contain_text("Unifying approach")
+    page.screenshot(path=shots / "trending.png", full_page=True)
+
+    # Submit a paper: it is featured on today's page.
+    page.goto(server + "/submit")
+    page.fill("input[name=paper]", "https://arxiv.org/abs/2602.18409")
+    page.click("form[action='/submit'] button")
+    expect(page.locator("p.notice")).to_contain_text("Featured on")
+    page.goto(server + "/")
+    expect(page.locator("li.paper")).to_have_count(1)
+    page.screenshot(path=shots / "daily-featured.png", full_page=True)
+
+    # Dark mode and a phone-sized screen.
+    page.emulate_media(color_scheme="dark")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(server + "/daily/2026-02-19?tab=new")
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(18, 21, 28)"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.screenshot(path=shots / "daily-dark-mobile.png", full_page=True)
+
+    # Nothing was requested from any other host.
+    hosts = {re.sub(r"^(\w+://[^/]+).*", r"\1", url) for url in page.requests}  # type: ignore[attr-defined]
+    assert hosts == {server}, hosts
+    assert len(list(shots.glob("*.png"))) >= 6
+
+
+def _paper_with_math(page: object, server: str) -> str | None:
+    from paperfeed.web import app as _  # noqa: F401
+
+    answer = page.request.get(server + "/api/v1/search?q=equation&limit=50")  # type: ignore[attr-defined]
+    for item in answer.json()["items"]:
+        if re.search(r"\$[^$]+\$", item["abstract"]):
+            return str(item["id"])
+    answer = page.request.get(server + "/api/v1/papers?limit=100")  # type: ignore[attr-defined]
+    for item in answer.json()["items"]:
+        if re.search(r"\$[^$]+\$", item["abstract"]):
+            return str(item["id"])
+    return None
+
+
+def link_in_browser(inbox: Inbox, server: str) -> str:
+    message = inbox.wait(1)
+    body = message.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    match = re.search(re.escape(server) + r"(/login/verify\?\S+)", body)
+    assert match, body
+    return match.group(1)
