@@ -29,5 +29,5 @@ def test_parallel_reader_matches_sequential_reader(tmp_path: Path) -> None:
 
 
 def test_parallel_reader_reports_a_failing_child(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError, match="missing.jsonl"):
+    with pytest.raises(RuntimeError, match=r"missing\.jsonl"):
         list(ParallelFileReader(tmp_path / "missing.jsonl", "kaggle"))

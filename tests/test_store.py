@@ -233,3 +233,42 @@ def test_record_store_record_round_trip(tmp_path_factory, paper: PaperRecord) ->
         assert store.write_batch([paper]).unchanged == 1
     finally:
         database.dispose()
+
+
+def test_absorbing_a_title_paper_moves_community_rows_without_duplicates(paperfeed_app: Paperfeed) -> None:
+    from datetime import date
+
+    from sqlalchemy import insert
+
+    from paperfeed.store.community_schema import featured, users, votes
+
+    store = paperfeed_app.store
+    hf = finalize(PaperRecord(paper_id="", title="Attention is all you need"))
+    store.write_batch([hf, record("1706.03762", title="Something else entirely")])
+    with paperfeed_app.database.engine.begin() as conn:
+        columns = {c.name for c in users.columns}
+        now = datetime(2026, 2, 1)
+        for user_id in (1, 2):
+            row = {"id": user_id, "email": f"u{user_id}@example.org"}
+            row.update({c: now for c in columns if c.endswith("_at") and not users.c[c].nullable})
+            row.update({c: "member" for c in columns if c == "role"})
+            conn.execute(insert(users).values(**row))
+        vote_columns = {c.name for c in votes.columns}
+        for user_id, paper_id in ((1, hf.paper_id), (2, hf.paper_id), (2, "1706.03762")):
+            row = {"user_id": user_id, "paper_id": paper_id}
+            row.update({c: now for c in vote_columns if c not in row and not votes.c[c].nullable})
+            conn.execute(insert(votes).values(**row))
+        featured_row = {"day": date(2026, 2, 1), "paper_id": hf.paper_id}
+        featured_row.update(
+            {
+                c.name: now if "at" in c.name else "curator"
+                for c in featured.columns
+                if c.name not in featured_row and not c.nullable and c.default is None and not c.primary_key
+            }
+        )
+        conn.execute(insert(featured).values(**featured_row))
+    store.write_batch([record("1706.03762", version=2, title="Attention Is All You Need")])
+    with paperfeed_app.database.engine.connect() as conn:
+        got = sorted(conn.execute(select(votes.c.user_id, votes.c.paper_id)).all())
+        assert got == [(1, "1706.03762"), (2, "1706.03762")]
+        assert conn.execute(select(featured.c.paper_id)).scalar() == "1706.03762"

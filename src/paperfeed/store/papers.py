@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Row, Table, and_, bindparam, delete, func, in
 
 from paperfeed.ids import is_title_id, normalize_title
 from paperfeed.records import Checkpoint, PaperRecord, Version
+from paperfeed.store import community_schema  # noqa: F401  (registers the tables whose rows move on merges)
 from paperfeed.store.database import Database
 from paperfeed.store.merge import content_hash, merge_records
 from paperfeed.store.schema import (
@@ -351,6 +352,17 @@ class PaperStore:
         for table in metadata.sorted_tables:
             if table.name in own or "paper_id" not in table.c:
                 continue
+            key_columns = [c for c in table.primary_key.columns if c.name != "paper_id"]
+            if table.c.paper_id.primary_key:
+                # A row the arXiv paper already has (the same user's vote on both) wins; the
+                # title paper's duplicate is dropped instead of breaking the primary key.
+                twin = table.alias("twin")
+                duplicate = (
+                    select(twin.c.paper_id)
+                    .where(twin.c.paper_id == arxiv_id, *[twin.c[c.name] == c for c in key_columns])
+                    .exists()
+                )
+                conn.execute(delete(table).where(table.c.paper_id == title_id, duplicate))
             conn.execute(update(table).where(table.c.paper_id == title_id).values(paper_id=arxiv_id))
         self._delete_children(conn, [title_id])
         conn.execute(
