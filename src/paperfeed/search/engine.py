@@ -17,6 +17,7 @@ dates of the paper's first version. Any query string is valid (see :mod:`paperfe
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -67,11 +68,21 @@ class SearchResults:
 _lexical: dict[str, LexicalIndex] = {}
 
 
-def open_lexical(app: Paperfeed) -> LexicalIndex:
-    """The keyword index, opened once per process and reopened when rebuilt under a new id."""
-    from paperfeed.search.maintenance import lexical_path
+def open_lexical(app: Paperfeed, *, catch_up: bool = True) -> LexicalIndex:
+    """The keyword index, brought up to date with the store first (``catch_up``), opened once per
+    process and reopened when rebuilt under a new id.
+
+    Catching up here is what makes ``--defer-index`` safe: papers ingested without indexing are
+    indexed by the next search. When nothing changed it costs two tiny reads of the store's state;
+    when another process holds the index writer, we search what is indexed so far.
+    """
+    from paperfeed.search.lexical import IndexBusy
+    from paperfeed.search.maintenance import lexical_path, update_lexical
 
     path = lexical_path(app)
+    if catch_up:
+        with contextlib.suppress(IndexBusy):
+            update_lexical(app)
     if not LexicalIndex.exists(path):
         raise SearchUnavailable("no keyword index yet: run `paperfeed index rebuild`")
     index_id = (path / "INDEX_ID").read_text().strip()
@@ -141,8 +152,8 @@ def search(
     offset: int = 0,
     syntax: bool = True,
 ) -> SearchResults:
-    """Search the indexed papers (see the module docstring). Raises :class:`SearchUnavailable` only
-    when there is no keyword index at all, and ValueError for an unknown ``mode``."""
+    """Search the papers (see the module docstring). Raises ValueError for an unknown ``mode``, and
+    :class:`SearchUnavailable` only when no keyword index exists and none can be built right now."""
     started = time.perf_counter()
     if mode is not None and mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")

@@ -1,0 +1,71 @@
+"""The search CLI commands: --json output, usage errors, index status/rebuild, similar (TF-IDF)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from paperfeed.cli import app
+from paperfeed.context import Paperfeed
+
+runner = CliRunner()
+
+
+def _invoke(app_: Paperfeed, *args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["--data-dir", str(app_.settings.data_dir), *args])
+    return result.exit_code, result.stdout
+
+
+def test_search_json_and_text(sample_app: Paperfeed) -> None:
+    code, out = _invoke(sample_app, "index", "rebuild", "--no-embed", "--json")
+    assert code == 0, out
+    assert json.loads(out)["indexes"][0]["index"] == "lexical"
+    code, out = _invoke(sample_app, "search", "graph neural networks", "--mode", "keyword", "--limit", "5", "--json")
+    assert code == 0, out
+    data = json.loads(out)
+    assert data["mode"] == "keyword" and len(data["hits"]) == 5
+    assert {"paper_id", "score", "title_html", "snippet_html"} <= set(data["hits"][0])
+    code, out = _invoke(sample_app, "search", "graph neural networks", "--limit", "3")
+    assert code == 0 and "1." in out
+
+
+def test_search_usage_errors_exit_2(sample_app: Paperfeed) -> None:
+    assert _invoke(sample_app, "search", "x", "--mode", "magic")[0] == 2
+    assert _invoke(sample_app, "search", "x", "--since", "yesterday")[0] == 2
+
+
+def test_search_catches_up_with_deferred_ingest(sample_app: Paperfeed) -> None:
+    # The fixture ingested with defer_index: no index yet. The first search builds it.
+    code, out = _invoke(sample_app, "index", "status", "--json")
+    assert json.loads(out)["lexical"]["pending"] == 300
+    code, out = _invoke(sample_app, "search", "graph", "--mode", "keyword", "--json")
+    assert code == 0 and json.loads(out)["hits"]
+
+
+def test_index_status_json(sample_app: Paperfeed) -> None:
+    _invoke(sample_app, "index", "rebuild", "--no-embed")
+    code, out = _invoke(sample_app, "index", "status", "--json")
+    assert code == 0, out
+    data = json.loads(out)
+    assert data["papers"] == 300 and data["lexical"]["documents"] == 300 and data["lexical"]["pending"] == 0
+    assert data["vectors"]["pending"] == 300  # ingested with --defer-index semantics: nothing embedded
+
+
+def test_similar_tfidf_and_negatives(sample_app: Paperfeed, tmp_path: Path) -> None:
+    from paperfeed.search.similar import similar
+
+    result = similar(sample_app, ["2602.18409"], limit=5, method="tfidf")
+    assert result.method == "tfidf" and len(result.hits) == 5
+    assert "2602.18409" not in {h.paper_id for h in result.hits}
+    top = sample_app.store.get(result.hits[0].paper_id)
+    assert top is not None and "graph" in (top.title + top.abstract).lower()
+    # Marking the best hit as "not like this" removes it and changes the ranking.
+    again = similar(sample_app, ["2602.18409"], negatives=[result.hits[0].paper_id], limit=5, method="tfidf")
+    assert result.hits[0].paper_id not in {h.paper_id for h in again.hits}
+    code, out = _invoke(sample_app, "similar", "2602.18409", "--limit", "3", "--json")
+    assert code == 0, out
+    assert len(json.loads(out)["hits"]) == 3
+    assert _invoke(sample_app, "similar", "9999.99999")[0] == 2
+    assert _invoke(sample_app, "similar", "not-an-id")[0] == 2
