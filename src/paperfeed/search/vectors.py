@@ -38,6 +38,20 @@ def model_slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("_").lower() or "model"
 
 
+_blas: Any = None
+
+
+def _single_thread_blas() -> Any:
+    """One BLAS thread for a matrix-vector product: on a busy 2-core machine OpenBLAS's threads
+    spin-wait for each other and a 3,000 x 384 product took 8 ms instead of 0.07 ms (measured)."""
+    global _blas
+    if _blas is None:
+        from threadpoolctl import ThreadpoolController
+
+        _blas = ThreadpoolController()
+    return _blas.limit(limits=1, user_api="blas")
+
+
 @dataclass(slots=True)
 class VectorHit:
     paper_id: str
@@ -160,7 +174,8 @@ class VectorStore:
         matrix, ids = self._dense_matrix()
         if not len(ids) or k <= 0:
             return []
-        scores = matrix @ np.asarray(query, dtype=np.float32).reshape(-1)
+        with _single_thread_blas():
+            scores = matrix @ np.asarray(query, dtype=np.float32).reshape(-1)
         want = min(len(ids), k + len(exclude or ()))
         top = np.argpartition(-scores, want - 1)[:want] if want < len(ids) else np.arange(len(ids))
         top = top[np.argsort(-scores[top], kind="stable")]

@@ -1,0 +1,215 @@
+"""Search speed on synthetic corpora: keyword latency, vector latency and recall, build time, size, RSS.
+
+    python benchmarks/search.py --papers 100000 [--out benchmarks/out/search-100k.json]
+
+Keyword: a synthetic corpus whose titles (8 words) and abstracts (~150 words) are drawn with Zipf
+frequencies from the real vocabulary of the bundled arXiv sample, indexed by paperfeed's own
+:class:`LexicalIndex`; 500 queries of 1–8 words (same distribution) timed through the same
+``search`` method the engine uses (BM25 over the fields, snippets on and off).
+
+Vectors: ``--papers`` random unit vectors (384-d, stored float16 like real embeddings) in paperfeed's
+:class:`VectorStore`; 500 random unit queries timed against exact search and faiss IVF, whose
+recall@10 against exact is reported. Random vectors have no cluster structure, the worst case for IVF:
+recall on real embeddings is higher (measured on SciFact's embeddings with ``--real-vectors``).
+Query encoding (all-MiniLM-L6-v2, one query at a time) is timed separately when the model is available.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from paperfeed.records import PaperRecord
+from paperfeed.search.lexical import LexicalIndex, paper_document
+from paperfeed.search.query import parse
+from paperfeed.search.vectors import VectorStore
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "tests" / "data" / "arxiv-sample-300.jsonl"
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+
+    def at(p: float) -> float:
+        return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))]
+
+    return {"p50_ms": round(at(0.50), 3), "p95_ms": round(at(0.95), 3), "p99_ms": round(at(0.99), 3),
+            "mean_ms": round(statistics.fmean(ordered), 3)}
+
+
+def timed(fn: Callable[[], object], repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def dir_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def vocabulary() -> tuple[np.ndarray, np.ndarray]:
+    """Real words of the arXiv sample with Zipf (rank^-1.07) weights."""
+    counts: dict[str, int] = {}
+    for line in SAMPLE.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        for word in f"{row['title']} {row['abstract']}".split():
+            word = word.strip(".,;:()[]\"'").lower()
+            if word.isalpha():
+                counts[word] = counts.get(word, 0) + 1
+    words = np.array(sorted(counts, key=lambda w: -counts[w]))
+    weights = 1.0 / np.arange(1, len(words) + 1) ** 1.07
+    return words, weights / weights.sum()
+
+
+def keyword_benchmark(n: int, work: Path, rng: np.random.Generator) -> dict[str, object]:
+    words, probs = vocabulary()
+    index = LexicalIndex(work / "lexical")
+    writer = index.writer()
+    started = time.perf_counter()
+    chunk = 10_000
+    for start in range(0, n, chunk):
+        size = min(chunk, n - start)
+        title_words = rng.choice(len(words), size=(size, 8), p=probs)
+        abstract_words = rng.choice(len(words), size=(size, 150), p=probs)
+        for i in range(size):
+            pid = f"{2600 + (start + i) // 100000}.{(start + i) % 100000:05d}"
+            paper = PaperRecord(
+                paper_id=pid,
+                title=" ".join(words[title_words[i]]),
+                abstract=" ".join(words[abstract_words[i]]),
+                authors=[f"Author {rng.integers(0, 50000)}", f"Author {rng.integers(0, 50000)}"],
+                categories=[str(rng.choice(["cs.LG", "cs.AI", "cs.CL", "cs.CV", "stat.ML"]))],
+            )
+            writer.add_document(paper_document(paper))
+    writer.commit()
+    writer.wait_merging_threads()
+    build_s = time.perf_counter() - started
+    # Queries: 1-8 words, content words (skip the 50 most frequent, which are mostly stop words).
+    queries = []
+    for _ in range(500):
+        k = int(rng.integers(1, 9))
+        picks = rng.choice(np.arange(50, len(words)), size=k, p=probs[50:] / probs[50:].sum())
+        queries.append(" ".join(words[picks]))
+    parsed = [parse(q) for q in queries]
+    for p in parsed[:20]:
+        index.search(p, limit=10)  # warm the page cache and the reader
+    with_snippets: list[float] = []
+    without: list[float] = []
+    for p in parsed:
+        with_snippets += timed(lambda p=p: index.search(p, limit=10), 1)  # type: ignore[misc]
+        without += timed(lambda p=p: index.search(p, limit=10, snippets=False), 1)  # type: ignore[misc]
+    return {
+        "documents": n,
+        "build_seconds": round(build_s, 1),
+        "index_bytes": dir_size(work / "lexical"),
+        "queries": len(queries),
+        "latency_top10_with_snippets": percentiles(with_snippets),
+        "latency_top10_no_snippets": percentiles(without),
+    }
+
+
+def vector_benchmark(n: int, work: Path, rng: np.random.Generator, dim: int = 384) -> dict[str, object]:
+    store = VectorStore.create(work / "vectors", model="random", dim=dim, exact_max=n)
+    started = time.perf_counter()
+    chunk = 100_000
+    for start in range(0, n, chunk):
+        size = min(chunk, n - start)
+        block = rng.standard_normal((size, dim)).astype(np.float32)
+        block /= np.linalg.norm(block, axis=1, keepdims=True)
+        ids = [f"v{start + i}" for i in range(size)]
+        store.append(ids, [""] * size, block)
+    write_s = time.perf_counter() - started
+    queries = rng.standard_normal((500, dim)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    store.search_exact(queries[0], 10)  # builds the in-memory float32 matrix
+    exact_ms: list[float] = []
+    exact_hits = []
+    for q in queries:
+        started = time.perf_counter()
+        exact_hits.append({h.paper_id for h in store.search_exact(q, 10)})
+        exact_ms.append((time.perf_counter() - started) * 1000)
+    started = time.perf_counter()
+    store._ann_index()
+    ivf_build_s = time.perf_counter() - started
+    result: dict[str, object] = {
+        "vectors": n,
+        "dim": dim,
+        "write_seconds": round(write_s, 1),
+        "bytes_on_disk_f16": (work / "vectors" / "vectors.f16").stat().st_size,
+        "exact": percentiles(exact_ms),
+        "ivf_build_seconds": round(ivf_build_s, 1),
+        "ivf_nlist": int(store._ann.nlist),
+    }
+    for nprobe in (8, 32, 128):
+        store.nprobe = nprobe
+        ann_ms: list[float] = []
+        recall = 0.0
+        for q, truth in zip(queries, exact_hits, strict=True):
+            started = time.perf_counter()
+            got = {h.paper_id for h in store.search_ann(q, 10)}
+            ann_ms.append((time.perf_counter() - started) * 1000)
+            recall += len(got & truth) / 10
+        result[f"ivf_nprobe_{nprobe}"] = percentiles(ann_ms) | {"recall@10": round(recall / len(queries), 4)}
+    return result
+
+
+def encoding_benchmark() -> dict[str, object]:
+    from paperfeed.search.embedders import try_load_embedder
+
+    embedder, why = try_load_embedder("all-MiniLM-L6-v2")
+    if embedder is None:
+        return {"skipped": why}
+    texts = [f"diffusion models for protein design {i}" for i in range(100)]
+    embedder.encode(texts[:5])
+    return {"model": "all-MiniLM-L6-v2", "one_query": percentiles(timed(lambda: embedder.encode(["graph neural networks for molecules"]), 100))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--papers", type=int, default=100_000)
+    parser.add_argument("--skip", choices=["keyword", "vectors", "encoding"], action="append", default=[])
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    rng = np.random.default_rng(42)
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    report: dict[str, object] = {"machine": {"nproc": os.cpu_count(), "cpu": cpu, "python": sys.version.split()[0]},
+                                 "command": " ".join(["python", *sys.argv])}
+    with tempfile.TemporaryDirectory(prefix="paperfeed-bench-") as tmp:
+        work = Path(tmp)
+        if "keyword" not in args.skip:
+            report["keyword"] = keyword_benchmark(args.papers, work, rng)
+            report["peak_rss_mb_after_keyword"] = peak_rss_mb()
+        if "vectors" not in args.skip:
+            report["vectors"] = vector_benchmark(args.papers, work, rng)
+            report["peak_rss_mb_after_vectors"] = peak_rss_mb()
+        if "encoding" not in args.skip:
+            report["query_encoding"] = encoding_benchmark()
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
