@@ -28,6 +28,9 @@ class Version:
     number: int
     submitted: datetime | None = None
 
+    def __reduce__(self) -> tuple[type[Version], tuple[int, datetime | None]]:
+        return (Version, (self.number, self.submitted))
+
 
 @dataclass(slots=True)
 class PaperRecord:
@@ -56,6 +59,14 @@ class PaperRecord:
     @property
     def primary_category(self) -> str | None:
         return self.categories[0] if self.categories else None
+
+    def __reduce__(self) -> tuple[type[PaperRecord], tuple[object, ...]]:
+        """Pickle as positional arguments: the parallel reader ships millions of these between processes,
+        and the dataclass default (``fields()`` per object) cost more than parsing them."""
+        return (PaperRecord, tuple(getattr(self, name) for name in _RECORD_FIELDS))
+
+
+_RECORD_FIELDS = tuple(PaperRecord.__dataclass_fields__)
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ def content_hash(record: PaperRecord) -> str:
 
 
 def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%S")
+    return None if value is None else value.isoformat(timespec="seconds")
 
 
 def merge_versions(first: list[Version], second: list[Version]) -> list[Version]:
