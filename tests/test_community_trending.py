@@ -17,7 +17,7 @@ def test_score_halves_every_half_life() -> None:
     assert trending_score([NOW], NOW) == pytest.approx(1.0)
     assert trending_score([NOW - timedelta(hours=24)], NOW) == pytest.approx(0.5)
     assert trending_score([NOW - timedelta(hours=48), NOW - timedelta(hours=12)], NOW) == pytest.approx(
-        0.25 + 2 ** -0.5
+        0.25 + 2**-0.5
     )
     assert trending_score([NOW + timedelta(hours=3)], NOW) == pytest.approx(1.0)  # clock skew: fresh
     assert trending_score([], NOW) == 0.0
@@ -36,7 +36,10 @@ def test_fresh_votes_beat_more_old_votes() -> None:
     assert ranked[1].votes == 7
 
 
-@given(st.lists(st.integers(min_value=0, max_value=24 * 60), max_size=30), st.integers(min_value=0, max_value=600))
+@given(
+    st.lists(st.integers(min_value=0, max_value=24 * 60), max_size=30),
+    st.integers(min_value=0, max_value=600),
+)
 def test_one_more_vote_never_lowers_and_time_never_raises(minutes: list[int], extra: int) -> None:
     times = [NOW - timedelta(minutes=m) for m in minutes]
     base = trending_score(times, NOW)

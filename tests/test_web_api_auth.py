@@ -25,7 +25,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[Message] = []
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         self.messages.append(email.message_from_bytes(envelope.content))  # type: ignore[attr-defined]
         return "250 OK"
 
@@ -76,7 +76,9 @@ def link_in(message: Message) -> str:
 
 def test_magic_link_signs_in_once_and_redirects_safely(client: TestClient, inbox: Inbox) -> None:
     token = csrf_of(client.get("/login").text)
-    sent = client.post("/login", data={"email": "New.Reader@Example.org", "next": "/trending", "csrf_token": token})
+    sent = client.post(
+        "/login", data={"email": "New.Reader@Example.org", "next": "/trending", "csrf_token": token}
+    )
     assert sent.status_code == 200 and "sign-in link is on its way" in sent.text
     message = inbox.wait(1)
     assert message["To"] == "new.reader@example.org"
@@ -93,7 +95,9 @@ def test_magic_link_signs_in_once_and_redirects_safely(client: TestClient, inbox
     assert replay.status_code == 400 and "already used" in replay.text
 
 
-def test_login_answers_the_same_for_known_and_unknown(client: TestClient, sample_app: Paperfeed, inbox: Inbox) -> None:
+def test_login_answers_the_same_for_known_and_unknown(
+    client: TestClient, sample_app: Paperfeed, inbox: Inbox
+) -> None:
     ensure_user(sample_app.store.engine, "known@example.org")
     token = csrf_of(client.get("/login").text)
     known = client.post("/login", data={"email": "known@example.org", "csrf_token": token})
@@ -115,7 +119,8 @@ def test_open_redirect_and_forged_links_refused(client: TestClient, inbox: Inbox
 def test_login_rate_limited_per_address(client: TestClient, inbox: Inbox) -> None:
     token = csrf_of(client.get("/login").text)
     codes = [
-        client.post("/login", data={"email": "spam@example.org", "csrf_token": token}).status_code for _ in range(6)
+        client.post("/login", data={"email": "spam@example.org", "csrf_token": token}).status_code
+        for _ in range(6)
     ]
     assert codes == [200] * 5 + [429]
     assert len(inbox.messages) == 5
@@ -137,9 +142,14 @@ def test_api_papers_cursor_pagination(client: TestClient) -> None:
 
 
 def test_api_errors_have_one_shape(client: TestClient) -> None:
-    for url, status in (("/api/v1/papers/2601.99999", 404), ("/api/v1/papers?limit=0", 422),
-                        ("/api/v1/papers?cursor=%%%", 422), ("/api/v1/daily/2026-99-01", 422),
-                        ("/api/v1/nothing", 404), ("/api/v1/me", 401)):
+    for url, status in (
+        ("/api/v1/papers/2601.99999", 404),
+        ("/api/v1/papers?limit=0", 422),
+        ("/api/v1/papers?cursor=%%%", 422),
+        ("/api/v1/daily/2026-99-01", 422),
+        ("/api/v1/nothing", 404),
+        ("/api/v1/me", 401),
+    ):
         answer = client.get(url)
         assert answer.status_code == status, url
         error = answer.json()["error"]
@@ -152,7 +162,10 @@ def test_api_votes_submissions_with_token(client: TestClient, sample_app: Paperf
     ensure_user(engine, "bot@example.org")
     auth = {"Authorization": f"Bearer {create_api_token(engine, 'bot@example.org')}"}
     assert client.post("/api/v1/papers/2602.18409/vote").status_code == 401
-    assert client.post("/api/v1/papers/2602.18409/vote", headers={"Authorization": "Bearer pf_nope"}).status_code == 401
+    assert (
+        client.post("/api/v1/papers/2602.18409/vote", headers={"Authorization": "Bearer pf_nope"}).status_code
+        == 401
+    )
     for _ in range(2):
         assert client.post("/api/v1/papers/2602.18409/vote", headers=auth).json()["upvotes"] == 1
     trending = client.get("/api/v1/trending?window=day").json()["items"]
@@ -166,13 +179,23 @@ def test_api_votes_submissions_with_token(client: TestClient, sample_app: Paperf
     assert [p["id"] for p in daily["featured"]] == ["2602.18409"]
     bad = client.post("/api/v1/submissions", json={"paper": "nonsense"}, headers=auth)
     assert bad.status_code == 422 and "not an arXiv id" in bad.json()["error"]["message"]
-    assert client.post("/api/v1/featured", json={"day": "2026-02-19", "paper": "2602.18409"},
-                       headers=auth).status_code == 403
+    assert (
+        client.post(
+            "/api/v1/featured", json={"day": "2026-02-19", "paper": "2602.18409"}, headers=auth
+        ).status_code
+        == 403
+    )
 
 
 def test_openapi_and_docs(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
-    for path in ("/api/v1/papers", "/api/v1/daily/{day}", "/api/v1/trending", "/api/v1/search",
-                 "/api/v1/submissions", "/api/v1/papers/{paper_id}/similar"):
+    for path in (
+        "/api/v1/papers",
+        "/api/v1/daily/{day}",
+        "/api/v1/trending",
+        "/api/v1/search",
+        "/api/v1/submissions",
+        "/api/v1/papers/{paper_id}/similar",
+    ):
         assert path in spec["paths"], path
     assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in client.get("/docs").text

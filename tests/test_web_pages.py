@@ -44,7 +44,10 @@ def test_daily_navigation_and_pagination(client: TestClient) -> None:
     assert 'rel="next"' in first.text and "/daily/2026-02-20" in first.text
     titles = lambda html: {line for line in html.splitlines() if 'href="/papers/' in line}  # noqa: E731
     assert titles(first.text).isdisjoint(titles(second.text))
-    assert client.get("/daily?date=2026-02-18", follow_redirects=False).headers["location"] == "/daily/2026-02-18"
+    assert (
+        client.get("/daily?date=2026-02-18", follow_redirects=False).headers["location"]
+        == "/daily/2026-02-18"
+    )
 
 
 def test_empty_day_says_so_and_bad_dates_are_422(client: TestClient) -> None:
@@ -166,8 +169,14 @@ def test_curators_feature_and_hide_members_cannot(indexed_app: Paperfeed, client
 def test_feeds_are_valid_xml(client: TestClient) -> None:
     from xml.etree import ElementTree as ET
 
-    for url in ("/feeds/daily.xml", "/feeds/daily.atom", "/feeds/trending.xml", "/feeds/categories/cs.LG.atom",
-                "/feeds/search.xml?q=graph", "/feeds/search.atom?q=graph"):
+    for url in (
+        "/feeds/daily.xml",
+        "/feeds/daily.atom",
+        "/feeds/trending.xml",
+        "/feeds/categories/cs.LG.atom",
+        "/feeds/search.xml?q=graph",
+        "/feeds/search.atom?q=graph",
+    ):
         answer = client.get(url)
         assert answer.status_code == 200, url
         root = ET.fromstring(answer.content)
@@ -187,7 +196,11 @@ def test_pages_load_only_local_assets(client: TestClient) -> None:
                 assert "arxiv.org" in ref or "github" in ref, (url, ref)  # links out, never assets
             else:
                 assert ref.startswith(("/", "#")), (url, ref)
-    for asset in ("/static/vendor/htmx/htmx.min.js", "/static/vendor/katex/katex.min.js",
-                  "/static/vendor/katex/fonts/KaTeX_Main-Regular.woff2", "/static/vendor/swagger-ui/swagger-ui-bundle.js"):
+    for asset in (
+        "/static/vendor/htmx/htmx.min.js",
+        "/static/vendor/katex/katex.min.js",
+        "/static/vendor/katex/fonts/KaTeX_Main-Regular.woff2",
+        "/static/vendor/swagger-ui/swagger-ui-bundle.js",
+    ):
         assert client.get(asset).status_code == 200, asset
     assert "default-src 'self'" in client.get("/").headers["content-security-policy"]

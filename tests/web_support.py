@@ -12,8 +12,12 @@ from paperfeed.community.submissions import fetch_from_arxiv
 from paperfeed.context import Paperfeed
 from paperfeed.web.security import CSRF_COOKIE, SESSION_COOKIE
 
-RECORDED_IDLIST = Path(__file__).parent / "data" / "arxiv-formats" / "api_atom" / (
-    "export_arxiv_api_idlist_0808.05394_1707.08567.xml"
+RECORDED_IDLIST = (
+    Path(__file__).parent
+    / "data"
+    / "arxiv-formats"
+    / "api_atom"
+    / ("export_arxiv_api_idlist_0808.05394_1707.08567.xml")
 )
 
 

@@ -19,7 +19,7 @@ import uvicorn
 
 from paperfeed.context import Paperfeed
 from paperfeed.web.app import create_app
-from tests.test_web_api_auth import Inbox, free_port, link_in
+from tests.test_web_api_auth import Inbox, free_port
 from tests.web_support import recorded_fetcher
 
 CHROMIUM = "/usr/bin/chromium"
@@ -38,8 +38,12 @@ def server(sample_app: Paperfeed, inbox: Inbox) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     sample_app.settings.base_url = base
     sample_app.settings.smtp_port = inbox.port  # type: ignore[attr-defined]
-    config = uvicorn.Config(create_app(sample_app, arxiv_fetcher=recorded_fetcher), host="127.0.0.1", port=port,
-                            log_level="warning")
+    config = uvicorn.Config(
+        create_app(sample_app, arxiv_fetcher=recorded_fetcher),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+    )
     web = uvicorn.Server(config)
     thread = threading.Thread(target=web.run, daemon=True)
     thread.start()
@@ -52,9 +56,6 @@ def server(sample_app: Paperfeed, inbox: Inbox) -> Iterator[str]:
     thread.join(10)
 
 
-from tests.test_web_api_auth import inbox  # noqa: E402, F401  (the SMTP fixture)
-
-
 @pytest.fixture
 def page(server: str) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
@@ -62,8 +63,14 @@ def page(server: str) -> Iterator[object]:
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         context = browser.new_context(viewport={"width": 1100, "height": 900})
         page = context.new_page()

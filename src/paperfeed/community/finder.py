@@ -141,7 +141,12 @@ def find(
         return _substring(app, query, category, since, until, limit, offset, str(exc))
     loaded = app.store.get_many([h.paper_id for h in results.hits])
     hits = [
-        FoundHit(loaded[h.paper_id], Markup(h.snippet_html), h.score, Markup(h.title_html) if h.title_html else None)
+        FoundHit(
+            loaded[h.paper_id],
+            Markup(h.snippet_html),
+            h.score,
+            Markup(h.title_html) if h.title_html else None,
+        )
         for h in results.hits
         if h.paper_id in loaded
     ]
@@ -150,8 +155,14 @@ def find(
 
 
 def _substring(
-    app: Paperfeed, query: str, category: str | None, since: date | None, until: date | None,
-    limit: int, offset: int, why: str,
+    app: Paperfeed,
+    query: str,
+    category: str | None,
+    since: date | None,
+    until: date | None,
+    limit: int,
+    offset: int,
+    why: str,
 ) -> FoundPage:
     ids, total = _fallback_search(
         app, query, category=category, since=since, until=until, limit=limit, offset=offset

@@ -56,7 +56,7 @@ def fetch_from_arxiv(app: Paperfeed, arxiv_id: str, transport: object | None = N
     from paperfeed.ingest.jobs import ingest_arxiv
 
     try:
-        ingest_arxiv(app, ids=[arxiv_id], transport=transport)
+        ingest_arxiv(app, ids=[arxiv_id], transport=transport)  # type: ignore[arg-type,unused-ignore]
     except Exception as exc:  # network and HTTP errors of the arXiv client
         raise FetchFailed(f"could not fetch {arxiv_id} from arXiv: {exc or type(exc).__name__}") from exc
 

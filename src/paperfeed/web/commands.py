@@ -34,7 +34,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
-    demo: Annotated[bool, typer.Option("--demo", help="Load the demo corpus first if the store is empty.")] = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Load the demo corpus first if the store is empty.")
+    ] = False,
 ) -> None:
     """Serve the web app and the JSON API (uvicorn)."""
     import uvicorn

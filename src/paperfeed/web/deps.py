@@ -14,13 +14,13 @@ from paperfeed.web.security import SESSION_COOKIE, csrf_token
 
 
 def get_paperfeed(request: Request) -> Paperfeed:
-    return request.app.state.paperfeed  # type: ignore[no-any-return]
+    return request.app.state.paperfeed  # type: ignore[no-any-return,unused-ignore]
 
 
 def current_user(request: Request) -> User | None:
     """The user of the session cookie (pages) or of a ``Bearer`` API token (API), else ``None``."""
     if hasattr(request.state, "user"):
-        return request.state.user  # type: ignore[no-any-return]
+        return request.state.user  # type: ignore[no-any-return,unused-ignore]
     engine = get_paperfeed(request).store.engine
     user: User | None = None
     auth = request.headers.get("authorization", "")
