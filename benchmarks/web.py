@@ -71,7 +71,7 @@ def build_store(data_dir: Path, papers: int) -> list[str]:
         for n in range(need):
             src = base[n % len(base)]
             when = start_day + timedelta(minutes=rng.randrange(0, 410 * 24 * 60))
-            new_id = f"{when:%y%m}.{(n % 90000) + 10000:05d}"
+            new_id = f"{when:%y%m}.{n:05d}"  # n is unique, so ids never collide
             record = replace(
                 src,
                 paper_id=new_id,
@@ -95,6 +95,7 @@ def build_store(data_dir: Path, papers: int) -> list[str]:
             file=sys.stderr,
         )
     ids = [p.paper_id for p in app.store.list_papers(limit=2000)]
+    print(f"store: {app.store.count():,} papers", file=sys.stderr)
     app.close()
     return ids
 
