@@ -12,13 +12,13 @@ import pytest
 
 pytest.importorskip("sentence_transformers")
 
-from paperfeed.config import Settings  # noqa: E402
-from paperfeed.context import Paperfeed  # noqa: E402
-from paperfeed.ingest.jobs import ingest_file  # noqa: E402
-from paperfeed.search.embedders import EmbedderUnavailable, resolve_model  # noqa: E402
-from paperfeed.search.engine import search  # noqa: E402
-from paperfeed.search.maintenance import index_status, update_indexes  # noqa: E402
-from paperfeed.search.similar import similar  # noqa: E402
+from paperfeed.config import Settings
+from paperfeed.context import Paperfeed
+from paperfeed.ingest.jobs import ingest_file
+from paperfeed.search.embedders import EmbedderUnavailable, resolve_model
+from paperfeed.search.engine import search
+from paperfeed.search.maintenance import index_status, update_indexes
+from paperfeed.search.similar import similar
 
 pytestmark = pytest.mark.semantic
 SAMPLE = Path(__file__).parent / "data" / "arxiv-sample-300.jsonl"
