@@ -7,10 +7,11 @@ frequencies from the real vocabulary of the bundled arXiv sample, indexed by pap
 :class:`LexicalIndex`; 500 queries of 1–8 words (same distribution) timed through the same
 ``search`` method the engine uses (BM25 over the fields, snippets on and off).
 
-Vectors: ``--papers`` random unit vectors (384-d, stored float16 like real embeddings) in paperfeed's
-:class:`VectorStore`; 500 random unit queries timed against exact search and faiss IVF, whose
-recall@10 against exact is reported. Random vectors have no cluster structure, the worst case for IVF:
-recall on real embeddings is higher (measured on SciFact's embeddings with ``--real-vectors``).
+Vectors: ``--papers`` synthetic unit vectors (384-d, stored float16 like real embeddings) in
+paperfeed's :class:`VectorStore`, uniform random and clustered (see :func:`vector_benchmark`); 500
+queries timed against exact search and faiss IVF, whose recall@10 against exact is reported. Uniform
+random vectors have no structure, IVF's worst case; ``--real-vectors DIR`` measures recall on real
+embeddings (SciFact's, as cached by ``paperfeed eval beir --work-dir``).
 Query encoding (all-MiniLM-L6-v2, one query at a time) is timed separately when the model is available.
 """
 
@@ -21,6 +22,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -127,19 +129,34 @@ def keyword_benchmark(n: int, work: Path, rng: np.random.Generator) -> dict[str,
     }
 
 
-def vector_benchmark(n: int, work: Path, rng: np.random.Generator, dim: int = 384) -> dict[str, object]:
-    store = VectorStore.create(work / "vectors", model="random", dim=dim, exact_max=n)
+def _unit(rows: np.ndarray) -> np.ndarray:
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+def vector_benchmark(
+    n: int, work: Path, rng: np.random.Generator, kind: str = "random", dim: int = 384
+) -> dict[str, object]:
+    """``random``: uniform unit vectors (no structure: IVF's worst case). ``clustered``: n/50 topic
+    centres, each vector a centre plus noise (cosine to its centre ≈ 0.6, like papers of one topic),
+    queries drawn the same way; closer to real embeddings, still synthetic."""
+    path = work / f"vectors-{kind}"
+    store = VectorStore.create(path, model=kind, dim=dim, exact_max=n)
+    centres = _unit(rng.standard_normal((max(1, n // 50), dim)))
+
+    def draw(size: int) -> np.ndarray:
+        if kind == "random":
+            return _unit(rng.standard_normal((size, dim)))
+        picks = centres[rng.integers(0, len(centres), size)]
+        return _unit(picks + rng.standard_normal((size, dim)).astype(np.float32) * (1.33 / np.sqrt(dim)))
+
     started = time.perf_counter()
     chunk = 100_000
     for start in range(0, n, chunk):
         size = min(chunk, n - start)
-        block = rng.standard_normal((size, dim)).astype(np.float32)
-        block /= np.linalg.norm(block, axis=1, keepdims=True)
         ids = [f"v{start + i}" for i in range(size)]
-        store.append(ids, [""] * size, block)
+        store.append(ids, [""] * size, draw(size))
     write_s = time.perf_counter() - started
-    queries = rng.standard_normal((500, dim)).astype(np.float32)
-    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    queries = draw(500)
     store.search_exact(queries[0], 10)  # builds the in-memory float32 matrix
     exact_ms: list[float] = []
     exact_hits = []
@@ -151,10 +168,11 @@ def vector_benchmark(n: int, work: Path, rng: np.random.Generator, dim: int = 38
     store._ann_index()
     ivf_build_s = time.perf_counter() - started
     result: dict[str, object] = {
+        "kind": kind,
         "vectors": n,
         "dim": dim,
         "write_seconds": round(write_s, 1),
-        "bytes_on_disk_f16": (work / "vectors" / "vectors.f16").stat().st_size,
+        "bytes_on_disk_f16": (path / "vectors.f16").stat().st_size,
         "exact": percentiles(exact_ms),
         "ivf_build_seconds": round(ivf_build_s, 1),
         "ivf_nlist": int(store._ann.nlist),
@@ -172,6 +190,29 @@ def vector_benchmark(n: int, work: Path, rng: np.random.Generator, dim: int = 38
     return result
 
 
+def real_vector_recall(path: Path, nprobes: tuple[int, ...] = (8, 32, 128)) -> dict[str, object]:
+    """IVF recall@10 against exact on real embeddings (e.g. SciFact's, from ``eval beir --work-dir``):
+    500 stored papers as queries, each excluded from its own results."""
+    import shutil
+
+    copy = Path(tempfile.mkdtemp(prefix="paperfeed-real-")) / "v"
+    shutil.copytree(path, copy, ignore=shutil.ignore_patterns("ivf.*"))
+    store = VectorStore(copy, exact_max=0)
+    ids = list(store.live)[:500]
+    vectors = store.get(ids)
+    truth = {i: {h.paper_id for h in store.search_exact(vectors[i], 10, exclude={i})} for i in ids}
+    out: dict[str, object] = {"vectors": len(store), "queries": len(ids)}
+    store._ann_index()
+    out["ivf_nlist"] = int(store._ann.nlist)
+    for nprobe in nprobes:
+        store.nprobe = nprobe
+        recall = sum(len(truth[i] & {h.paper_id for h in store.search_ann(vectors[i], 10, exclude={i})}) / 10
+                     for i in ids)
+        out[f"recall@10_nprobe_{nprobe}"] = round(recall / len(ids), 4)
+    shutil.rmtree(copy.parent)
+    return out
+
+
 def encoding_benchmark() -> dict[str, object]:
     from paperfeed.search.embedders import try_load_embedder
 
@@ -187,6 +228,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--papers", type=int, default=100_000)
     parser.add_argument("--skip", choices=["keyword", "vectors", "encoding"], action="append", default=[])
+    parser.add_argument("--vectors", default="clustered,random", help="random, clustered or both")
+    parser.add_argument("--real-vectors", type=Path, help="a vectors-<model> dir to measure IVF recall on")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     rng = np.random.default_rng(42)
@@ -200,8 +243,12 @@ def main() -> None:
             report["keyword"] = keyword_benchmark(args.papers, work, rng)
             report["peak_rss_mb_after_keyword"] = peak_rss_mb()
         if "vectors" not in args.skip:
-            report["vectors"] = vector_benchmark(args.papers, work, rng)
+            for kind in args.vectors.split(","):
+                report[f"vectors_{kind}"] = vector_benchmark(args.papers, work, rng, kind)
+                shutil.rmtree(work / f"vectors-{kind}")
             report["peak_rss_mb_after_vectors"] = peak_rss_mb()
+        if args.real_vectors:
+            report["real_vectors"] = real_vector_recall(args.real_vectors)
         if "encoding" not in args.skip:
             report["query_encoding"] = encoding_benchmark()
     text = json.dumps(report, indent=2)

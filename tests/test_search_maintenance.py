@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from datetime import UTC, datetime
 
+import pytest
+
 from paperfeed.context import Paperfeed
 from paperfeed.records import PaperRecord, Version, finalize
 from paperfeed.search.lexical import LexicalIndex
@@ -114,3 +116,21 @@ def test_merged_away_title_paper_is_removed(paperfeed_app: Paperfeed) -> None:
     assert title_only in result.removed_ids
     update_lexical(paperfeed_app)
     assert _ids(paperfeed_app, "numbat") == {"2603.00004"}
+
+
+def test_search_leaves_a_big_backlog_to_rebuild_and_says_so(
+    sample_app: Paperfeed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from paperfeed.search import engine
+
+    monkeypatch.setattr(engine, "CATCH_UP_MAX", 5)
+    with pytest.raises(engine.SearchUnavailable, match="index rebuild"):
+        engine.search(sample_app, "graph", mode="keyword")
+    update_lexical(sample_app)
+    sample_app.store.write_batch([_paper(f"2603.1000{i}", f"Wombat paper {i}") for i in range(8)])
+    results = engine.search(sample_app, "wombat", mode="keyword")
+    assert results.hits == [] and results.notice is not None and "8 papers" in results.notice
+    sample_app.store.write_batch([])
+    monkeypatch.setattr(engine, "CATCH_UP_MAX", 100)
+    results = engine.search(sample_app, "wombat", mode="keyword")
+    assert len(results.hits) == 8 and results.notice is None

@@ -37,6 +37,9 @@ HYBRID_KEYWORD_WEIGHT = 0.6
 (docs/benchmarks.md) this gave nDCG@10 0.732 (0.731 at 0.5, 0.725 at 0.7, 0.707 at 0.3), above the
 best reciprocal-rank fusion (0.717 at k=10, 0.710 at the customary k=60), keyword alone (0.701) and
 semantic alone (0.660)."""
+CATCH_UP_MAX = 20_000
+"""A search indexes at most this many pending papers itself (well under a second per thousand); a
+bigger backlog (a deferred bulk import) is left to ``paperfeed index rebuild`` and the search says so."""
 CONSTRAINED_SEMANTIC_DEPTH = 1000
 """Semantic candidates fetched when the query has constraints (author:, cat:, -x, dates) to filter."""
 
@@ -86,7 +89,7 @@ def open_lexical(app: Paperfeed, *, catch_up: bool = True) -> LexicalIndex:
     path = lexical_path(app)
     if catch_up:
         with contextlib.suppress(IndexBusy):
-            update_lexical(app)
+            update_lexical(app, max_changes=CATCH_UP_MAX)
     if not LexicalIndex.exists(path):
         raise SearchUnavailable("no keyword index yet: run `paperfeed index rebuild`")
     index_id = (path / "INDEX_ID").read_text().strip()
@@ -166,6 +169,7 @@ def search(
     lexical = open_lexical(app)
     parsed = parse(query, syntax=syntax)
     results = SearchResults(query=query, mode="keyword", requested_mode=mode)
+    behind = lexical_backlog(app)
     effective = mode or "hybrid"
     embedder = vectors = None
     if effective != "keyword":
@@ -215,8 +219,23 @@ def search(
             )
             for pid, score in page
         ]
+    if behind:
+        lag = f"{behind:,} papers are not in the keyword index yet: run `paperfeed index rebuild`"
+        results.notice = f"{results.notice}; {lag}" if results.notice else lag
     results.took_ms = round((time.perf_counter() - started) * 1000, 2)
     return results
+
+
+def lexical_backlog(app: Paperfeed) -> int:
+    """Papers changed since the keyword index's mark (0 when current: one cheap state read)."""
+    from paperfeed.search.maintenance import LEXICAL_MARK, changed_count, read_mark
+
+    mark = read_mark(app, LEXICAL_MARK)
+    if mark is None:
+        return app.store.count()
+    if mark.seq >= app.store.current_seq():
+        return 0
+    return changed_count(app, mark.seq)
 
 
 def lexical_snippets(lexical: LexicalIndex, parsed: ParsedQuery, paper_ids: list[str]) -> dict[str, tuple[str, str]]:

@@ -95,8 +95,14 @@ def changed_count(app: Paperfeed, after_seq: int) -> int:
 Progress = Callable[[int], None]
 
 
-def update_lexical(app: Paperfeed, *, full: bool = False, progress: Progress | None = None) -> UpdateReport:
-    """Bring the keyword index up to the store's current ``change_seq`` (cheap when it already is)."""
+def update_lexical(
+    app: Paperfeed, *, full: bool = False, progress: Progress | None = None, max_changes: int | None = None
+) -> UpdateReport:
+    """Bring the keyword index up to the store's current ``change_seq`` (cheap when it already is).
+
+    ``max_changes``: do nothing (report ``skipped``) when more papers than that are pending, so a
+    search never stalls on a deferred bulk import.
+    """
     store = app.store
     path = lexical_path(app)
     target = store.current_seq()
@@ -105,6 +111,10 @@ def update_lexical(app: Paperfeed, *, full: bool = False, progress: Progress | N
     valid = mark is not None and dir_id is not None and mark.index_id == dir_id
     if not full and valid and mark is not None and mark.seq >= target:
         return UpdateReport("lexical", seq=mark.seq)
+    if max_changes is not None:
+        pending = changed_count(app, mark.seq if valid and mark is not None else 0)
+        if pending > max_changes:
+            return UpdateReport("lexical", skipped=f"{pending:,} papers pending: run `paperfeed index rebuild`")
     rebuild = full or not valid
     if rebuild:
         index = _fresh_index(path)
