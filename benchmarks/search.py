@@ -177,7 +177,7 @@ def vector_benchmark(
         "ivf_build_seconds": round(ivf_build_s, 1),
         "ivf_nlist": int(store._ann.nlist),
     }
-    for nprobe in (8, 32, 128):
+    for nprobe in (8, 32, 128, 256):
         store.nprobe = nprobe
         ann_ms: list[float] = []
         recall = 0.0
