@@ -308,13 +308,18 @@ def sync_command(
 
 
 @app.command("demo")
-def demo_command(as_json: JsonOption = False) -> None:
+def demo_command(
+    embed: Annotated[
+        bool, typer.Option("--embed", help="Also embed the abstracts for semantic search (minutes on a CPU).")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
     """Load the bundled demo corpus into the data dir (idempotent) and print its stats."""
     from paperfeed.ingest.jobs import load_demo
 
     paperfeed = get_app()
     with progress_bar(not as_json, "loading demo corpus") as update:
-        report = load_demo(paperfeed, progress=update)
+        report = load_demo(paperfeed, progress=update, embed=embed)
     stats = paperfeed.store.stats()
     if as_json:
         emit_json({"ingest": report.to_dict() | {"removed_ids": len(report.removed_ids)}, "stats": stats})
@@ -423,13 +428,12 @@ def db_upgrade(as_json: JsonOption = False) -> None:
 
 
 def _register_feature_commands() -> None:
-    """Commands of the search and web packages register themselves on ``app``."""
-    import importlib
-    import importlib.util
+    """The search and web packages add their commands (``search``, ``index``, ``serve``, ``users``…)."""
+    from paperfeed.search import commands as search_commands
+    from paperfeed.web import commands as web_commands
 
-    for name in ("paperfeed.search.commands", "paperfeed.web.commands"):
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name).register(app)
+    search_commands.register(app)
+    web_commands.register(app)
 
 
 _register_feature_commands()

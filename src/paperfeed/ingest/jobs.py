@@ -246,8 +246,15 @@ def demo_files() -> list[Path]:
     return sorted(Path(str(p)) for p in root.iterdir() if p.name.endswith((".jsonl.gz", ".txt.gz")))
 
 
-def load_demo(app: Paperfeed, *, progress: ProgressCallback | None = None) -> IngestReport:
-    """Load the demo corpus (idempotent: a second run reports everything unchanged)."""
+def load_demo(
+    app: Paperfeed, *, progress: ProgressCallback | None = None, embed: bool = False
+) -> IngestReport:
+    """Load the demo corpus (idempotent: a second run reports everything unchanged).
+
+    The keyword index is built right away; embedding the 5,400 abstracts takes minutes on a CPU, so
+    it happens only with ``embed`` (``paperfeed demo --embed``) or a later ``paperfeed index rebuild``.
+    Until then search is keyword-only and says so.
+    """
     total = IngestReport()
     for path in demo_files():
         fmt = "jsonl" if path.name.endswith(".jsonl.gz") else "hf-page"
@@ -258,11 +265,11 @@ def load_demo(app: Paperfeed, *, progress: ProgressCallback | None = None) -> In
         total.removed_ids.extend(report.removed_ids)
         if progress is not None:
             progress(total)
-    after_ingest(app)
+    after_ingest(app, embed=embed)
     return total
 
 
-def after_ingest(app: Paperfeed, *, defer_index: bool = False) -> None:
+def after_ingest(app: Paperfeed, *, defer_index: bool = False, embed: bool | None = None) -> None:
     """Bring derived indexes up to date with the store, unless deferred.
 
     Deferring is safe: every index records the change sequence it is current up to and catches up
@@ -270,8 +277,6 @@ def after_ingest(app: Paperfeed, *, defer_index: bool = False) -> None:
     """
     if defer_index:
         return
-    try:
-        from paperfeed.search.maintenance import update_indexes
-    except ImportError:  # search not installed in this build
-        return
-    update_indexes(app, embed=app.settings.embed_after_ingest)
+    from paperfeed.search.maintenance import update_indexes  # imported late: search imports the store
+
+    update_indexes(app, embed=app.settings.embed_after_ingest if embed is None else embed)
