@@ -1,6 +1,7 @@
 """Search speed on synthetic corpora: keyword latency, vector latency and recall, build time, size, RSS.
 
     python benchmarks/search.py --papers 100000 [--out benchmarks/out/search-100k.json]
+    python benchmarks/search.py --tune-beir DIR --split train --work-dir DIR   # the relevance grids
 
 Keyword: a synthetic corpus whose titles (8 words) and abstracts (~150 words) are drawn with Zipf
 frequencies from the real vocabulary of the bundled arXiv sample, indexed by paperfeed's own
@@ -224,6 +225,52 @@ def encoding_benchmark() -> dict[str, object]:
     return {"model": "all-MiniLM-L6-v2", "one_query": percentiles(timed(lambda: embedder.encode(["graph neural networks for molecules"]), 100))}
 
 
+def tune_beir(folder: Path, split: str, work_dir: Path) -> dict[str, object]:
+    """The grids behind the defaults: keyword field weights and hybrid fusion, on one BEIR split.
+
+    Re-uses ``work_dir`` (the corpus, its index and its embeddings, as ``eval beir --work-dir``
+    leaves them), so only the first run embeds the corpus."""
+    from paperfeed.config import Settings
+    from paperfeed.context import Paperfeed
+    from paperfeed.search import beir
+    from paperfeed.search.engine import open_lexical, semantic_available, semantic_ranking
+    from paperfeed.search.fusion import rrf, weighted
+    from paperfeed.search.maintenance import update_indexes
+    from paperfeed.search.query import FieldWeights
+
+    app = Paperfeed(Settings(data_dir=work_dir, embed_after_ingest=False))
+    beir.load_into(app, folder)
+    update_indexes(app, embed=True)
+    qrels = beir.load_qrels(folder, split)
+    texts = beir.load_queries(folder)
+    parsed = {q: parse(texts[q], syntax=False) for q in qrels if q in texts}
+    lexical = open_lexical(app)
+    out: dict[str, object] = {}
+    grid = [(2, 1, 0), (1, 1, 0), (3, 1, 0), (0, 0, 1), (0.2, 0, 1), (0.3, 0, 1), (0.5, 0, 1), (1, 0, 1)]
+    for title, abstract, body in grid:
+        weights = FieldWeights(title=title, abstract=abstract, authors=1.0, body=body)
+        run = {q: [(h.paper_id, h.score) for h in lexical.search(p, limit=100, snippets=False, weights=weights).hits]
+               for q, p in parsed.items()}
+        out[f"keyword title={title} abstract={abstract} body={body}"] = beir.evaluate_run(run, qrels)
+    embedder, vectors, why = semantic_available(app)
+    if embedder is None:
+        out["fusion"] = f"skipped: {why}"
+        return out
+    keyword = {q: [(h.paper_id, h.score) for h in lexical.search(p, limit=200, snippets=False).hits]
+               for q, p in parsed.items()}
+    semantic = {q: semantic_ranking(app, lexical, embedder, vectors, p, depth=200) for q, p in parsed.items()}
+    out["keyword"] = beir.evaluate_run(keyword, qrels)
+    out["semantic"] = beir.evaluate_run(semantic, qrels)
+    for depth in (50, 100, 200):
+        for k in (10, 30, 60, 100):
+            run = {q: rrf([keyword[q][:depth], semantic[q][:depth]], k=k)[:100] for q in parsed}
+            out[f"rrf depth={depth} k={k}"] = beir.evaluate_run(run, qrels)
+    for w in (0.3, 0.4, 0.5, 0.6, 0.7):
+        run = {q: weighted([keyword[q][:100], semantic[q][:100]], [w, 1 - w])[:100] for q in parsed}
+        out[f"weighted keyword={w}"] = beir.evaluate_run(run, qrels)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--papers", type=int, default=100_000)
@@ -231,7 +278,13 @@ def main() -> None:
     parser.add_argument("--vectors", default="clustered,random", help="random, clustered or both")
     parser.add_argument("--real-vectors", type=Path, help="a vectors-<model> dir to measure IVF recall on")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--tune-beir", type=Path, help="print the tuning grids on this BEIR folder instead")
+    parser.add_argument("--split", default="train")
+    parser.add_argument("--work-dir", type=Path, default=Path("benchmarks/out/beir-work"))
     args = parser.parse_args()
+    if args.tune_beir:
+        print(json.dumps(tune_beir(args.tune_beir, args.split, args.work_dir), indent=2))
+        return
     rng = np.random.default_rng(42)
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
