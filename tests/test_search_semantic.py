@@ -86,3 +86,13 @@ def test_similar_uses_embeddings(semantic_app: Paperfeed) -> None:
     assert all(-1.0 <= h.score <= 1.0 for h in result.hits)
     pushed = similar(semantic_app, ["2602.18409"], negatives=[result.hits[0].paper_id], limit=5)
     assert result.hits[0].paper_id not in {h.paper_id for h in pushed.hits}
+
+
+def test_semantic_date_filter_ranks_every_paper_of_the_window(semantic_app: Paperfeed) -> None:
+    from datetime import date
+
+    rows = _rows()
+    window = {str(r["arxiv_id"]).split("v")[0] for r in rows if str(r["published_date"]) >= "2026-02-20"}
+    assert window
+    hits = search(semantic_app, "learning", mode="semantic", since=date(2026, 2, 20), limit=100).hits
+    assert {h.paper_id for h in hits} == window  # every paper of the window, none outside it

@@ -56,3 +56,12 @@ def test_ivf_recall_against_exact_on_clustered_vectors(tmp_path: Path) -> None:
     # New rows after the IVF index was built are added to it incrementally.
     store.append(["fresh"], [""], queries[:1])
     assert store.search(queries[0], 1)[0].paper_id == "fresh"
+
+
+def test_search_subset_ranks_only_the_given_papers(tmp_path: Path) -> None:
+    store = VectorStore.create(tmp_path / "v", model="m", dim=4)
+    store.append(["a", "b", "c", "d"], [""] * 4, _unit(np.eye(4)))
+    query = _unit(np.array([[0.9, 0.1, 0.3, 0.0]]))[0]
+    hits = store.search_subset(query, ["d", "c", "b", "missing"], 2)
+    assert [h.paper_id for h in hits] == ["c", "b"]
+    assert hits[0].score == np.float32(query[2])

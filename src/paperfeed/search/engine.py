@@ -40,8 +40,11 @@ semantic alone (0.660)."""
 CATCH_UP_MAX = 20_000
 """A search indexes at most this many pending papers itself (well under a second per thousand); a
 bigger backlog (a deferred bulk import) is left to ``paperfeed index rebuild`` and the search says so."""
+SUBSET_MAX = 5000
+"""With constraints (author:, cat:, -x, dates) met by at most this many papers, semantic search ranks
+exactly those papers."""
 CONSTRAINED_SEMANTIC_DEPTH = 1000
-"""Semantic candidates fetched when the query has constraints (author:, cat:, -x, dates) to filter."""
+"""Otherwise: nearest candidates fetched, then filtered by the constraints."""
 
 
 class SearchUnavailable(RuntimeError):
@@ -138,6 +141,14 @@ def semantic_ranking(
         return []
     query_vector = embedder.encode([text])[0]
     constrained = _has_constraints(parsed, category, since, until)
+    if constrained:
+        # Few papers meet the constraints (a week, an author): rank exactly those. Many: filter the
+        # nearest candidates, which is only approximate for selective filters.
+        allowed_ids = lexical.constrained_ids(
+            parsed, category=category, since=since, until=until, cap=SUBSET_MAX
+        )
+        if allowed_ids is not None:
+            return [(h.paper_id, h.score) for h in vectors.search_subset(query_vector, allowed_ids, depth)]
     hits = vectors.search(query_vector, max(depth, CONSTRAINED_SEMANTIC_DEPTH) if constrained else depth)
     if constrained:
         allowed = lexical.matching_ids(

@@ -256,6 +256,30 @@ class LexicalIndex:
         result = searcher.search(query, len(paper_ids), count=False)
         return {str(searcher.doc(address).get_first("paper_id")) for _, address in result.hits}
 
+    def constrained_ids(
+        self,
+        parsed: ParsedQuery,
+        *,
+        category: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        cap: int = 5000,
+    ) -> list[str] | None:
+        """All papers meeting the query's constraints and filters (not its words), or None when more
+        than ``cap`` do (then a semantic search filters its nearest candidates instead)."""
+        clauses = constraint_clauses(self.schema, parsed)
+        clauses.extend(
+            (tantivy.Occur.Must, q) for q in self.filter_queries(category=category, since=since, until=until)
+        )
+        if not any(occur == tantivy.Occur.Must for occur, _ in clauses):
+            clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
+        self.index.reload()
+        searcher = self.index.searcher()
+        result = searcher.search(tantivy.Query.boolean_query(clauses), cap + 1, count=False)
+        if len(result.hits) > cap:
+            return None
+        return [str(searcher.doc(address).get_first("paper_id")) for _, address in result.hits]
+
     def stored(self, paper_ids: Sequence[str]) -> dict[str, dict[str, list[object]]]:
         """Stored fields of indexed papers by id (for snippets of semantic hits)."""
         if not paper_ids:

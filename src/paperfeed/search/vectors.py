@@ -185,6 +185,20 @@ class VectorStore:
         hits = [VectorHit(ids[i], float(scores[i])) for i in top if not exclude or ids[i] not in exclude]
         return hits[:k]
 
+    def search_subset(self, query: np.ndarray, paper_ids: Sequence[str], k: int) -> list[VectorHit]:
+        """The ``k`` nearest among ``paper_ids`` (those embedded), exactly: for filtered searches."""
+        assert self._matrix is not None
+        ids = [i for i in dict.fromkeys(paper_ids) if i in self.live]
+        if not ids or k <= 0:
+            return []
+        rows = np.array([self.live[i] for i in ids], dtype=np.int64)
+        order = np.argsort(rows)  # memmap gathers are faster in file order
+        matrix = np.asarray(self._matrix[rows[order]], dtype=np.float32)
+        with _single_thread_blas():
+            scores = matrix @ np.asarray(query, dtype=np.float32).reshape(-1)
+        top = np.argsort(-scores, kind="stable")[:k]
+        return [VectorHit(ids[order[i]], float(scores[i])) for i in top]
+
     def _ann_index(self) -> Any:
         """The faiss IVF index over all rows, loaded or built, extended with rows added since."""
         import faiss
