@@ -25,12 +25,93 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-WORDS = ["learning", "model", "neural", "network", "graph", "attention", "transformer", "language", "data", "training", "inference", "optimal", "bound", "convergence", "stochastic", "gradient", "policy", "reinforcement", "agent", "robust", "adversarial", "diffusion", "generative", "latent", "representation", "quantum", "field", "theory", "spectral", "kernel", "bayesian", "estimation", "causal", "benchmark", "evaluation", "efficient", "sparse", "scalable", "distributed", "protein", "molecular"]
-CATEGORIES = (
-    ["cs.LG", "cs.AI", "cs.CL", "cs.CV", "stat.ML", "math.OC", "hep-th", "quant-ph", "cond-mat.stat-mech", "physics.comp-ph"]
-)
-SURNAMES = ["Smith", "Wang", "Li", "Garcia", "Müller", "Rossi", "Kim", "Nguyen", "Dubois", "Kowalski", "Tanaka", "Silva", "Ivanov", "Cohen"]
-FORENAMES = ["Anna", "Bo", "Carlos", "Dana", "Eitan", "Fatima", "Giulia", "Hiro", "Ines", "Jonas", "Kira", "Lars", "Mei", "Noor"]
+WORDS = [
+    "learning",
+    "model",
+    "neural",
+    "network",
+    "graph",
+    "attention",
+    "transformer",
+    "language",
+    "data",
+    "training",
+    "inference",
+    "optimal",
+    "bound",
+    "convergence",
+    "stochastic",
+    "gradient",
+    "policy",
+    "reinforcement",
+    "agent",
+    "robust",
+    "adversarial",
+    "diffusion",
+    "generative",
+    "latent",
+    "representation",
+    "quantum",
+    "field",
+    "theory",
+    "spectral",
+    "kernel",
+    "bayesian",
+    "estimation",
+    "causal",
+    "benchmark",
+    "evaluation",
+    "efficient",
+    "sparse",
+    "scalable",
+    "distributed",
+    "protein",
+    "molecular",
+]
+CATEGORIES = [
+    "cs.LG",
+    "cs.AI",
+    "cs.CL",
+    "cs.CV",
+    "stat.ML",
+    "math.OC",
+    "hep-th",
+    "quant-ph",
+    "cond-mat.stat-mech",
+    "physics.comp-ph",
+]
+SURNAMES = [
+    "Smith",
+    "Wang",
+    "Li",
+    "Garcia",
+    "Müller",
+    "Rossi",
+    "Kim",
+    "Nguyen",
+    "Dubois",
+    "Kowalski",
+    "Tanaka",
+    "Silva",
+    "Ivanov",
+    "Cohen",
+]
+FORENAMES = [
+    "Anna",
+    "Bo",
+    "Carlos",
+    "Dana",
+    "Eitan",
+    "Fatima",
+    "Giulia",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Kira",
+    "Lars",
+    "Mei",
+    "Noor",
+]
 
 
 def sentence(rng: random.Random, n: int) -> str:

@@ -48,8 +48,12 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     def at(p: float) -> float:
         return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
 
-    return {"p50_ms": round(at(0.50), 3), "p95_ms": round(at(0.95), 3), "p99_ms": round(at(0.99), 3),
-            "mean_ms": round(statistics.fmean(ordered), 3)}
+    return {
+        "p50_ms": round(at(0.50), 3),
+        "p95_ms": round(at(0.95), 3),
+        "p99_ms": round(at(0.99), 3),
+        "mean_ms": round(statistics.fmean(ordered), 3),
+    }
 
 
 def timed(fn: Callable[[], object], repeat: int) -> list[float]:
@@ -207,8 +211,10 @@ def real_vector_recall(path: Path, nprobes: tuple[int, ...] = (8, 32, 128)) -> d
     out["ivf_nlist"] = int(store._ann.nlist)
     for nprobe in nprobes:
         store.nprobe = nprobe
-        recall = sum(len(truth[i] & {h.paper_id for h in store.search_ann(vectors[i], 10, exclude={i})}) / 10
-                     for i in ids)
+        recall = sum(
+            len(truth[i] & {h.paper_id for h in store.search_ann(vectors[i], 10, exclude={i})}) / 10
+            for i in ids
+        )
         out[f"recall@10_nprobe_{nprobe}"] = round(recall / len(ids), 4)
     shutil.rmtree(copy.parent)
     return out
@@ -222,7 +228,12 @@ def encoding_benchmark() -> dict[str, object]:
         return {"skipped": why}
     texts = [f"diffusion models for protein design {i}" for i in range(100)]
     embedder.encode(texts[:5])
-    return {"model": "all-MiniLM-L6-v2", "one_query": percentiles(timed(lambda: embedder.encode(["graph neural networks for molecules"]), 100))}
+    return {
+        "model": "all-MiniLM-L6-v2",
+        "one_query": percentiles(
+            timed(lambda: embedder.encode(["graph neural networks for molecules"]), 100)
+        ),
+    }
 
 
 def tune_beir(folder: Path, split: str, work_dir: Path) -> dict[str, object]:
@@ -249,15 +260,22 @@ def tune_beir(folder: Path, split: str, work_dir: Path) -> dict[str, object]:
     grid = [(2, 1, 0), (1, 1, 0), (3, 1, 0), (0, 0, 1), (0.2, 0, 1), (0.3, 0, 1), (0.5, 0, 1), (1, 0, 1)]
     for title, abstract, body in grid:
         weights = FieldWeights(title=title, abstract=abstract, authors=1.0, body=body)
-        run = {q: [(h.paper_id, h.score) for h in lexical.search(p, limit=100, snippets=False, weights=weights).hits]
-               for q, p in parsed.items()}
+        run = {
+            q: [
+                (h.paper_id, h.score)
+                for h in lexical.search(p, limit=100, snippets=False, weights=weights).hits
+            ]
+            for q, p in parsed.items()
+        }
         out[f"keyword title={title} abstract={abstract} body={body}"] = beir.evaluate_run(run, qrels)
     embedder, vectors, why = semantic_available(app)
     if embedder is None:
         out["fusion"] = f"skipped: {why}"
         return out
-    keyword = {q: [(h.paper_id, h.score) for h in lexical.search(p, limit=200, snippets=False).hits]
-               for q, p in parsed.items()}
+    keyword = {
+        q: [(h.paper_id, h.score) for h in lexical.search(p, limit=200, snippets=False).hits]
+        for q, p in parsed.items()
+    }
     semantic = {q: semantic_ranking(app, lexical, embedder, vectors, p, depth=200) for q, p in parsed.items()}
     out["keyword"] = beir.evaluate_run(keyword, qrels)
     out["semantic"] = beir.evaluate_run(semantic, qrels)
@@ -272,7 +290,9 @@ def tune_beir(folder: Path, split: str, work_dir: Path) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--papers", type=int, default=100_000)
     parser.add_argument("--skip", choices=["keyword", "vectors", "encoding"], action="append", default=[])
     parser.add_argument("--vectors", default="clustered,random", help="random, clustered or both")
@@ -286,10 +306,18 @@ def main() -> None:
         print(json.dumps(tune_beir(args.tune_beir, args.split, args.work_dir), indent=2))
         return
     rng = np.random.default_rng(42)
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    report: dict[str, object] = {"machine": {"nproc": os.cpu_count(), "cpu": cpu, "python": sys.version.split()[0]},
-                                 "command": " ".join(["python", *sys.argv])}
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    report: dict[str, object] = {
+        "machine": {"nproc": os.cpu_count(), "cpu": cpu, "python": sys.version.split()[0]},
+        "command": " ".join(["python", *sys.argv]),
+    }
     with tempfile.TemporaryDirectory(prefix="paperfeed-bench-") as tmp:
         work = Path(tmp)
         if "keyword" not in args.skip:

@@ -55,10 +55,22 @@ def _tiny_beir(root: Path) -> Path:
     folder = root / "tiny"
     (folder / "qrels").mkdir(parents=True)
     corpus = [
-        {"_id": "c1", "title": "Aspirin and heart attacks", "text": "Daily aspirin lowers myocardial infarction risk."},
-        {"_id": "c2", "title": "Vitamin D", "text": "Vitamin D supplements and bone fractures in the elderly."},
+        {
+            "_id": "c1",
+            "title": "Aspirin and heart attacks",
+            "text": "Daily aspirin lowers myocardial infarction risk.",
+        },
+        {
+            "_id": "c2",
+            "title": "Vitamin D",
+            "text": "Vitamin D supplements and bone fractures in the elderly.",
+        },
         {"_id": "c3", "title": "Statins", "text": "Statins reduce cholesterol and cardiovascular events."},
-        {"_id": "c4", "title": "Sleep", "text": "Short sleep duration is associated with obesity in children."},
+        {
+            "_id": "c4",
+            "title": "Sleep",
+            "text": "Short sleep duration is associated with obesity in children.",
+        },
     ]
     queries = [
         {"_id": "q1", "text": "aspirin reduces myocardial infarction"},

@@ -22,7 +22,9 @@ def test_search_json_and_text(sample_app: Paperfeed) -> None:
     code, out = _invoke(sample_app, "index", "rebuild", "--no-embed", "--json")
     assert code == 0, out
     assert json.loads(out)["indexes"][0]["index"] == "lexical"
-    code, out = _invoke(sample_app, "search", "graph neural networks", "--mode", "keyword", "--limit", "5", "--json")
+    code, out = _invoke(
+        sample_app, "search", "graph neural networks", "--mode", "keyword", "--limit", "5", "--json"
+    )
     assert code == 0, out
     data = json.loads(out)
     assert data["mode"] == "keyword" and len(data["hits"]) == 5

@@ -42,8 +42,31 @@ def test_parse_without_syntax_reads_plain_words() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", '"', '""', "(", ")", "((()", "AND OR (", "-", "--", "NOT", "author:", 'author:"', "cat:",
-     "title:()", "🎉🎉", "\x00\x01", "a" * 5000, "word " * 1000, ":::", "-author:", "id:notanid", "*?~^"],
+    [
+        "",
+        "   ",
+        '"',
+        '""',
+        "(",
+        ")",
+        "((()",
+        "AND OR (",
+        "-",
+        "--",
+        "NOT",
+        "author:",
+        'author:"',
+        "cat:",
+        "title:()",
+        "🎉🎉",
+        "\x00\x01",
+        "a" * 5000,
+        "word " * 1000,
+        ":::",
+        "-author:",
+        "id:notanid",
+        "*?~^",
+    ],
 )
 def test_hostile_queries_return_results_or_nothing(sample_app: Paperfeed, text: str) -> None:
     update_indexes(sample_app, embed=False)
@@ -55,8 +78,29 @@ def test_hostile_queries_return_results_or_nothing(sample_app: Paperfeed, text: 
 @given(
     st.lists(
         st.one_of(
-            st.sampled_from(['"', "(", ")", "-", ":", "*", "^", "~", " ", "AND", "OR", "NOT", "author:", "cat:",
-                             "title:", "id:", "-cat:", "learning", "graph"]),
+            st.sampled_from(
+                [
+                    '"',
+                    "(",
+                    ")",
+                    "-",
+                    ":",
+                    "*",
+                    "^",
+                    "~",
+                    " ",
+                    "AND",
+                    "OR",
+                    "NOT",
+                    "author:",
+                    "cat:",
+                    "title:",
+                    "id:",
+                    "-cat:",
+                    "learning",
+                    "graph",
+                ]
+            ),
             st.text(max_size=8),
         ),
         max_size=12,

@@ -72,7 +72,9 @@ def test_default_mode_is_hybrid_and_fuses_both_lists(semantic_app: Paperfeed) ->
 def test_semantic_applies_constraints(semantic_app: Paperfeed) -> None:
     rows = _rows()
     in_cv = {str(r["arxiv_id"]).split("v")[0] for r in rows if "cs.CV" in r["categories"]}  # type: ignore[operator]
-    got = {h.paper_id for h in search(semantic_app, "images", mode="semantic", category="cs.CV", limit=50).hits}
+    got = {
+        h.paper_id for h in search(semantic_app, "images", mode="semantic", category="cs.CV", limit=50).hits
+    }
     assert got and got <= in_cv
     excluded = {h.paper_id for h in search(semantic_app, "graph -cat:cs.LG", mode="semantic", limit=50).hits}
     in_lg = {str(r["arxiv_id"]).split("v")[0] for r in rows if "cs.LG" in r["categories"]}  # type: ignore[operator]

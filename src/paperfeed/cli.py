@@ -172,7 +172,7 @@ def ingest_file_command(
         bool,
         typer.Option(
             "--defer-index",
-            help="Leave indexing and embedding for later (they catch up at the next search or index rebuild).",
+            help="Leave index work for later: the keyword index catches up at the next search, embeddings at `paperfeed index rebuild`.",
         ),
     ] = False,
     as_json: JsonOption = False,
@@ -208,7 +208,7 @@ def ingest_arxiv_command(
         bool,
         typer.Option(
             "--defer-index",
-            help="Leave indexing and embedding for later (they catch up at the next search or index rebuild).",
+            help="Leave index work for later: the keyword index catches up at the next search, embeddings at `paperfeed index rebuild`.",
         ),
     ] = False,
     as_json: JsonOption = False,
@@ -250,7 +250,7 @@ def ingest_oai_command(
         bool,
         typer.Option(
             "--defer-index",
-            help="Leave indexing and embedding for later (they catch up at the next search or index rebuild).",
+            help="Leave index work for later: the keyword index catches up at the next search, embeddings at `paperfeed index rebuild`.",
         ),
     ] = False,
     as_json: JsonOption = False,
@@ -280,7 +280,7 @@ def sync_command(
         bool,
         typer.Option(
             "--defer-index",
-            help="Leave indexing and embedding for later (they catch up at the next search or index rebuild).",
+            help="Leave index work for later: the keyword index catches up at the next search, embeddings at `paperfeed index rebuild`.",
         ),
     ] = False,
     as_json: JsonOption = False,

@@ -54,6 +54,12 @@ class Settings(BaseSettings):
         default="all-MiniLM-L6-v2", description="sentence-transformers model name or local path."
     )
     embed_after_ingest: bool = Field(default=True, description="Embed new papers after each ingest/sync.")
+    vector_exact_max: int = Field(
+        default=50_000, ge=0, description="Up to this many vectors search is exact; above, a faiss IVF index."
+    )
+    vector_nprobe: int = Field(
+        default=0, ge=0, description="IVF lists probed per query; 0 scales with the index size."
+    )
 
     @field_validator("categories", mode="before")
     @classmethod

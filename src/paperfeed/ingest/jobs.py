@@ -272,8 +272,9 @@ def load_demo(
 def after_ingest(app: Paperfeed, *, defer_index: bool = False, embed: bool | None = None) -> None:
     """Bring derived indexes up to date with the store, unless deferred.
 
-    Deferring is safe: every index records the change sequence it is current up to and catches up
-    at the next search, ``paperfeed index rebuild`` or non-deferred ingest.
+    Deferring is safe: every index records the change sequence it is current up to. The keyword
+    index catches up at the next search (up to a backlog cap); embeddings catch up at the next
+    non-deferred ingest or ``paperfeed index rebuild``.
     """
     if defer_index:
         return

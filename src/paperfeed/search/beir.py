@@ -90,8 +90,12 @@ def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
 def load_qrels(folder: Path, split: str) -> dict[str, dict[str, int]]:
     path = folder / "qrels" / f"{split}.tsv"
     if not path.is_file():
-        available = sorted(p.stem for p in (folder / "qrels").glob("*.tsv")) if (folder / "qrels").is_dir() else []
-        raise BeirError(f"no qrels for split {split!r} in {folder} (available: {', '.join(available) or 'none'})")
+        available = (
+            sorted(p.stem for p in (folder / "qrels").glob("*.tsv")) if (folder / "qrels").is_dir() else []
+        )
+        raise BeirError(
+            f"no qrels for split {split!r} in {folder} (available: {', '.join(available) or 'none'})"
+        )
     qrels: dict[str, dict[str, int]] = {}
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):

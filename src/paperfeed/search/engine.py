@@ -119,7 +119,9 @@ def semantic_available(app: Paperfeed) -> tuple[Any, Any, str | None]:
     return embedder, vectors, None
 
 
-def _has_constraints(parsed: ParsedQuery, category: str | None, since: date | None, until: date | None) -> bool:
+def _has_constraints(
+    parsed: ParsedQuery, category: str | None, since: date | None, until: date | None
+) -> bool:
     return bool(parsed.required or parsed.excluded or category or since or until)
 
 
@@ -195,7 +197,9 @@ def search(
             effective = "keyword"  # only filters or exclusions: nothing to embed
     results.mode = effective
     if effective == "keyword":
-        found = lexical.search(parsed, category=category, since=since, until=until, limit=limit, offset=offset)
+        found = lexical.search(
+            parsed, category=category, since=since, until=until, limit=limit, offset=offset
+        )
         results.total = found.total
         results.hits = [
             SearchHit(h.paper_id, h.score, h.title_html, h.snippet_html, keyword_rank=offset + i + 1)
@@ -249,7 +253,9 @@ def lexical_backlog(app: Paperfeed) -> int:
     return changed_count(app, mark.seq)
 
 
-def lexical_snippets(lexical: LexicalIndex, parsed: ParsedQuery, paper_ids: list[str]) -> dict[str, tuple[str, str]]:
+def lexical_snippets(
+    lexical: LexicalIndex, parsed: ParsedQuery, paper_ids: list[str]
+) -> dict[str, tuple[str, str]]:
     """Highlighted title and snippet for given papers; those the words do not match get plain text."""
     if not paper_ids:
         return {}

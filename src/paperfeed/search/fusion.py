@@ -22,7 +22,9 @@ def _ordered(scores: Mapping[str, float]) -> list[tuple[str, float]]:
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
-def rrf(rankings: Sequence[Ranking], *, k: float = 60.0, weights: Sequence[float] | None = None) -> list[tuple[str, float]]:
+def rrf(
+    rankings: Sequence[Ranking], *, k: float = 60.0, weights: Sequence[float] | None = None
+) -> list[tuple[str, float]]:
     """Reciprocal-rank fusion of ``rankings``; ``weights`` default to 1 per list."""
     if weights is None:
         weights = [1.0] * len(rankings)

@@ -249,7 +249,9 @@ class LexicalIndex:
         clauses.extend(
             (tantivy.Occur.Must, q) for q in self.filter_queries(category=category, since=since, until=until)
         )
-        clauses.append((tantivy.Occur.Must, tantivy.Query.term_set_query(self.schema, "paper_id", list(paper_ids))))
+        clauses.append(
+            (tantivy.Occur.Must, tantivy.Query.term_set_query(self.schema, "paper_id", list(paper_ids)))
+        )
         query = tantivy.Query.boolean_query(clauses)
         self.index.reload()
         searcher = self.index.searcher()

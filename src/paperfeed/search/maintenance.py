@@ -114,7 +114,9 @@ def update_lexical(
     if max_changes is not None:
         pending = changed_count(app, mark.seq if valid and mark is not None else 0)
         if pending > max_changes:
-            return UpdateReport("lexical", skipped=f"{pending:,} papers pending: run `paperfeed index rebuild`")
+            return UpdateReport(
+                "lexical", skipped=f"{pending:,} papers pending: run `paperfeed index rebuild`"
+            )
     rebuild = full or not valid
     if rebuild:
         index = _fresh_index(path)

@@ -225,7 +225,11 @@ def word_clauses(schema: tantivy.Schema, words: list[str], weights: FieldWeights
     text = " ".join(words)
     out: list[tantivy.Query] = []
     for term in stem_tokens(text):
-        for name, weight in (("title", weights.title), ("abstract", weights.abstract), ("body", weights.body)):
+        for name, weight in (
+            ("title", weights.title),
+            ("abstract", weights.abstract),
+            ("body", weights.body),
+        ):
             if weight > 0:
                 out.append(_boost(Query.term_query(schema, name, term), weight))
     if weights.authors > 0:

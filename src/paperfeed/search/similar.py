@@ -92,12 +92,16 @@ def similar(
         if vectors is not None and any(p in stored for p in pos):
             return SimilarResults("embeddings", _by_embeddings(vectors, stored, pos, neg, limit))
         if method == "embeddings":
-            raise SimilarError("these papers are not embedded (paperfeed index rebuild with the semantic extra)")
+            raise SimilarError(
+                "these papers are not embedded (paperfeed index rebuild with the semantic extra)"
+            )
         notice = "using TF-IDF: the papers are not embedded" if vectors is not None else None
     return SimilarResults("tfidf", _by_tfidf(app, pos, neg, limit), notice)
 
 
-def rocchio(positive: Sequence[np.ndarray], negative: Sequence[np.ndarray], beta: float = NEGATIVE_WEIGHT) -> np.ndarray:
+def rocchio(
+    positive: Sequence[np.ndarray], negative: Sequence[np.ndarray], beta: float = NEGATIVE_WEIGHT
+) -> np.ndarray:
     """Unit-length ``mean(positive) - beta * mean(negative)`` (pure; the embeddings' query)."""
     query = np.mean(np.stack(positive), axis=0)
     if negative:

@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-EXACT_MAX_DEFAULT = int(os.environ.get("PAPERFEED_VECTOR_EXACT_MAX", "50000"))
-NPROBE_DEFAULT = int(os.environ.get("PAPERFEED_VECTOR_NPROBE", "0"))
+EXACT_MAX_DEFAULT = 50_000  # Settings.vector_exact_max
+NPROBE_DEFAULT = 0  # Settings.vector_nprobe: 0 = scale with the number of IVF lists
 """IVF lists probed per query; 0 = automatic, ``max(32, nlist // 16)``: about 6% of the lists. On
 SciFact's real embeddings (287 lists) 32 probes gave recall@10 0.974 and 8 gave 0.874, so the probed
 share, not the count, is what to keep as the index grows (docs/benchmarks.md)."""
@@ -64,7 +64,9 @@ class VectorHit:
 class VectorStore:
     """The embeddings of one model: append rows, look up, search."""
 
-    def __init__(self, path: Path, *, exact_max: int = EXACT_MAX_DEFAULT, nprobe: int = NPROBE_DEFAULT) -> None:
+    def __init__(
+        self, path: Path, *, exact_max: int = EXACT_MAX_DEFAULT, nprobe: int = NPROBE_DEFAULT
+    ) -> None:
         self.path = path
         self.exact_max = exact_max
         self.nprobe = nprobe
@@ -123,7 +125,9 @@ class VectorStore:
             else:
                 self.live[paper_id] = row
         if rows:
-            self._matrix = np.memmap(self.path / "vectors.f16", dtype=np.float16, mode="r", shape=(rows, self.dim))
+            self._matrix = np.memmap(
+                self.path / "vectors.f16", dtype=np.float16, mode="r", shape=(rows, self.dim)
+            )
         else:
             self._matrix = np.zeros((0, self.dim), dtype=np.float16)
 
@@ -131,7 +135,9 @@ class VectorStore:
         row = self.live.get(paper_id)
         return None if row is None else self.row_hashes[row]
 
-    def append(self, ids: Sequence[str], hashes: Sequence[str], vectors: np.ndarray, removed: Sequence[str] = ()) -> None:
+    def append(
+        self, ids: Sequence[str], hashes: Sequence[str], vectors: np.ndarray, removed: Sequence[str] = ()
+    ) -> None:
         """Add rows for ``ids`` (replacing their older rows) and removal rows for ``removed``."""
         removed = [r for r in removed if r in self.live]
         if not len(ids) and not removed:
@@ -156,7 +162,9 @@ class VectorStore:
     def get(self, paper_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored vectors (float32) of the given papers that are embedded."""
         assert self._matrix is not None
-        return {i: np.asarray(self._matrix[self.live[i]], dtype=np.float32) for i in paper_ids if i in self.live}
+        return {
+            i: np.asarray(self._matrix[self.live[i]], dtype=np.float32) for i in paper_ids if i in self.live
+        }
 
     def __len__(self) -> int:
         return len(self.live)
@@ -167,8 +175,10 @@ class VectorStore:
             assert self._matrix is not None
             self._dense_ids = list(self.live)
             rows = np.fromiter(self.live.values(), dtype=np.int64, count=len(self.live))
-            self._dense = np.asarray(self._matrix[rows], dtype=np.float32) if len(rows) else np.zeros(
-                (0, self.dim), dtype=np.float32
+            self._dense = (
+                np.asarray(self._matrix[rows], dtype=np.float32)
+                if len(rows)
+                else np.zeros((0, self.dim), dtype=np.float32)
             )
         return self._dense, self._dense_ids
 
@@ -281,7 +291,7 @@ def open_vectors(app: Any) -> VectorStore | None:
     store = _open.get(key)
     rows_size = (path / "rows.tsv").stat().st_size
     if store is None or getattr(store, "_rows_size", -1) != rows_size:
-        store = VectorStore(path)
+        store = VectorStore(path, exact_max=app.settings.vector_exact_max, nprobe=app.settings.vector_nprobe)
         store._rows_size = rows_size  # type: ignore[attr-defined]
         _open.clear()
         _open[key] = store
@@ -313,9 +323,7 @@ def update_vectors(app: Any, *, full: bool = False, batch_size: int = 64) -> Any
     if embedder is None:
         return UpdateReport("vectors", skipped=why)
     rebuild = full or not valid
-    vectors = (
-        VectorStore.create(path, model=model, dim=embedder.dim) if rebuild else VectorStore(path)
-    )
+    vectors = VectorStore.create(path, model=model, dim=embedder.dim) if rebuild else VectorStore(path)
     after = 0 if rebuild or mark is None else mark.seq
     report = UpdateReport("vectors", full=rebuild, seq=target)
     removed = [] if rebuild else store.removed_since(after)
@@ -350,6 +358,8 @@ def vectors_status(app: Any) -> dict[str, Any]:
         "search": (
             "none"
             if store is None
-            else ("exact" if len(store) <= store.exact_max else f"faiss IVF (nprobe {store.nprobe or 'auto'})")
+            else (
+                "exact" if len(store) <= store.exact_max else f"faiss IVF (nprobe {store.nprobe or 'auto'})"
+            )
         ),
     }
