@@ -102,3 +102,49 @@ def test_sigkill_mid_import_then_rerun_completes_exactly(tmp_path: Path) -> None
         assert conn.execute("SELECT count(DISTINCT id) FROM papers").fetchone()[0] == RECORDS
         assert conn.execute("SELECT count(*) FROM paper_versions").fetchone()[0] == 2 * RECORDS
         assert conn.execute("SELECT count(*) FROM paper_authors").fetchone()[0] == 3 * RECORDS
+
+
+def children_of_dead_imports(marker: str) -> list[str]:
+    """Processes still running whose command line names ``marker`` (the test's own tmp dir)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if marker in cmdline:
+            found.append(f"{proc.name}: {cmdline}")
+    return found
+
+
+@pytest.mark.slow
+def test_parse_process_exits_when_its_import_is_killed(tmp_path: Path) -> None:
+    source = tmp_path / "snapshot.jsonl"
+    write_snapshot(source, RECORDS)
+    data_dir = tmp_path / "data"
+    env = dict(os.environ, PAPERFEED_INGEST_BATCH_SIZE="1000", PAPERFEED_EMBED_AFTER_INGEST="false")
+    command = [
+        sys.executable,
+        "-m",
+        "paperfeed",
+        "--data-dir",
+        str(data_dir),
+        "ingest",
+        "file",
+        str(source),
+        "--format",
+        "kaggle",
+        "--json",
+    ]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while stored_count(data_dir / "paperfeed.sqlite3") < 2000 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    deadline = time.monotonic() + 20
+    while children_of_dead_imports(str(data_dir)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert children_of_dead_imports(str(data_dir)) == []

@@ -42,6 +42,9 @@ def _child(
                 return True
             except queue.Full:
                 if os.getppid() != parent:
+                    # Nobody will drain the pipe: exit without waiting for the queue's feeder
+                    # thread, which would otherwise block this process forever.
+                    channel.cancel_join_thread()
                     return False
 
     try:
