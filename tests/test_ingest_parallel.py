@@ -31,3 +31,13 @@ def test_parallel_reader_matches_sequential_reader(tmp_path: Path) -> None:
 def test_parallel_reader_reports_a_failing_child(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match=r"missing\.jsonl"):
         list(ParallelFileReader(tmp_path / "missing.jsonl", "kaggle"))
+
+
+def test_parallel_reader_can_hand_over_store_rows(tmp_path: Path) -> None:
+    from paperfeed.store.rows import PaperRows, from_rows
+
+    with KAGGLE.open(encoding="utf-8") as fh:
+        expected = list(read_kaggle(fh))
+    got = list(ParallelFileReader(KAGGLE, "kaggle", sqlite_dates=True))
+    assert all(isinstance(item, PaperRows) for item in got)
+    assert [from_rows(item) for item in got if isinstance(item, PaperRows)] == expected

@@ -272,3 +272,11 @@ def test_absorbing_a_title_paper_moves_community_rows_without_duplicates(paperfe
         got = sorted(conn.execute(select(votes.c.user_id, votes.c.paper_id)).all())
         assert got == [(1, "1706.03762"), (2, "1706.03762")]
         assert conn.execute(select(featured.c.paper_id)).scalar() == "1706.03762"
+
+
+@settings(max_examples=100, deadline=None)
+@given(paper=paper_records(), sqlite_dates=st.booleans())
+def test_record_rows_record_round_trip(paper: PaperRecord, sqlite_dates: bool) -> None:
+    from paperfeed.store.rows import from_rows, to_rows
+
+    assert from_rows(to_rows(paper, sqlite_dates=sqlite_dates)) == paper

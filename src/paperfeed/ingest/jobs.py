@@ -104,7 +104,7 @@ def ingest_file(
     if fmt not in readers:
         raise InputError(f"unknown format {fmt!r}; choose one of {', '.join(sorted(readers))}")
     if can_fork() and path.stat().st_size >= PARALLEL_MIN_BYTES and not strict:
-        reader = ParallelFileReader(path, fmt)
+        reader = ParallelFileReader(path, fmt, sqlite_dates=app.store.sqlite_dates)
         total = path.stat().st_size
         report = ingest(
             app.store,

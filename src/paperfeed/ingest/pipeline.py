@@ -15,6 +15,7 @@ from typing import Any
 
 from paperfeed.records import Checkpoint, PaperRecord, RecordError, SourceItem
 from paperfeed.store.papers import PaperStore
+from paperfeed.store.rows import PaperRows
 
 MAX_REPORTED_ERRORS = 1000
 
@@ -54,7 +55,7 @@ _CHUNK = 512  # items handed from the reader thread to the writer at a time
 _DONE = object()
 
 
-def prefetch(items: Iterable[SourceItem], depth: int = 16) -> Iterator[SourceItem]:
+def prefetch(items: Iterable[SourceItem | PaperRows], depth: int = 16) -> Iterator[SourceItem | PaperRows]:
     """Read ``items`` in a background thread while the caller writes to the store.
 
     SQLite releases the GIL while it executes, so parsing the next records overlaps the current
@@ -75,11 +76,11 @@ def prefetch(items: Iterable[SourceItem], depth: int = 16) -> Iterator[SourceIte
         return False
 
     def read() -> None:
-        chunk: list[SourceItem] = []
+        chunk: list[SourceItem | PaperRows] = []
         try:
             for item in items:
                 chunk.append(item)
-                if len(chunk) >= _CHUNK or not isinstance(item, PaperRecord):
+                if len(chunk) >= _CHUNK or not isinstance(item, PaperRecord | PaperRows):
                     if not put(chunk):
                         return
                     chunk = []
@@ -106,7 +107,7 @@ def prefetch(items: Iterable[SourceItem], depth: int = 16) -> Iterator[SourceIte
 
 def ingest(
     store: PaperStore,
-    items: Iterable[SourceItem],
+    items: Iterable[SourceItem | PaperRows],
     *,
     batch_size: int = 5000,
     strict: bool = False,
@@ -121,7 +122,7 @@ def ingest(
     items already come from another process.
     """
     report = IngestReport()
-    batch: list[PaperRecord] = []
+    batch: list[PaperRecord | PaperRows] = []
     checkpoints: list[Checkpoint] = []
 
     def flush() -> None:
@@ -142,7 +143,7 @@ def ingest(
             progress(report)
 
     for item in prefetch(items) if background_reader else items:
-        if isinstance(item, PaperRecord):
+        if isinstance(item, PaperRecord | PaperRows):
             report.read += 1
             batch.append(item)
             if len(batch) >= batch_size:

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, Table, and_, delete, func, insert, select, update
 
-from paperfeed.ids import is_title_id, normalize_title
+from paperfeed.ids import is_title_id
 from paperfeed.records import Checkpoint, PaperRecord, Version
 from paperfeed.store import community_schema  # noqa: F401  (registers the tables whose rows move on merges)
 from paperfeed.store.database import Database
 from paperfeed.store.merge import content_hash, merge_records
+from paperfeed.store.rows import PaperRows, from_rows, naive_utc, sqlite_datetime, to_rows
 from paperfeed.store.schema import (
     PAPER_CHILD_TABLES,
     ingest_checkpoints,
@@ -63,19 +64,6 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
         yield items[start : start + _CHUNK]
 
 
-def _naive(value: datetime | None) -> datetime | None:
-    """Datetimes are stored as naive UTC (SQLite has no time zones); aware ones are converted."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
-
-
-def _sqlite_datetime(value: datetime | None) -> str | None:
-    """A datetime as SQLAlchemy's SQLite dialect stores it, so raw and Core writes compare equal."""
-    naive = _naive(value)
-    return None if naive is None else naive.isoformat(sep=" ", timespec="microseconds")
-
-
 def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
@@ -92,7 +80,7 @@ def _bulk_insert(conn: Connection, table: Table, rows: list[tuple[Any, ...]]) ->
 
     SQLAlchemy's per-row parameter processing cost more than SQLite's own work on large imports
     (profiled: ~60% of ingest time), so the hot path hands tuples to the DBAPI directly. Values must
-    already be in the driver's form: see :func:`_db_datetime`.
+    already be in the driver's form: see :func:`paperfeed.store.rows.to_rows`.
     """
     if not rows:
         return
@@ -110,49 +98,73 @@ class PaperStore:
 
     # ------------------------------------------------------------------ writes
     def write_batch(
-        self, records: Sequence[PaperRecord], checkpoints: Sequence[Checkpoint] = ()
+        self, records: Sequence[PaperRecord | PaperRows], checkpoints: Sequence[Checkpoint] = ()
     ) -> BatchResult:
-        """Merge ``records`` into the store and save ``checkpoints``, all in one transaction."""
+        """Merge ``records`` into the store and save ``checkpoints``, all in one transaction.
+
+        Records may come as :class:`PaperRecord` or already as rows (:class:`PaperRows`, made by the
+        parallel file reader in its own process); both go through the same rules.
+        """
         with self.engine.begin() as conn:
             result = self._write(conn, records) if records else BatchResult()
             for checkpoint in checkpoints:
                 self._set_checkpoint(conn, checkpoint.key, checkpoint.value)
         return result
 
-    def _write(self, conn: Connection, records: Sequence[PaperRecord]) -> BatchResult:
+    @property
+    def sqlite_dates(self) -> bool:
+        """Whether rows carry dates as SQLite strings (see :func:`paperfeed.store.rows.to_rows`)."""
+        return self.engine.dialect.name == "sqlite"
+
+    def _write(self, conn: Connection, items: Sequence[PaperRecord | PaperRows]) -> BatchResult:
         result = BatchResult()
-        targets = self._resolve_targets(conn, records)
-        absorbed = self._title_papers_to_absorb(conn, records, targets)
+        sqlite_dates = self.sqlite_dates
+        entries = [
+            item if isinstance(item, PaperRows) else to_rows(item, sqlite_dates=sqlite_dates)
+            for item in items
+        ]
+        targets = self._resolve_targets(conn, entries)
+        absorbed = self._title_papers_to_absorb(conn, entries, targets)
         stored = self._stored_summaries(conn, sorted(set(targets) | set(absorbed)))
-        # Title papers being absorbed start the arXiv record's history (when it is new).
-        state: dict[str, PaperRecord] = {}
+        # What each touched paper will be: fresh rows (the fast path) or a merged record.
+        state: dict[str, PaperRows | PaperRecord] = {}
         pending_hash: dict[str, str] = {}
+        # Title papers being absorbed start the arXiv record's history (when it is new).
         for title_id, arxiv_id in absorbed.items():
             if title_id in stored and arxiv_id not in stored and arxiv_id not in state:
                 old = self._full(conn, stored[title_id])
                 state[arxiv_id] = PaperRecord(**{**_as_dict(old), "paper_id": arxiv_id})
         new_ids: set[str] = set()
         changed: set[str] = set()
-        for record, target in zip(records, targets, strict=True):
+        for entry, target in zip(entries, targets, strict=True):
+            current = state.get(target)
+            if target == entry.paper_id and current is None:
+                if target in stored:
+                    if entry.digest == stored[target].content_hash:
+                        result.unchanged += 1
+                        continue
+                else:  # a new paper: its rows go in as they are
+                    state[target] = entry
+                    pending_hash[target] = entry.digest
+                    new_ids.add(target)
+                    result.added += 1
+                    continue
+            record = from_rows(entry)
             if target != record.paper_id:
                 record = PaperRecord(**{**_as_dict(record), "paper_id": target})
-            current = state.get(target)
             if current is None and target in stored:
-                summary = stored[target]
-                if content_hash(record) == summary.content_hash:
-                    result.unchanged += 1
-                    continue
-                current = self._full(conn, summary)
+                current = self._full(conn, stored[target])
             if current is None:
                 state[target] = record
                 pending_hash[target] = content_hash(record)
                 new_ids.add(target)
                 result.added += 1
                 continue
-            merged = merge_records(current, record)
+            current_record = from_rows(current) if isinstance(current, PaperRows) else current
+            merged = merge_records(current_record, record)
             merged_hash = content_hash(merged)
             before = pending_hash.get(target) or (
-                stored[target].content_hash if target in stored else content_hash(current)
+                stored[target].content_hash if target in stored else content_hash(current_record)
             )
             state[target] = merged
             pending_hash[target] = merged_hash
@@ -170,23 +182,31 @@ class PaperStore:
         if not to_write and not absorbed_now:
             return result
         seq = self._next_seq(conn)
-        insert_ids = [i for i in to_write if i not in stored]
-        update_ids = [i for i in to_write if i in stored]
-        self._delete_children(conn, update_ids)
-        self._insert_papers(
-            conn, [state[i] for i in insert_ids], [pending_hash.get(i) for i in insert_ids], seq
-        )
-        self._update_papers(conn, [state[i] for i in update_ids], [pending_hash[i] for i in update_ids], seq)
-        self._insert_children(conn, [state[i] for i in to_write])
+        final: dict[str, PaperRows] = {}
+        for paper_id in to_write:
+            value = state[paper_id]
+            final[paper_id] = (
+                value
+                if isinstance(value, PaperRows)
+                else to_rows(value, sqlite_dates=sqlite_dates, digest=pending_hash[paper_id])
+            )
+        insert_rows = [final[i] for i in to_write if i not in stored]
+        update_rows = [final[i] for i in to_write if i in stored]
+        self._delete_children(conn, [r.paper_id for r in update_rows])
+        self._insert_papers(conn, insert_rows, seq)
+        self._update_papers(conn, update_rows, seq)
+        self._insert_children(conn, [final[i] for i in to_write])
         for title_id in absorbed_now:
             self._absorb(conn, title_id, absorbed[title_id], seq)
             result.removed_ids.append(title_id)
         result.changed_ids = to_write
         return result
 
-    def _resolve_targets(self, conn: Connection, records: Sequence[PaperRecord]) -> list[str]:
+    def _resolve_targets(self, conn: Connection, entries: Sequence[PaperRows]) -> list[str]:
         """The stored paper id each record belongs to (its own id, an alias target, a title match)."""
-        title_ids = sorted({r.paper_id for r in records if is_title_id(r.paper_id)})
+        title_ids = sorted({e.paper_id for e in entries if is_title_id(e.paper_id)})
+        if not title_ids:
+            return [e.paper_id for e in entries]
         alias_of: dict[str, str] = {}
         for chunk in _chunks(title_ids):
             rows = conn.execute(
@@ -196,12 +216,8 @@ class PaperStore:
             )
             alias_of.update({row.alias: row.paper_id for row in rows})
         # Title-only records join an arXiv paper with the same normalised title (in the batch or stored).
-        if not title_ids:
-            return [r.paper_id for r in records]
-        batch_keys = {normalize_title(r.title): r.paper_id for r in records if not is_title_id(r.paper_id)}
-        keys = sorted(
-            {normalize_title(r.title) for r in records if is_title_id(r.paper_id)} - set(batch_keys)
-        )
+        batch_keys = {e.title_key: e.paper_id for e in entries if not is_title_id(e.paper_id)}
+        keys = sorted({e.title_key for e in entries if is_title_id(e.paper_id)} - set(batch_keys))
         stored_keys: dict[str, str] = {}
         for chunk in _chunks(keys):
             rows = conn.execute(
@@ -212,16 +228,16 @@ class PaperStore:
             for row in rows:
                 stored_keys.setdefault(row.title_key, row.id)
         targets = []
-        for record in records:
-            target = record.paper_id
+        for entry in entries:
+            target = entry.paper_id
             if is_title_id(target):
-                key = normalize_title(record.title)
+                key = entry.title_key
                 target = alias_of.get(target) or batch_keys.get(key) or stored_keys.get(key) or target
             targets.append(target)
         return targets
 
     def _title_papers_to_absorb(
-        self, conn: Connection, records: Sequence[PaperRecord], targets: Sequence[str]
+        self, conn: Connection, entries: Sequence[PaperRows], targets: Sequence[str]
     ) -> dict[str, str]:
         """Stored title-only papers whose arXiv record is in this batch: title id -> arXiv id."""
         # Title ids share the "title:" prefix, so a primary-key range answers this without a scan.
@@ -231,9 +247,7 @@ class PaperStore:
         if has_title_papers is None:  # the common case of a large arXiv import: nothing to look up
             return {}
         key_to_arxiv = {
-            normalize_title(r.title): target
-            for r, target in zip(records, targets, strict=True)
-            if not is_title_id(target)
+            e.title_key: target for e, target in zip(entries, targets, strict=True) if not is_title_id(target)
         }
         found: dict[str, str] = {}
         keys = sorted(key_to_arxiv)
@@ -272,75 +286,37 @@ class PaperStore:
             )
         return seq
 
-    def _paper_row(self, record: PaperRecord, digest: str, seq: int) -> dict[str, Any]:
-        return {
-            "id": record.paper_id,
-            "id_kind": "title" if is_title_id(record.paper_id) else "arxiv",
-            "title": record.title,
-            "title_key": normalize_title(record.title),
-            "abstract": record.abstract,
-            "primary_category": record.primary_category,
-            "latest_version": record.version,
-            "published_at": _naive(record.published),
-            "updated_at": _naive(record.updated),
-            "doi": record.doi,
-            "comment": record.comment,
-            "journal_ref": record.journal_ref,
-            "source": record.source,
-            "content_hash": digest,
-            "change_seq": seq,
-        }
+    def _now(self) -> Any:
+        now = datetime.now(UTC)
+        return sqlite_datetime(now) if self.sqlite_dates else naive_utc(now)
 
-    def _insert_papers(
-        self, conn: Connection, records: list[PaperRecord], digests: list[str | None], seq: int
-    ) -> None:
-        if not records:
-            return
-        as_db = _sqlite_datetime if conn.dialect.name == "sqlite" else _naive
-        now = as_db(datetime.now(UTC))
-        rows = []
-        for record, digest in zip(records, digests, strict=True):
-            row = self._paper_row(record, digest or content_hash(record), seq)
-            row["published_at"] = as_db(record.published)
-            row["updated_at"] = as_db(record.updated)
-            row["first_seen_at"] = now
-            rows.append(tuple(row[column.name] for column in papers.columns))
-        _bulk_insert(conn, papers, rows)
+    def _insert_papers(self, conn: Connection, entries: list[PaperRows], seq: int) -> None:
+        now = self._now()
+        _bulk_insert(conn, papers, [(e.paper_id, *e.paper, e.digest, seq, now) for e in entries])
 
-    def _update_papers(
-        self, conn: Connection, records: list[PaperRecord], digests: list[str], seq: int
-    ) -> None:
-        if not records:
+    def _update_papers(self, conn: Connection, entries: list[PaperRows], seq: int) -> None:
+        """Rewrite changed papers in place (``first_seen_at`` stays); values are in the driver's form."""
+        if not entries:
             return
-        rows = []
-        for record, digest in zip(records, digests, strict=True):
-            row = self._paper_row(record, digest, seq)
-            row["b_id"] = row.pop("id")
-            rows.append(row)
-        values: dict[str, Any] = {name: bindparam(name) for name in rows[0] if name != "b_id"}
-        conn.execute(update(papers).where(papers.c.id == bindparam("b_id")).values(values), rows)
+        names = [c.name for c in papers.columns][1:13]  # id_kind … source, as in PaperRows.paper
+        mark = _placeholder(conn)
+        assignments = ", ".join(f"{name} = {mark}" for name in [*names, "content_hash", "change_seq"])
+        conn.exec_driver_sql(
+            f"UPDATE papers SET {assignments} WHERE id = {mark}",
+            [(*e.paper, e.digest, seq, e.paper_id) for e in entries],
+        )
 
     def _delete_children(self, conn: Connection, ids: Sequence[str]) -> None:
         for table in PAPER_CHILD_TABLES:
             for chunk in _chunks(ids):
                 conn.execute(delete(table).where(table.c.paper_id.in_(chunk)))
 
-    def _insert_children(self, conn: Connection, records: Iterable[PaperRecord]) -> None:
-        as_db = _sqlite_datetime if conn.dialect.name == "sqlite" else _naive
-        authors: list[tuple[Any, ...]] = []
-        categories: list[tuple[Any, ...]] = []
-        versions: list[tuple[Any, ...]] = []
-        links: list[tuple[Any, ...]] = []
-        for record in records:
-            pid = record.paper_id
-            authors.extend((pid, i, name) for i, name in enumerate(record.authors))
-            categories.extend((pid, i, category) for i, category in enumerate(record.categories))
-            versions.extend((pid, v.number, as_db(v.submitted)) for v in record.versions)
-            links.extend((pid, i, url) for i, url in enumerate(record.code_links))
-        _bulk_insert(conn, paper_authors, authors)
-        _bulk_insert(conn, paper_categories, categories)
-        _bulk_insert(conn, paper_versions, versions)
-        _bulk_insert(conn, paper_links, links)
+    def _insert_children(self, conn: Connection, entries: Iterable[PaperRows]) -> None:
+        entries = list(entries)
+        _bulk_insert(conn, paper_authors, [row for e in entries for row in e.authors])
+        _bulk_insert(conn, paper_categories, [row for e in entries for row in e.categories])
+        _bulk_insert(conn, paper_versions, [row for e in entries for row in e.versions])
+        _bulk_insert(conn, paper_links, [row for e in entries for row in e.links])
 
     def _absorb(self, conn: Connection, title_id: str, arxiv_id: str, seq: int) -> None:
         """Retire a title-only paper in favour of its arXiv record, keeping everything pointing at it.
@@ -451,9 +427,9 @@ class PaperStore:
             query = query.join(paper_authors, paper_authors.c.paper_id == papers.c.id)
             conditions.append(paper_authors.c.name == author)
         if since:
-            conditions.append(papers.c.published_at >= _naive(since))
+            conditions.append(papers.c.published_at >= naive_utc(since))
         if until:
-            conditions.append(papers.c.published_at < _naive(until))
+            conditions.append(papers.c.published_at < naive_utc(until))
         if conditions:
             query = query.where(and_(*conditions))
         order = papers.c.published_at.desc() if newest_first else papers.c.published_at.asc()
