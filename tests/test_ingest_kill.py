@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-RECORDS = 40_000
+RECORDS = 60_000
 
 
 def write_snapshot(path: Path, count: int) -> None:

@@ -41,3 +41,22 @@ def test_parallel_reader_can_hand_over_store_rows(tmp_path: Path) -> None:
     got = list(ParallelFileReader(KAGGLE, "kaggle", sqlite_dates=True))
     assert all(isinstance(item, PaperRows) for item in got)
     assert [from_rows(item) for item in got if isinstance(item, PaperRows)] == expected
+
+
+def test_chunks_survive_the_transport() -> None:
+    from paperfeed.ingest.parallel import _decode, _encode
+    from paperfeed.records import Checkpoint, RecordError
+    from paperfeed.store.rows import from_rows, to_rows
+
+    with KAGGLE.open(encoding="utf-8") as fh:
+        records = [item for item in read_kaggle(fh) if not isinstance(item, RecordError)][:20]
+    rows = [to_rows(r, sqlite_dates=True) for r in records]  # type: ignore[arg-type]
+    chunk = [*rows, RecordError("line 3", "invalid JSON"), Checkpoint("oai:cs", None)]
+    payload = _encode(chunk)
+    assert payload[:1] == b"J"  # SQLite rows are plain JSON values: the fast path
+    assert _decode(payload) == chunk
+    with_datetimes = [to_rows(r, sqlite_dates=False) for r in records]  # type: ignore[arg-type]
+    payload = _encode(with_datetimes)  # type: ignore[arg-type]
+    assert payload[:1] == b"P"  # datetimes keep their type through pickle
+    assert _decode(payload) == with_datetimes
+    assert [from_rows(r) for r in with_datetimes] == records

@@ -41,8 +41,9 @@ def content_hash(record: PaperRecord) -> str:
     return hashlib.sha1(orjson.dumps(canonical)).hexdigest()
 
 
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat(timespec="seconds")
+def _iso(value: datetime | None) -> int | None:
+    """Whole seconds since the epoch: cheaper than text, and what every source's precision allows."""
+    return None if value is None else int(value.timestamp())
 
 
 def merge_versions(first: list[Version], second: list[Version]) -> list[Version]:

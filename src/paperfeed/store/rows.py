@@ -42,6 +42,10 @@ def naive_utc(value: datetime | None) -> datetime | None:
 
 def sqlite_datetime(value: datetime | None) -> str | None:
     """A datetime as SQLAlchemy's SQLite dialect stores it, so raw and Core writes compare equal."""
+    if value is None:
+        return None
+    if value.tzinfo is UTC:  # what every source produces: skip the conversion (hot on big imports)
+        return value.isoformat(sep=" ", timespec="microseconds")[:26]
     naive = naive_utc(value)
     return None if naive is None else naive.isoformat(sep=" ", timespec="microseconds")
 
