@@ -100,6 +100,43 @@ def build_store(data_dir: Path, papers: int) -> list[str]:
     return ids
 
 
+def fill_random_vectors(data_dir: Path) -> None:
+    """Give every paper a random unit vector so the search measured is the *hybrid* path.
+
+    Embedding 100k abstracts on this CPU takes hours; for latency the vectors' values do not matter
+    (the search issue allows random unit vectors for the latency part), but everything else is
+    real: the query is encoded by the real model, the vector search runs over 100k float16 rows,
+    and the results are fused with the keyword ranking. Relevance is measured by
+    ``paperfeed eval beir``, not here.
+    """
+    import numpy as np
+
+    from paperfeed.config import Settings
+    from paperfeed.context import Paperfeed
+    from paperfeed.search.embedders import paper_text, text_hash
+    from paperfeed.search.maintenance import VECTORS_MARK_PREFIX, IndexMark, read_mark, write_mark
+    from paperfeed.search.vectors import VectorStore, vectors_path
+
+    app = Paperfeed(Settings(data_dir=data_dir, embed_after_ingest=False))
+    model = app.settings.embedding_model
+    key = VECTORS_MARK_PREFIX + model
+    seq = app.store.current_seq()
+    mark = read_mark(app, key)
+    if mark is not None and mark.seq >= seq:
+        app.close()
+        return
+    rng = np.random.default_rng(7)
+    vectors = VectorStore.create(vectors_path(app.settings, model), model=model, dim=384)
+    for batch in app.store.iter_changed(0, batch_size=5000):
+        ids = [p.paper_id for p in batch]
+        matrix = rng.standard_normal((len(ids), 384)).astype(np.float32)
+        matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+        vectors.append(ids, [text_hash(paper_text(p)) for p in batch], matrix)
+    write_mark(app, key, IndexMark(vectors.index_id, seq))
+    print(f"random vectors for {len(vectors):,} papers", file=sys.stderr)
+    app.close()
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -175,8 +212,15 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--random-vectors",
+        action="store_true",
+        help="random document vectors, so search runs hybrid (needs the semantic extra for the query)",
+    )
     args = parser.parse_args()
     ids = build_store(args.data_dir, args.papers)
+    if args.random_vectors:
+        fill_random_vectors(args.data_dir)
     env = os.environ | {"PAPERFEED_EMBED_AFTER_INGEST": "false"}
     server = subprocess.Popen(
         [
@@ -213,6 +257,7 @@ def main() -> None:
             "latency": latency(base, ids, args.samples),
             "load": asyncio.run(load(base, ids, args.concurrency, args.duration)),
             "concurrency": args.concurrency,
+            "search_mode": httpx.get(base + "/api/v1/search?q=graph+neural+networks", timeout=30).json().get("mode"),
         }
     finally:
         server.terminate()
