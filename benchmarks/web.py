@@ -71,7 +71,9 @@ def build_store(data_dir: Path, papers: int) -> list[str]:
         for n in range(need):
             src = base[n % len(base)]
             when = start_day + timedelta(minutes=rng.randrange(0, 410 * 24 * 60))
-            new_id = f"{when:%y%m}.{n:05d}"  # n is unique, so ids never collide
+            # Unique, and clear of the demo corpus's ids (all below .40000 in 2601/2602).
+            month = datetime(2025 + (n % 14) // 12, (n % 14) % 12 + 1, 1)
+            new_id = f"{month:%y%m}.{40000 + n // 14:05d}"
             record = replace(
                 src,
                 paper_id=new_id,
@@ -178,6 +180,7 @@ def latency(base: str, ids: list[str], samples: int) -> dict[str, dict[str, floa
 
 async def load(base: str, ids: list[str], concurrency: int, duration: float) -> dict[str, float]:
     done = errors = 0
+    kinds: dict[str, int] = {}
     stop = time.monotonic() + duration
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
 
@@ -186,19 +189,30 @@ async def load(base: str, ids: list[str], concurrency: int, duration: float) -> 
         rng = random.Random(seed)
         while time.monotonic() < stop:
             try:
-                answer = await client.get(urls(rng.choice(KINDS), ids, rng))
+                url = urls(rng.choice(KINDS), ids, rng)
+                answer = await client.get(url)
                 if answer.status_code == 200:
                     done += 1
                 else:
                     errors += 1
-            except httpx.HTTPError:
+                    kind = f"HTTP {answer.status_code} {url}"
+                    kinds[kind] = kinds.get(kind, 0) + 1
+            except httpx.HTTPError as exc:
                 errors += 1
+                kind = f"{type(exc).__name__}: {exc}"
+                kinds[kind] = kinds.get(kind, 0) + 1
 
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
         started = time.monotonic()
         await asyncio.gather(*(worker(i, client) for i in range(concurrency)))
         elapsed = time.monotonic() - started
-    return {"requests": done, "errors": errors, "seconds": round(elapsed, 1), "rps": round(done / elapsed, 1)}
+    return {
+        "requests": done,
+        "errors": errors,
+        "error_kinds": kinds,
+        "seconds": round(elapsed, 1),
+        "rps": round(done / elapsed, 1),
+    }
 
 
 def main() -> None:
@@ -257,7 +271,9 @@ def main() -> None:
             "latency": latency(base, ids, args.samples),
             "load": asyncio.run(load(base, ids, args.concurrency, args.duration)),
             "concurrency": args.concurrency,
-            "search_mode": httpx.get(base + "/api/v1/search?q=graph+neural+networks", timeout=30).json().get("mode"),
+            "search_mode": httpx.get(base + "/api/v1/search?q=graph+neural+networks", timeout=30)
+            .json()
+            .get("mode"),
         }
     finally:
         server.terminate()
