@@ -53,35 +53,36 @@ def stored_count(db_path: Path) -> int:
         return 0
 
 
-@pytest.mark.slow
-def test_sigkill_mid_import_then_rerun_completes_exactly(tmp_path: Path) -> None:
+IMPORT_ENV = dict(os.environ, PAPERFEED_INGEST_BATCH_SIZE="1000", PAPERFEED_EMBED_AFTER_INGEST="false")
+
+
+def import_command(source: Path, data_dir: Path) -> list[str]:
+    return [sys.executable, "-m", "paperfeed", "--data-dir", str(data_dir), "ingest", "file", str(source),
+            "--format", "kaggle", "--json"]  # fmt: skip
+
+
+def start_and_kill(tmp_path: Path, stored_before_kill: int) -> tuple[Path, Path, list[str]]:
+    """Start an import of RECORDS records and SIGKILL it once ``stored_before_kill`` papers are stored."""
     source = tmp_path / "snapshot.jsonl"
     write_snapshot(source, RECORDS)
     data_dir = tmp_path / "data"
-    db_path = data_dir / "paperfeed.sqlite3"
-    env = dict(os.environ, PAPERFEED_INGEST_BATCH_SIZE="1000", PAPERFEED_EMBED_AFTER_INGEST="false")
-    command = [
-        sys.executable,
-        "-m",
-        "paperfeed",
-        "--data-dir",
-        str(data_dir),
-        "ingest",
-        "file",
-        str(source),
-        "--format",
-        "kaggle",
-        "--json",
-    ]
-
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    command = import_command(source, data_dir)
+    process = subprocess.Popen(command, env=IMPORT_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while stored_count(db_path) < 3000 and time.monotonic() < deadline and process.poll() is None:
+    db_path = data_dir / "paperfeed.sqlite3"
+    while (
+        stored_count(db_path) < stored_before_kill and time.monotonic() < deadline and process.poll() is None
+    ):
         time.sleep(0.05)
     assert process.poll() is None, "the import finished before it could be killed; raise RECORDS"
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
+    return data_dir, db_path, command
 
+
+@pytest.mark.slow
+def test_sigkill_mid_import_then_rerun_completes_exactly(tmp_path: Path) -> None:
+    _, db_path, command = start_and_kill(tmp_path, 3000)
     before = stored_count(db_path)
     assert 0 < before < RECORDS
     assert before % 1000 == 0, "a killed import must leave whole batches only"
@@ -90,7 +91,7 @@ def test_sigkill_mid_import_then_rerun_completes_exactly(tmp_path: Path) -> None
         versions = conn.execute("SELECT count(*) FROM paper_versions").fetchone()[0]
         assert versions == 2 * before  # no paper without its children
 
-    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    rerun = subprocess.run(command, env=IMPORT_ENV, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr
     report = json.loads(rerun.stdout)
     assert report["read"] == RECORDS
@@ -121,29 +122,7 @@ def children_of_dead_imports(marker: str) -> list[str]:
 
 @pytest.mark.slow
 def test_parse_process_exits_when_its_import_is_killed(tmp_path: Path) -> None:
-    source = tmp_path / "snapshot.jsonl"
-    write_snapshot(source, RECORDS)
-    data_dir = tmp_path / "data"
-    env = dict(os.environ, PAPERFEED_INGEST_BATCH_SIZE="1000", PAPERFEED_EMBED_AFTER_INGEST="false")
-    command = [
-        sys.executable,
-        "-m",
-        "paperfeed",
-        "--data-dir",
-        str(data_dir),
-        "ingest",
-        "file",
-        str(source),
-        "--format",
-        "kaggle",
-        "--json",
-    ]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while stored_count(data_dir / "paperfeed.sqlite3") < 2000 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
+    data_dir, _, _ = start_and_kill(tmp_path, 2000)
     deadline = time.monotonic() + 20
     while children_of_dead_imports(str(data_dir)) and time.monotonic() < deadline:
         time.sleep(0.2)

@@ -51,6 +51,14 @@ err = Console(stderr=True)
 out = Console()
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+DeferIndexOption = Annotated[
+    bool,
+    typer.Option(
+        "--defer-index",
+        help="Leave index work for later: the keyword index catches up at the next search, "
+        "embeddings at `paperfeed index rebuild`.",
+    ),
+]
 
 
 class State:
@@ -168,13 +176,7 @@ def ingest_file_command(
         typer.Option("--format", help="jsonl, csv, kaggle, hf-page or bibtex (default: detected)."),
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first malformed record.")] = False,
-    defer_index: Annotated[
-        bool,
-        typer.Option(
-            "--defer-index",
-            help="Leave index work for later: the keyword index catches up at the next search, embeddings at `paperfeed index rebuild`.",
-        ),
-    ] = False,
+    defer_index: DeferIndexOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Import papers from a file (optionally gzipped)."""
@@ -204,13 +206,7 @@ def ingest_arxiv_command(
     since: Annotated[str | None, typer.Option(help="Submitted on or after YYYY-MM-DD.")] = None,
     until: Annotated[str | None, typer.Option(help="Submitted on or before YYYY-MM-DD.")] = None,
     max_results: Annotated[int | None, typer.Option(help="Stop after this many records.")] = None,
-    defer_index: Annotated[
-        bool,
-        typer.Option(
-            "--defer-index",
-            help="Leave index work for later: the keyword index catches up at the next search, embeddings at `paperfeed index rebuild`.",
-        ),
-    ] = False,
+    defer_index: DeferIndexOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Import from the arXiv search API (one request per 3 seconds)."""
@@ -246,13 +242,7 @@ def ingest_oai_command(
     from_date: Annotated[str | None, typer.Option("--from", help="Changed on or after YYYY-MM-DD.")] = None,
     until: Annotated[str | None, typer.Option(help="Changed on or before YYYY-MM-DD.")] = None,
     restart: Annotated[bool, typer.Option(help="Ignore a stored resumptionToken.")] = False,
-    defer_index: Annotated[
-        bool,
-        typer.Option(
-            "--defer-index",
-            help="Leave index work for later: the keyword index catches up at the next search, embeddings at `paperfeed index rebuild`.",
-        ),
-    ] = False,
+    defer_index: DeferIndexOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Harvest arXiv's OAI-PMH feed; a killed harvest resumes where it stopped."""
@@ -276,13 +266,7 @@ def ingest_oai_command(
 
 @app.command("sync")
 def sync_command(
-    defer_index: Annotated[
-        bool,
-        typer.Option(
-            "--defer-index",
-            help="Leave index work for later: the keyword index catches up at the next search, embeddings at `paperfeed index rebuild`.",
-        ),
-    ] = False,
+    defer_index: DeferIndexOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Harvest the followed categories (PAPERFEED_CATEGORIES) since the last checkpoint."""
