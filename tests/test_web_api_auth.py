@@ -199,3 +199,31 @@ def test_openapi_and_docs(client: TestClient) -> None:
     ):
         assert path in spec["paths"], path
     assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in client.get("/docs").text
+
+
+class RejectingInbox:
+    """A real SMTP server that refuses every message (a full mailbox, a spam filter)."""
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        return "554 Transaction failed"
+
+
+@pytest.mark.parametrize("smtp", ["closed port", "rejecting server"])
+def test_failing_smtp_server_gives_a_clear_answer_and_a_retry(sample_app: Paperfeed, smtp: str) -> None:
+    controller = None
+    if smtp == "closed port":
+        sample_app.settings.smtp_port = free_port()  # nothing listens there
+    else:
+        controller = Controller(RejectingInbox(), hostname="127.0.0.1", port=free_port())
+        controller.start()
+        sample_app.settings.smtp_port = controller.port
+    try:
+        with TestClient(create_app(sample_app, arxiv_fetcher=recorded_fetcher)) as c:
+            token = csrf_of(c.get("/login").text)
+            answer = c.post("/login", data={"email": "reader@example.org", "csrf_token": token})
+            assert answer.status_code == 503
+            assert "could not be sent right now" in answer.text
+            assert 'value="reader@example.org"' in answer.text  # the typed address is kept for the retry
+    finally:
+        if controller is not None:
+            controller.stop()
