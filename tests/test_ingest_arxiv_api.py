@@ -20,6 +20,7 @@ import pytest
 from paperfeed.ingest.arxiv_api import ArxivApiClient, ArxivApiError, build_search_query, parse_feed
 from paperfeed.ingest.http import SourceUnavailable
 from paperfeed.records import PaperRecord, Version
+from tests.fake_clock import FakeTime
 
 API = Path(__file__).parent / "data" / "arxiv-formats" / "api_atom"
 
@@ -36,21 +37,6 @@ def _recorded() -> dict[Key, tuple[int, str]]:
         data = json.loads(path.read_text(encoding="utf-8"))
         pairs[_key(urlsplit(data["url"]).query)] = (data["status_code"], data["body"])
     return pairs
-
-
-class FakeTime:
-    """A clock that only moves when the code under test sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def clock(self) -> float:
-        return self.now
 
 
 class Recorded:

@@ -16,6 +16,7 @@ import pytest
 from paperfeed.ingest.arxiv_oai import OaiError, OaiHarvester, parse_page
 from paperfeed.ingest.http import SourceUnavailable
 from paperfeed.records import Checkpoint, PaperRecord, Version
+from tests.fake_clock import FakeTime
 
 OAI_DIR = Path(__file__).parent / "data" / "arxiv-formats" / "oai_pmh"
 PHYSICS = (OAI_DIR / "invenio-oaiharvester__sample_arxiv_response_listrecords_physics.xml").read_bytes()
@@ -35,19 +36,6 @@ def _error(code: str, message: str) -> bytes:
         b"No records match the paramaters specified for this selective harvesting request.",
         message.encode(),
     )
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def clock(self) -> float:
-        return self.now
 
 
 class Server:
@@ -71,7 +59,7 @@ def _harvester(server: Server, **kwargs: float) -> OaiHarvester:
 
 
 def test_two_page_harvest_yields_records_then_checkpoints() -> None:
-    time = FakeTime()
+    time = FakeTime(0.0)
     server = Server(
         time,
         {
@@ -102,7 +90,7 @@ def test_two_page_harvest_yields_records_then_checkpoints() -> None:
 
 
 def test_resume_from_a_stored_token() -> None:
-    server = Server(FakeTime(), {"tok|150": [httpx.Response(200, content=CS)]})
+    server = Server(FakeTime(0.0), {"tok|150": [httpx.Response(200, content=CS)]})
     items = list(_harvester(server).harvest("cs", None, None, resumption_token="tok|150", checkpoint_key="k"))
     assert len(items) == 47 and items[-1] == Checkpoint("k", None)
     assert [params for _, params in server.requests] == [
@@ -111,7 +99,7 @@ def test_resume_from_a_stored_token() -> None:
 
 
 def test_503_retry_after_is_honoured() -> None:
-    time = FakeTime()
+    time = FakeTime(0.0)
     server = Server(
         time, {None: [httpx.Response(503, headers={"Retry-After": "7"}), httpx.Response(200, content=CS)]}
     )
@@ -122,21 +110,21 @@ def test_503_retry_after_is_honoured() -> None:
 
 
 def test_503_forever_gives_up_after_the_retries() -> None:
-    time = FakeTime()
+    time = FakeTime(0.0)
     server = Server(time, {None: [httpx.Response(503, headers={"Retry-After": "5"}) for _ in range(3)]})
     with pytest.raises(SourceUnavailable, match="HTTP 503 3 times"):
         list(_harvester(server, max_retries=2).harvest("cs", None, None))
 
 
 def test_no_records_match_is_an_empty_complete_harvest() -> None:
-    server = Server(FakeTime(), {None: [httpx.Response(200, content=EMPTY)]})
+    server = Server(FakeTime(0.0), {None: [httpx.Response(200, content=EMPTY)]})
     items = list(_harvester(server).harvest("physics:hep-lat", date(2015, 1, 17), date(2015, 1, 17)))
     assert items == [Checkpoint("oai:physics:hep-lat", None)]
 
 
 def test_other_oai_errors_raise_with_a_hint() -> None:
     server = Server(
-        FakeTime(), {"old": [httpx.Response(200, content=_error("badResumptionToken", "expired"))]}
+        FakeTime(0.0), {"old": [httpx.Response(200, content=_error("badResumptionToken", "expired"))]}
     )
     with pytest.raises(OaiError, match="badResumptionToken: expired — the stored resumption token"):
         list(_harvester(server).harvest(None, None, None, resumption_token="old"))
