@@ -246,12 +246,12 @@ def tune_beir(folder: Path, split: str, work_dir: Path) -> dict[str, object]:
     from paperfeed.search import beir
     from paperfeed.search.engine import open_lexical, semantic_available, semantic_ranking
     from paperfeed.search.fusion import rrf, weighted
-    from paperfeed.search.maintenance import update_indexes
+    from paperfeed.search.indexer import catch_up
     from paperfeed.search.query import FieldWeights
 
     app = Paperfeed(Settings(data_dir=work_dir, embed_after_ingest=False))
     beir.load_into(app, folder)
-    update_indexes(app, embed=True)
+    catch_up(app, embed=True)
     qrels = beir.load_qrels(folder, split)
     texts = beir.load_queries(folder)
     parsed = {q: parse(texts[q], syntax=False) for q in qrels if q in texts}

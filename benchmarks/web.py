@@ -53,18 +53,18 @@ def build_store(data_dir: Path, papers: int) -> list[str]:
     from paperfeed.context import Paperfeed
     from paperfeed.ingest.jobs import demo_files, ingest_file
     from paperfeed.records import PaperRecord, Version
-    from paperfeed.search.maintenance import update_indexes
+    from paperfeed.search.indexer import catch_up
 
     app = Paperfeed(Settings(data_dir=data_dir, embed_after_ingest=False))
-    if app.store.count() < papers:
+    if app.store.papers.count() < papers:
         started = time.perf_counter()
         for path in demo_files():
             fmt = "jsonl" if path.name.endswith(".jsonl.gz") else "hf-page"
-            ingest_file(app, path, file_format=fmt, defer_index=True)
+            ingest_file(app, path, file_format=fmt)
         base = [
-            p for batch in app.store.iter_changed(0) for p in batch if not p.paper_id.startswith("title:")
+            p for batch in app.store.papers.iter_changed(0) for p in batch if not p.paper_id.startswith("title:")
         ]
-        need = papers - app.store.count()
+        need = papers - app.store.papers.count()
         rng = random.Random(7)
         start_day = datetime(2025, 1, 1, tzinfo=UTC)
         batch: list[PaperRecord] = []
@@ -87,17 +87,17 @@ def build_store(data_dir: Path, papers: int) -> list[str]:
             )
             batch.append(record)
             if len(batch) == 5000:
-                app.store.write_batch(batch)
+                app.store.papers.write_batch(batch)
                 batch = []
         if batch:
-            app.store.write_batch(batch)
-        update_indexes(app, embed=False)
+            app.store.papers.write_batch(batch)
+        catch_up(app, embed=False)
         print(
-            f"built store: {app.store.count():,} papers in {time.perf_counter() - started:.0f} s",
+            f"built store: {app.store.papers.count():,} papers in {time.perf_counter() - started:.0f} s",
             file=sys.stderr,
         )
-    ids = [p.paper_id for p in app.store.list_papers(limit=2000)]
-    print(f"store: {app.store.count():,} papers", file=sys.stderr)
+    ids = [p.paper_id for p in app.store.papers.list_papers(limit=2000)]
+    print(f"store: {app.store.papers.count():,} papers", file=sys.stderr)
     app.close()
     return ids
 
@@ -112,24 +112,24 @@ def fill_random_vectors(data_dir: Path) -> None:
     ``paperfeed eval beir``, not here.
     """
     import numpy as np
+    from paperfeed.search.maintenance import VECTORS_MARK_PREFIX, IndexMark, read_mark, write_mark
 
     from paperfeed.config import Settings
     from paperfeed.context import Paperfeed
     from paperfeed.search.embedders import paper_text, text_hash
-    from paperfeed.search.maintenance import VECTORS_MARK_PREFIX, IndexMark, read_mark, write_mark
     from paperfeed.search.vectors import VectorStore, vectors_path
 
     app = Paperfeed(Settings(data_dir=data_dir, embed_after_ingest=False))
     model = app.settings.embedding_model
     key = VECTORS_MARK_PREFIX + model
-    seq = app.store.current_seq()
+    seq = app.store.papers.current_seq()
     mark = read_mark(app, key)
     if mark is not None and mark.seq >= seq:
         app.close()
         return
     rng = np.random.default_rng(7)
     vectors = VectorStore.create(vectors_path(app.settings, model), model=model, dim=384)
-    for batch in app.store.iter_changed(0, batch_size=5000):
+    for batch in app.store.papers.iter_changed(0, batch_size=5000):
         ids = [p.paper_id for p in batch]
         matrix = rng.standard_normal((len(ids), 384)).astype(np.float32)
         matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)

@@ -109,7 +109,10 @@ def test_papers_show_and_list(tmp_path: Path) -> None:
     ("paper_id", "message"), [("2602.00000", "no paper 2602.00000"), ("banana", "not an arXiv id")]
 )
 def test_papers_show_unknown_or_malformed_id_exits_2(tmp_path: Path, paper_id: str, message: str) -> None:
-    code, _, err = run(tmp_path, "papers", "show", paper_id, "--json")
+    code, out, err = run(tmp_path, "papers", "show", paper_id, "--json")
+    assert code == 2 and "Traceback" not in err
+    assert message in json.loads(out)["error"]["message"]  # with --json, errors are JSON too
+    code, _, err = run(tmp_path, "papers", "show", paper_id)
     assert code == 2 and message in err and "Traceback" not in err
 
 

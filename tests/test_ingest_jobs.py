@@ -51,18 +51,18 @@ def test_killed_oai_harvest_resumes_from_the_stored_token(app: Paperfeed) -> Non
         harvest_oai(
             app, set_spec="physics", from_date=date(2015, 1, 16), until_date=None, transport=transport
         )
-    first_page = app.store.count()
+    first_page = app.store.papers.count()
     assert first_page > 100  # the physics page was committed with its token
-    [key] = [k for k in app.store.checkpoints() if k.startswith("oai:")]
-    assert app.store.get_checkpoint(key) == "page-2"
+    [key] = [k for k in app.store.papers.checkpoints() if k.startswith("oai:")]
+    assert app.store.papers.get_checkpoint(key) == "page-2"
 
     fail_second_page = False
     report = harvest_oai(
         app, set_spec="physics", from_date=date(2015, 1, 16), until_date=None, transport=transport
     )
     assert requests[-1] == {"verb": "ListRecords", "resumptionToken": "page-2"}
-    assert report.added == app.store.count() - first_page > 0
-    assert app.store.get_checkpoint(key) is None  # complete: the next run starts a fresh harvest
+    assert report.added == app.store.papers.count() - first_page > 0
+    assert app.store.papers.get_checkpoint(key) is None  # complete: the next run starts a fresh harvest
 
 
 def test_sync_harvests_followed_categories_from_their_checkpoint(tmp_path: Path) -> None:
@@ -76,8 +76,8 @@ def test_sync_harvests_followed_categories_from_their_checkpoint(tmp_path: Path)
     transport = httpx.MockTransport(serve)
     reports = sync(app, today=date(2026, 2, 20), transport=transport)
     assert seen[0]["set"] == "cs:cs:LG" and seen[0]["from"] == "2026-02-13"
-    assert reports["cs.LG"].added == app.store.count() > 0
-    assert app.store.get_checkpoint("sync:cs.LG") == "2026-02-20"
+    assert reports["cs.LG"].added == app.store.papers.count() > 0
+    assert app.store.papers.get_checkpoint("sync:cs.LG") == "2026-02-20"
     again = sync(app, today=date(2026, 2, 21), transport=transport)
     assert seen[-1]["from"] == "2026-02-18"  # the last sync day minus the overlap
     assert again["cs.LG"].added == 0 and again["cs.LG"].unchanged == reports["cs.LG"].read
@@ -103,7 +103,7 @@ def test_ingest_arxiv_by_id_list_and_error_feed(app: Paperfeed) -> None:
     transport = httpx.MockTransport(serve)
     report = ingest_arxiv(app, ids=["astro-ph/0601001"], transport=transport)
     assert report.added == 1
-    paper = app.store.get("astro-ph/0601001")
+    paper = app.store.papers.get("astro-ph/0601001")
     assert paper is not None and paper.title
     from paperfeed.ingest.arxiv_api import ArxivApiError
 

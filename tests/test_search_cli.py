@@ -13,8 +13,12 @@ from paperfeed.context import Paperfeed
 runner = CliRunner()
 
 
+SAMPLE = Path(__file__).parent / "data" / "arxiv-sample-300.jsonl"
+
+
 def _invoke(app_: Paperfeed, *args: str) -> tuple[int, str]:
-    result = runner.invoke(app, ["--data-dir", str(app_.settings.data_dir), *args])
+    env = {"PAPERFEED_DATABASE_URL": app_.settings.database_url} if app_.settings.database_url else {}
+    result = runner.invoke(app, ["--data-dir", str(app_.settings.data_dir), *args], env=env)
     return result.exit_code, result.stdout
 
 
@@ -28,7 +32,7 @@ def test_search_json_and_text(sample_app: Paperfeed) -> None:
     assert code == 0, out
     data = json.loads(out)
     assert data["mode"] == "keyword" and len(data["hits"]) == 5
-    assert {"paper_id", "score", "title_html", "snippet_html"} <= set(data["hits"][0])
+    assert {"paper_id", "score", "title_spans", "snippet", "snippet_spans"} <= set(data["hits"][0])
     code, out = _invoke(sample_app, "search", "graph neural networks", "--limit", "3")
     assert code == 0 and "1." in out
 
@@ -38,12 +42,24 @@ def test_search_usage_errors_exit_2(sample_app: Paperfeed) -> None:
     assert _invoke(sample_app, "search", "x", "--since", "yesterday")[0] == 2
 
 
-def test_search_catches_up_with_deferred_ingest(sample_app: Paperfeed) -> None:
-    # The fixture ingested with defer_index: no index yet. The first search builds it.
-    code, out = _invoke(sample_app, "index", "status", "--json")
-    assert json.loads(out)["lexical"]["pending"] == 300
-    code, out = _invoke(sample_app, "search", "graph", "--mode", "keyword", "--json")
-    assert code == 0 and json.loads(out)["hits"]
+def test_ingest_indexes_unless_deferred_and_search_reports_the_lag(
+    paperfeed_app: Paperfeed, tmp_path: Path
+) -> None:
+    rows = SAMPLE.read_text().splitlines()
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_text("\n".join(rows[:10]) + "\n")
+    second.write_text("\n".join(rows[10:20]) + "\n")
+    code, out = _invoke(paperfeed_app, "ingest", "file", str(first), "--json")
+    assert code == 0 and json.loads(out)["index"]["handed_over"] is False
+    code, out = _invoke(paperfeed_app, "search", "cat:cs.AI", "--mode", "keyword", "--json")
+    assert code == 0 and json.loads(out)["total"] == 10
+    code, out = _invoke(paperfeed_app, "ingest", "file", str(second), "--defer-index", "--json")
+    assert code == 0 and json.loads(out)["index"] == {"deferred": True}
+    code, out = _invoke(paperfeed_app, "search", "cat:cs.AI", "--mode", "keyword", "--json")
+    data = json.loads(out)
+    assert data["total"] == 10 and "10 new papers are not in the keyword index yet" in data["notice"]
+    code, out = _invoke(paperfeed_app, "index", "status", "--json")
+    assert json.loads(out)["lexical"]["pending"] == 10
 
 
 def test_index_status_json(sample_app: Paperfeed) -> None:
@@ -61,7 +77,7 @@ def test_similar_tfidf_and_negatives(sample_app: Paperfeed, tmp_path: Path) -> N
     result = similar(sample_app, ["2602.18409"], limit=5, method="tfidf")
     assert result.method == "tfidf" and len(result.hits) == 5
     assert "2602.18409" not in {h.paper_id for h in result.hits}
-    top = sample_app.store.get(result.hits[0].paper_id)
+    top = sample_app.store.papers.get(result.hits[0].paper_id)
     assert top is not None and "graph" in (top.title + top.abstract).lower()
     # Marking the best hit as "not like this" removes it and changes the ranking.
     again = similar(sample_app, ["2602.18409"], negatives=[result.hits[0].paper_id], limit=5, method="tfidf")

@@ -12,8 +12,8 @@ import pytest
 from paperfeed.context import Paperfeed
 from paperfeed.records import PaperRecord
 from paperfeed.search.engine import search
-from paperfeed.search.lexical import LexicalIndex, highlight_html, paper_document
-from paperfeed.search.maintenance import update_indexes
+from paperfeed.search.indexer import catch_up
+from paperfeed.search.lexical import LexicalIndex, char_spans, paper_document
 from paperfeed.search.query import FieldWeights, ParsedQuery, parse
 
 SAMPLE = Path(__file__).parent / "data" / "arxiv-sample-300.jsonl"
@@ -48,7 +48,7 @@ def reference_bm25(query: list[str], k1: float = 1.2, b: float = 0.75) -> dict[s
 
 @pytest.fixture
 def small_index(tmp_path: Path) -> LexicalIndex:
-    index = LexicalIndex(tmp_path / "lexical")
+    index = LexicalIndex.open_writer(tmp_path / "lexical")
     writer = index.writer()
     for doc, (title, abstract) in CORPUS.items():
         writer.add_document(paper_document(PaperRecord(paper_id=doc, title=title, abstract=abstract)))
@@ -78,7 +78,7 @@ def _sample() -> list[dict[str, object]]:
 
 @pytest.fixture
 def indexed(sample_app: Paperfeed) -> Paperfeed:
-    update_indexes(sample_app, embed=False)
+    catch_up(sample_app, embed=False)
     return sample_app
 
 
@@ -135,13 +135,19 @@ def test_id_lookup(indexed: Paperfeed) -> None:
     assert "2602.18409" in _all_ids(indexed, "2602.18409")
 
 
-def test_snippets_are_escaped_and_marked(indexed: Paperfeed) -> None:
+def test_snippets_are_text_with_spans_of_matched_words(indexed: Paperfeed) -> None:
     results = search(indexed, "graph neural networks", mode="keyword", limit=3)
     assert results.hits and results.total >= 3
     top = results.hits[0]
-    assert "<mark>" in top.title_html + top.snippet_html
-    assert highlight_html("a <b> & c", [(8, 9)]) == "a &lt;b&gt; &amp; <mark>c</mark>"
-    assert highlight_html("héllo wörld", [(7, 13)]) == "héllo <mark>wörld</mark>"
+    paper = indexed.store.papers.get(top.paper_id)
+    assert paper is not None
+    marked = [paper.title[a:b].lower() for a, b in top.title_spans] + [
+        top.snippet[a:b].lower() for a, b in top.snippet_spans
+    ]
+    assert marked and all(word.startswith(("graph", "neural", "network")) for word in marked)
+    # tantivy gives UTF-8 byte offsets; spans are characters
+    assert char_spans("a <b> & c", [(8, 9)]) == [(8, 9)]
+    assert char_spans("héllo wörld", [(7, 13)]) == [(6, 11)]
 
 
 def test_paging(indexed: Paperfeed) -> None:

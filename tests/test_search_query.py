@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from paperfeed.context import Paperfeed
 from paperfeed.search.engine import search
-from paperfeed.search.maintenance import update_indexes
+from paperfeed.search.indexer import catch_up
 from paperfeed.search.query import Clause, parse
 
 
@@ -69,7 +69,7 @@ def test_parse_without_syntax_reads_plain_words() -> None:
     ],
 )
 def test_hostile_queries_return_results_or_nothing(sample_app: Paperfeed, text: str) -> None:
-    update_indexes(sample_app, embed=False)
+    catch_up(sample_app, embed=False)
     results = search(sample_app, text, mode="keyword", limit=5)
     assert isinstance(results.hits, list)
 
@@ -107,7 +107,7 @@ def test_hostile_queries_return_results_or_nothing(sample_app: Paperfeed, text: 
     ).map("".join)
 )
 def test_fuzz_no_query_raises(sample_app: Paperfeed, text: str) -> None:
-    update_indexes(sample_app, embed=False)  # cheap after the first call: nothing changed
+    catch_up(sample_app, embed=False)  # cheap after the first call: nothing changed
     for mode in ("keyword", None):
         results = search(sample_app, text, mode=mode, limit=3)
         assert len(results.hits) <= 3

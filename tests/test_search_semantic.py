@@ -17,7 +17,7 @@ from paperfeed.context import Paperfeed
 from paperfeed.ingest.jobs import ingest_file
 from paperfeed.search.embedders import EmbedderUnavailable, resolve_model
 from paperfeed.search.engine import search
-from paperfeed.search.maintenance import index_status, update_indexes
+from paperfeed.search.indexer import catch_up, index_status
 from paperfeed.search.similar import similar
 
 pytestmark = pytest.mark.semantic
@@ -32,7 +32,8 @@ def semantic_app(tmp_path_factory: pytest.TempPathFactory) -> Paperfeed:
     corpus = root / "tiny.jsonl"
     corpus.write_text("\n".join(lines) + "\n")
     app = Paperfeed(Settings(data_dir=root / "data", embed_after_ingest=True))
-    ingest_file(app, corpus, file_format="jsonl")  # embeds after ingest
+    ingest_file(app, corpus, file_format="jsonl")
+    catch_up(app, embed=True)  # what the indexer does next
     return app
 
 
@@ -49,7 +50,7 @@ def test_model_resolves_offline() -> None:
 def test_ingest_embedded_everything(semantic_app: Paperfeed) -> None:
     status = index_status(semantic_app)["vectors"]
     assert status["embedded"] == N and status["pending"] == 0 and status["search"] == "exact"
-    reports = update_indexes(semantic_app, embed=True)
+    reports = catch_up(semantic_app, embed=True)
     assert [r.indexed for r in reports] == [0, 0]  # nothing changed: nothing re-embedded
 
 

@@ -45,6 +45,12 @@ def test_ivf_recall_against_exact_on_clustered_vectors(tmp_path: Path) -> None:
     store.append([f"p{i}" for i in range(4000)], [""] * 4000, data)
     store.append(["p0"], [""], data[1:2])  # a superseded row must never be returned
     queries = _unit(centres[rng.integers(0, 40, 50)] + 0.15 * rng.standard_normal((50, 32)))
+    # Until the indexer writes the IVF file, a searching process answers exactly and writes nothing.
+    assert store.search(queries[0], 3) == store.search_exact(queries[0], 3)
+    assert not (tmp_path / "v" / "ivf.faiss").exists()
+    store.save_ann()  # the indexer's job
+    assert (tmp_path / "v" / "ivf.faiss").exists()
+    store = VectorStore(tmp_path / "v", exact_max=0, nprobe=16)  # a reader, as another process opens it
     recall = 0.0
     for q in queries:
         exact = {h.paper_id for h in store.search_exact(q, 10)}
@@ -52,8 +58,7 @@ def test_ivf_recall_against_exact_on_clustered_vectors(tmp_path: Path) -> None:
         assert len({h.paper_id for h in approx}) == len(approx)
         recall += len(exact & {h.paper_id for h in approx}) / 10
     assert recall / len(queries) >= 0.9
-    assert (tmp_path / "v" / "ivf.faiss").exists()
-    # New rows after the IVF index was built are added to it incrementally.
+    # New rows after the IVF index was built are added to it incrementally (in memory).
     store.append(["fresh"], [""], queries[:1])
     assert store.search(queries[0], 1)[0].paper_id == "fresh"
 

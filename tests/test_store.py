@@ -37,10 +37,10 @@ def record(paper_id: str = "2602.00001", version: int = 1, **fields: object) -> 
 
 
 def test_migrated_schema_matches_metadata(paperfeed_app: Paperfeed) -> None:
-    with paperfeed_app.database.engine.connect() as conn:
+    with paperfeed_app.store.database.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
-    assert paperfeed_app.database.is_current()
+    assert paperfeed_app.store.database.is_current()
 
 
 def test_first_use_creates_schema_and_reopening_is_a_no_op(tmp_path) -> None:
@@ -57,7 +57,7 @@ def test_first_use_creates_schema_and_reopening_is_a_no_op(tmp_path) -> None:
 
 
 def test_same_records_twice_changes_nothing(paperfeed_app: Paperfeed) -> None:
-    store = paperfeed_app.store
+    store = paperfeed_app.store.papers
     records = [record(f"2602.0000{i}") for i in range(1, 6)]
     first = store.write_batch(records)
     seq = store.current_seq()
@@ -68,7 +68,7 @@ def test_same_records_twice_changes_nothing(paperfeed_app: Paperfeed) -> None:
 
 
 def test_newer_version_updates_and_extends_history(paperfeed_app: Paperfeed) -> None:
-    store = paperfeed_app.store
+    store = paperfeed_app.store.papers
     store.write_batch([record(version=1)])
     result = store.write_batch([record(version=3, versions=[Version(3, when(9))])])
     assert result.updated == 1
@@ -81,7 +81,7 @@ def test_newer_version_updates_and_extends_history(paperfeed_app: Paperfeed) -> 
 
 
 def test_older_version_never_overwrites_newer(paperfeed_app: Paperfeed) -> None:
-    store = paperfeed_app.store
+    store = paperfeed_app.store.papers
     store.write_batch([record(version=2)])
     result = store.write_batch([record(version=1)])
     assert result.unchanged == 1
@@ -90,7 +90,7 @@ def test_older_version_never_overwrites_newer(paperfeed_app: Paperfeed) -> None:
 
 
 def test_older_version_fills_a_missing_history_entry(paperfeed_app: Paperfeed) -> None:
-    store = paperfeed_app.store
+    store = paperfeed_app.store.papers
     store.write_batch([record(version=2, versions=[Version(2, when(5))])])
     result = store.write_batch([record(version=1, versions=[Version(1, when(1))])])
     assert result.updated == 1
@@ -102,7 +102,7 @@ def test_older_version_fills_a_missing_history_entry(paperfeed_app: Paperfeed) -
 
 
 def test_versions_in_one_batch_in_any_order(paperfeed_app: Paperfeed) -> None:
-    store = paperfeed_app.store
+    store = paperfeed_app.store.papers
     result = store.write_batch([record(version=2), record(version=1), record(version=2)])
     assert (result.added, result.updated, result.unchanged) == (1, 0, 2)
     paper = store.get("2602.00001")
@@ -110,7 +110,7 @@ def test_versions_in_one_batch_in_any_order(paperfeed_app: Paperfeed) -> None:
 
 
 def test_cross_listed_paper_is_one_paper(paperfeed_app: Paperfeed) -> None:
-    store = paperfeed_app.store
+    store = paperfeed_app.store.papers
     store.write_batch([record(categories=["cs.CL", "cs.LG", "stat.ML"])])
     assert store.count() == 1
     for category in ("cs.CL", "cs.LG", "stat.ML"):
@@ -120,7 +120,7 @@ def test_cross_listed_paper_is_one_paper(paperfeed_app: Paperfeed) -> None:
 
 
 def test_title_only_paper_is_absorbed_by_its_arxiv_record(paperfeed_app: Paperfeed) -> None:
-    store = paperfeed_app.store
+    store = paperfeed_app.store.papers
     hf = finalize(PaperRecord(paper_id="", title="Attention Is All You Need!", abstract="From a saved page."))
     store.write_batch([hf])
     assert hf.paper_id == title_id("attention is all you need")
@@ -131,7 +131,7 @@ def test_title_only_paper_is_absorbed_by_its_arxiv_record(paperfeed_app: Paperfe
     merged = store.get(hf.paper_id)  # the old id still resolves
     assert merged is not None and merged.paper_id == "1706.03762"
     assert merged.abstract == "The dominant sequence models…"
-    with paperfeed_app.database.engine.connect() as conn:
+    with paperfeed_app.store.database.engine.connect() as conn:
         assert conn.execute(select(paper_aliases.c.paper_id)).scalar() == "1706.03762"
         assert conn.execute(select(paper_tombstones.c.paper_id)).scalar() == hf.paper_id
     # The saved page imported again lands on the arXiv record and changes nothing.
@@ -147,7 +147,7 @@ def test_title_only_paper_is_absorbed_by_its_arxiv_record(paperfeed_app: Paperfe
 
 
 def test_title_only_record_after_arxiv_record_joins_it(paperfeed_app: Paperfeed) -> None:
-    store = paperfeed_app.store
+    store = paperfeed_app.store.papers
     store.write_batch([record("1706.03762", title="Attention is all you need")])
     result = store.write_batch([finalize(PaperRecord(paper_id="", title="Attention Is All You Need"))])
     assert (result.added, result.unchanged) == (0, 1)
@@ -155,7 +155,7 @@ def test_title_only_record_after_arxiv_record_joins_it(paperfeed_app: Paperfeed)
 
 
 def test_title_only_abstract_fills_an_empty_arxiv_abstract(paperfeed_app: Paperfeed) -> None:
-    store = paperfeed_app.store
+    store = paperfeed_app.store.papers
     store.write_batch([record("1706.03762", title="Attention is all you need", abstract="")])
     store.write_batch(
         [finalize(PaperRecord(paper_id="", title="Attention is all you need", abstract="Text."))]
@@ -165,7 +165,7 @@ def test_title_only_abstract_fills_an_empty_arxiv_abstract(paperfeed_app: Paperf
 
 
 def test_change_feed_lists_changed_papers_once(paperfeed_app: Paperfeed) -> None:
-    store = paperfeed_app.store
+    store = paperfeed_app.store.papers
     store.write_batch([record(f"2602.0000{i}") for i in range(1, 4)])
     mark = store.current_seq()
     store.write_batch([record("2602.00002", version=2), record("2602.00009")])
@@ -182,7 +182,7 @@ def test_change_feed_lists_changed_papers_once(paperfeed_app: Paperfeed) -> None
 def test_checkpoints_commit_with_their_batch(paperfeed_app: Paperfeed) -> None:
     from paperfeed.records import Checkpoint
 
-    store = paperfeed_app.store
+    store = paperfeed_app.store.papers
     store.write_batch([record()], [Checkpoint("oai:cs", "token-1")])
     assert store.get_checkpoint("oai:cs") == "token-1"
     store.write_batch([], [Checkpoint("oai:cs", None)])
@@ -222,9 +222,12 @@ def paper_records(draw: st.DrawFn) -> PaperRecord:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(paper=paper_records())
-def test_record_store_record_round_trip(tmp_path_factory, paper: PaperRecord) -> None:
-    path = tmp_path_factory.mktemp("roundtrip") / "store.sqlite3"
-    database = Database(f"sqlite:///{path}")
+def test_record_store_record_round_trip(tmp_path_factory, backend: str, request, paper: PaperRecord) -> None:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('roundtrip') / 'store.sqlite3'}"
+    else:
+        url = request.getfixturevalue("pg_cluster").create_database()
+    database = Database(url)
     store = PaperStore(database)
     try:
         store.write_batch([paper])
@@ -233,45 +236,26 @@ def test_record_store_record_round_trip(tmp_path_factory, paper: PaperRecord) ->
         assert store.write_batch([paper]).unchanged == 1
     finally:
         database.dispose()
+        if backend != "sqlite":
+            request.getfixturevalue("pg_cluster").drop_database(url)
 
 
 def test_absorbing_a_title_paper_moves_community_rows_without_duplicates(paperfeed_app: Paperfeed) -> None:
     from datetime import date
 
-    from sqlalchemy import insert
-
-    from paperfeed.store.community_schema import featured, users, votes
-
     store = paperfeed_app.store
     hf = finalize(PaperRecord(paper_id="", title="Attention is all you need"))
-    store.write_batch([hf, record("1706.03762", title="Something else entirely")])
-    with paperfeed_app.database.engine.begin() as conn:
-        columns = {c.name for c in users.columns}
-        now = datetime(2026, 2, 1)
-        for user_id in (1, 2):
-            row = {"id": user_id, "email": f"u{user_id}@example.org"}
-            row.update({c: now for c in columns if c.endswith("_at") and not users.c[c].nullable})
-            row.update({c: "member" for c in columns if c == "role"})
-            conn.execute(insert(users).values(**row))
-        vote_columns = {c.name for c in votes.columns}
-        for user_id, paper_id in ((1, hf.paper_id), (2, hf.paper_id), (2, "1706.03762")):
-            row = {"user_id": user_id, "paper_id": paper_id}
-            row.update({c: now for c in vote_columns if c not in row and not votes.c[c].nullable})
-            conn.execute(insert(votes).values(**row))
-        featured_row = {"day": date(2026, 2, 1), "paper_id": hf.paper_id}
-        featured_row.update(
-            {
-                c.name: now if "at" in c.name else "curator"
-                for c in featured.columns
-                if c.name not in featured_row and not c.nullable and c.default is None and not c.primary_key
-            }
-        )
-        conn.execute(insert(featured).values(**featured_row))
-    store.write_batch([record("1706.03762", version=2, title="Attention Is All You Need")])
-    with paperfeed_app.database.engine.connect() as conn:
-        got = sorted(conn.execute(select(votes.c.user_id, votes.c.paper_id)).all())
-        assert got == [(1, "1706.03762"), (2, "1706.03762")]
-        assert conn.execute(select(featured.c.paper_id)).scalar() == "1706.03762"
+    store.papers.write_batch([hf, record("1706.03762", title="Something else entirely")])
+    now = datetime(2026, 2, 1)
+    first = store.accounts.ensure_user("u1@example.org", role=None, now=now)
+    second = store.accounts.ensure_user("u2@example.org", role=None, now=now)
+    for user, paper_id in ((first, hf.paper_id), (second, hf.paper_id), (second, "1706.03762")):
+        store.votes.add(user.id, paper_id, now=now)
+    store.featured.add(date(2026, 2, 1), hf.paper_id, source="curator", user_id=first.id, now=now)
+    store.papers.write_batch([record("1706.03762", version=2, title="Attention Is All You Need")])
+    assert store.votes.counts([hf.paper_id, "1706.03762"]) == {"1706.03762": 2}
+    assert store.votes.voted_by(first.id, ["1706.03762"]) == {"1706.03762"}
+    assert [e.paper_id for e in store.featured.for_day(date(2026, 2, 1))] == ["1706.03762"]
 
 
 @settings(max_examples=100, deadline=None)

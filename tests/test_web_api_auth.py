@@ -98,7 +98,7 @@ def test_magic_link_signs_in_once_and_redirects_safely(client: TestClient, inbox
 def test_login_answers_the_same_for_known_and_unknown(
     client: TestClient, sample_app: Paperfeed, inbox: Inbox
 ) -> None:
-    ensure_user(sample_app.store.engine, "known@example.org")
+    ensure_user(sample_app.store, "known@example.org")
     token = csrf_of(client.get("/login").text)
     known = client.post("/login", data={"email": "known@example.org", "csrf_token": token})
     unknown = client.post("/login", data={"email": "stranger@example.org", "csrf_token": token})
@@ -158,7 +158,7 @@ def test_api_errors_have_one_shape(client: TestClient) -> None:
 
 
 def test_api_votes_submissions_with_token(client: TestClient, sample_app: Paperfeed) -> None:
-    engine = sample_app.store.engine
+    engine = sample_app.store
     ensure_user(engine, "bot@example.org")
     auth = {"Authorization": f"Bearer {create_api_token(engine, 'bot@example.org')}"}
     assert client.post("/api/v1/papers/2602.18409/vote").status_code == 401

@@ -15,9 +15,9 @@ from tests.web_support import recorded_fetcher, sign_in
 
 @pytest.fixture
 def indexed_app(sample_app: Paperfeed) -> Paperfeed:
-    from paperfeed.search.maintenance import update_indexes
+    from paperfeed.search.indexer import catch_up
 
-    update_indexes(sample_app, embed=False)
+    catch_up(sample_app, embed=False)
     return sample_app
 
 
@@ -87,7 +87,7 @@ def test_paper_text_is_escaped(indexed_app: Paperfeed, client: TestClient) -> No
         authors=["<img src=x onerror=alert(2)>"],
         categories=["cs.AI"],
     )
-    indexed_app.store.write_batch([evil])
+    indexed_app.store.papers.write_batch([evil])
     page = client.get("/papers/2602.99999")
     assert page.status_code == 200
     assert "<script>alert(1)" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt; &amp;" in page.text
@@ -140,7 +140,7 @@ def test_submit_features_paper_once_and_fetches_missing(indexed_app: Paperfeed, 
     assert "submitted" in home.text and "Unifying approach" in home.text
     fetched = client.post("/submit", data={"paper": "1707.08567", "csrf_token": csrf})
     assert fetched.status_code == 200 and "Featured on" in fetched.text
-    assert indexed_app.store.get("1707.08567") is not None
+    assert indexed_app.store.papers.get("1707.08567") is not None
     bad = client.post("/submit", data={"paper": "not an id", "csrf_token": csrf})
     assert bad.status_code == 422 and "not an arXiv id" in bad.text
     missing = client.post("/submit", data={"paper": "2601.00001", "csrf_token": csrf})

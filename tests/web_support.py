@@ -36,8 +36,8 @@ def recorded_fetcher(app: Paperfeed, arxiv_id: str) -> None:
 
 def sign_in(client: TestClient, app: Paperfeed, email: str, role: str = "member") -> tuple[User, str]:
     """Give ``client`` a session for ``email`` and a CSRF cookie; returns the user and the CSRF token."""
-    user = ensure_user(app.store.engine, email, role=role)
-    client.cookies.set(SESSION_COOKIE, create_session(app.store.engine, user))
+    user = ensure_user(app.store, email, role=role)
+    client.cookies.set(SESSION_COOKIE, create_session(app.store, user))
     token = "test-csrf-token-0123456789"
     client.cookies.set(CSRF_COOKIE, token)
     return user, token

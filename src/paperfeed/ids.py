@@ -17,6 +17,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from paperfeed.errors import InvalidInput
+
 # New style: YYMM.NNNN (2007-2014) or YYMM.NNNNN (2015-), optional vN.
 _NEW_STYLE = re.compile(r"(?P<base>\d{4}\.\d{4,5})(?:v(?P<version>\d+))?")
 # Old style: archive(.SUBJ)/YYMMNNN, e.g. hep-th/9901001, math.GT/0309136, optional vN.
@@ -30,7 +32,7 @@ _SCHEME_PREFIX = re.compile(r"^(?:arxiv:|oai:arxiv\.org:)", re.IGNORECASE)
 TITLE_ID_PREFIX = "title:"
 
 
-class InvalidArxivId(ValueError):
+class InvalidArxivId(InvalidInput, ValueError):
     """The text is not an arXiv identifier in any spelling paperfeed understands."""
 
 

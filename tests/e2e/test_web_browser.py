@@ -31,9 +31,9 @@ pytestmark = [
 
 @pytest.fixture
 def server(sample_app: Paperfeed, inbox: Inbox) -> Iterator[str]:
-    from paperfeed.search.maintenance import update_indexes
+    from paperfeed.search.indexer import catch_up
 
-    update_indexes(sample_app, embed=False)
+    catch_up(sample_app, embed=False)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     sample_app.settings.base_url = base

@@ -1,7 +1,5 @@
-"""Community features: accounts, votes, featured papers, trending, rate limits.
+"""Community features: accounts, votes, featured papers and submissions, trending, daily pages.
 
-Importing this package registers the community tables on the store's metadata, so that merges of
-title-only papers re-point votes and featured rows as well.
+Every function here takes the :class:`paperfeed.store.Store` (or the running
+:class:`paperfeed.context.Paperfeed`) and calls its typed interfaces; none writes SQL.
 """
-
-from paperfeed.store import community_schema as _community_schema  # noqa: F401  (registers the tables)

@@ -20,14 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Engine, and_, exists, func, select
-
-from paperfeed.community.submissions import FeaturedEntry, featured_for_day
-from paperfeed.community.votes import vote_counts
 from paperfeed.records import PaperRecord
-from paperfeed.store.community_schema import featured
-from paperfeed.store.papers import PaperStore
-from paperfeed.store.schema import paper_categories, papers
+from paperfeed.store import FeaturedEntry, PaperStore, Store, Window
 
 
 @dataclass(slots=True)
@@ -55,114 +49,68 @@ class DailyPage:
         return self.latest_day is not None and self.day == self.latest_day
 
 
-def _start(day: date) -> datetime:
+def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min)
 
 
-def _in_categories(categories: Sequence[str]):  # type: ignore[no-untyped-def]
-    """A condition on ``papers`` rows: the paper is in one of ``categories`` (always true when empty)."""
-    if not categories:
-        return papers.c.id.isnot(None)
-    return exists(
-        select(paper_categories.c.paper_id).where(
-            paper_categories.c.paper_id == papers.c.id, paper_categories.c.category.in_(list(categories))
-        )
+def day_window(categories: Sequence[str], first: date, last: date | None = None) -> Window:
+    """The papers of the days ``first`` … ``last`` (inclusive) in ``categories``."""
+    return Window(
+        categories=tuple(categories),
+        since=day_start(first),
+        until=day_start((last or first) + timedelta(days=1)),
     )
 
 
-def _as_date(value: object) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return datetime.fromisoformat(str(value)).date()
+def _date(value: datetime | None) -> date | None:
+    return value.date() if value is not None else None
 
 
-def latest_day(engine: Engine, categories: Sequence[str]) -> date | None:
+def latest_day(store: Store, categories: Sequence[str]) -> date | None:
     """The newest day with papers in ``categories`` or with something featured."""
-    with engine.connect() as conn:
-        newest = conn.execute(
-            select(papers.c.published_at)
-            .where(papers.c.published_at.isnot(None), _in_categories(categories))
-            .order_by(papers.c.published_at.desc())
-            .limit(1)
-        ).scalar()
-        featured_day = conn.execute(
-            select(func.max(featured.c.day)).where(featured.c.hidden.is_(False))
-        ).scalar()
-    days = [d for d in (_as_date(newest), _as_date(featured_day)) if d is not None]
+    newest = _date(store.papers.window_edge(Window(categories=tuple(categories)), newest=True))
+    days = [d for d in (newest, store.featured.latest_day()) if d is not None]
     return max(days) if days else None
 
 
-def adjacent_days(engine: Engine, categories: Sequence[str], day: date) -> tuple[date | None, date | None]:
+def adjacent_days(store: Store, categories: Sequence[str], day: date) -> tuple[date | None, date | None]:
     """The nearest earlier and later days that have papers or featured entries."""
-    start, end = _start(day), _start(day + timedelta(days=1))
-    with engine.connect() as conn:
-        before = conn.execute(
-            select(papers.c.published_at)
-            .where(papers.c.published_at < start, _in_categories(categories))
-            .order_by(papers.c.published_at.desc())
-            .limit(1)
-        ).scalar()
-        after = conn.execute(
-            select(papers.c.published_at)
-            .where(papers.c.published_at >= end, _in_categories(categories))
-            .order_by(papers.c.published_at.asc())
-            .limit(1)
-        ).scalar()
-        featured_before = conn.execute(
-            select(func.max(featured.c.day)).where(featured.c.day < day, featured.c.hidden.is_(False))
-        ).scalar()
-        featured_after = conn.execute(
-            select(func.min(featured.c.day)).where(featured.c.day > day, featured.c.hidden.is_(False))
-        ).scalar()
-    earlier = [d for d in (_as_date(before), _as_date(featured_before)) if d is not None]
-    later = [d for d in (_as_date(after), _as_date(featured_after)) if d is not None]
+    cats = tuple(categories)
+    before = _date(store.papers.window_edge(Window(categories=cats, until=day_start(day)), newest=True))
+    after = _date(
+        store.papers.window_edge(
+            Window(categories=cats, since=day_start(day + timedelta(days=1))), newest=False
+        )
+    )
+    featured_before, featured_after = store.featured.adjacent_days(day)
+    earlier = [d for d in (before, featured_before) if d is not None]
+    later = [d for d in (after, featured_after) if d is not None]
     return (max(earlier) if earlier else None, min(later) if later else None)
 
 
 def new_paper_ids(
-    engine: Engine, categories: Sequence[str], day: date, *, limit: int, offset: int = 0
+    papers: PaperStore, categories: Sequence[str], day: date, *, limit: int, offset: int = 0
 ) -> tuple[list[str], int]:
     """Ids of the day's papers in ``categories``, newest first, and how many there are in all."""
-    window = and_(
-        papers.c.published_at >= _start(day),
-        papers.c.published_at < _start(day + timedelta(days=1)),
-        _in_categories(categories),
-    )
-    with engine.connect() as conn:
-        ids = [
-            row.id
-            for row in conn.execute(
-                select(papers.c.id)
-                .where(window)
-                .order_by(papers.c.published_at.desc(), papers.c.id.desc())
-                .limit(limit)
-                .offset(offset)
-            )
-        ]
-        total = int(conn.execute(select(func.count()).select_from(papers).where(window)).scalar_one())
-    return ids, total
+    window = day_window(categories, day)
+    return papers.window_ids(window, limit=limit, offset=offset), papers.window_count(window)
 
 
 def daily_page(
-    store: PaperStore, categories: Sequence[str], day: date, *, limit: int = 50, offset: int = 0
+    store: Store, categories: Sequence[str], day: date, *, limit: int = 50, offset: int = 0
 ) -> DailyPage:
     """The featured papers of ``day`` ranked by upvotes, plus a page of the day's new papers."""
-    engine = store.engine
-    entries = featured_for_day(engine, day)
-    new_ids, new_total = new_paper_ids(engine, categories, day, limit=limit, offset=offset)
-    loaded = store.get_many([e.paper_id for e in entries] + new_ids)
-    counts = vote_counts(engine, list(loaded))
+    entries = store.featured.for_day(day)
+    new_ids, new_total = new_paper_ids(store.papers, categories, day, limit=limit, offset=offset)
+    loaded = store.papers.get_many([e.paper_id for e in entries] + new_ids)
+    counts = store.votes.counts(list(loaded))
     chosen = [
         FeaturedPaper(loaded[e.paper_id], counts.get(e.paper_id, 0), e)
         for e in entries
         if e.paper_id in loaded
     ]
     chosen.sort(key=lambda f: (-f.votes, f.entry.created_at))
-    previous_day, next_day = adjacent_days(engine, categories, day)
+    previous_day, next_day = adjacent_days(store, categories, day)
     return DailyPage(
         day=day,
         featured=chosen,
@@ -171,5 +119,5 @@ def daily_page(
         votes=counts,
         previous_day=previous_day,
         next_day=next_day,
-        latest_day=latest_day(engine, categories),
+        latest_day=latest_day(store, categories),
     )

@@ -1,41 +1,23 @@
-"""Fixed-window rate limits kept in the database, so every worker process shares the counts."""
+"""Fixed-window rate limits kept in the store, so every worker and instance shares the counts."""
 
 from __future__ import annotations
 
 import time
 
-from sqlalchemy import Engine, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
-
-from paperfeed.store.community_schema import rate_limits
+from paperfeed.errors import RateLimited
+from paperfeed.store import Store
 
 
-def hit(engine: Engine, key: str, *, limit: int, window_seconds: int, now: float | None = None) -> bool:
+def hit(store: Store, key: str, *, limit: int, window_seconds: int, now: float | None = None) -> bool:
     """Count one event for ``key``; ``True`` while the window's count is within ``limit``."""
     moment = time.time() if now is None else now
     window = int(moment // window_seconds) * window_seconds
-    for _attempt in range(3):
-        try:
-            with engine.begin() as conn:
-                changed = conn.execute(
-                    update(rate_limits)
-                    .where(rate_limits.c.key == key, rate_limits.c.window_start == window)
-                    .values(count=rate_limits.c.count + 1)
-                )
-                if changed.rowcount == 0:
-                    conn.execute(insert(rate_limits).values(key=key, window_start=window, count=1))
-                    # Old windows of this key are useless now: keep the table small.
-                    conn.execute(
-                        delete(rate_limits).where(
-                            rate_limits.c.key == key, rate_limits.c.window_start < window
-                        )
-                    )
-                count = conn.execute(
-                    select(rate_limits.c.count).where(
-                        rate_limits.c.key == key, rate_limits.c.window_start == window
-                    )
-                ).scalar_one()
-            return int(count) <= limit
-        except IntegrityError:  # another worker inserted the same window first: count again
-            continue
-    return False
+    return store.rate_limits.count_event(key, window) <= limit
+
+
+def require(store: Store, key: str, *, limit: int, window_seconds: int, message: str) -> None:
+    """:func:`hit`, raising :class:`RateLimited` (with seconds until the window ends) when over."""
+    moment = time.time()
+    if not hit(store, key, limit=limit, window_seconds=window_seconds, now=moment):
+        retry_after = int(window_seconds - moment % window_seconds) + 1
+        raise RateLimited(message, retry_after=retry_after)

@@ -13,16 +13,13 @@ then to the newer paper id. :func:`trending_score` is pure; :func:`trending` fet
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select
-
 from paperfeed.community.clock import utcnow
-from paperfeed.store.community_schema import votes
-from paperfeed.store.schema import paper_categories
+from paperfeed.errors import InvalidInput
+from paperfeed.store import Store
 
 HALF_LIFE_HOURS = 24.0
 WINDOWS = {"day": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=30)}
@@ -62,7 +59,7 @@ def _desc(text: str) -> tuple[int, ...]:
 
 
 def trending(
-    engine: Engine,
+    store: Store,
     *,
     window: str = "week",
     category: str | None = None,
@@ -71,17 +68,7 @@ def trending(
 ) -> list[TrendingEntry]:
     """The top ``limit`` papers by :func:`trending_score` over votes cast within ``window``."""
     if window not in WINDOWS:
-        raise ValueError(f"window must be one of {', '.join(WINDOWS)}, not {window!r}")
+        raise InvalidInput(f"window must be one of {', '.join(WINDOWS)}, not {window!r}")
     moment = now or utcnow()
-    query = select(votes.c.paper_id, votes.c.created_at).where(votes.c.created_at >= moment - WINDOWS[window])
-    if category:
-        query = query.where(
-            votes.c.paper_id.in_(
-                select(paper_categories.c.paper_id).where(paper_categories.c.category == category)
-            )
-        )
-    times: dict[str, list[datetime]] = defaultdict(list)
-    with engine.connect() as conn:
-        for row in conn.execute(query):
-            times[row.paper_id].append(row.created_at)
+    times = store.votes.times_since(moment - WINDOWS[window], category=category or None)
     return rank(times, moment)[:limit]

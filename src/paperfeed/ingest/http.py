@@ -14,10 +14,12 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from paperfeed.errors import UpstreamUnavailable
+
 DEFAULT_USER_AGENT = "paperfeed/0.1 (self-hosted paper discovery; https://github.com/paperfeed)"
 
 
-class SourceError(Exception):
+class SourceError(UpstreamUnavailable):
     """An ingest source failed as a whole (as opposed to one bad record); the message is for people."""
 
 

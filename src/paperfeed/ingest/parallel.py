@@ -36,8 +36,8 @@ def _child(
     parent: int,
     sqlite_dates: bool | None,
 ) -> None:
+    from paperfeed.ingest.files import open_text
     from paperfeed.ingest.formats import READERS
-    from paperfeed.ingest.jobs import open_text
     from paperfeed.store.rows import to_rows
 
     def put(payload: bytes) -> bool:

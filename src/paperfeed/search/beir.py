@@ -23,13 +23,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from paperfeed.errors import InvalidInput
 from paperfeed.records import PaperRecord
 
 Qrels = Mapping[str, Mapping[str, int]]
 Run = Mapping[str, Sequence[tuple[str, float]]]
 
 
-class BeirError(Exception):
+class BeirError(InvalidInput):
     """The folder is not a usable BEIR dataset (the message says what is missing)."""
 
 
@@ -163,10 +164,10 @@ def load_into(app: Any, folder: Path, batch_size: int = 2000) -> int:
         batch.append(record)
         count += 1
         if len(batch) >= batch_size:
-            app.store.write_batch(batch)
+            app.store.papers.write_batch(batch)
             batch = []
     if batch:
-        app.store.write_batch(batch)
+        app.store.papers.write_batch(batch)
     return count
 
 
@@ -199,7 +200,7 @@ def evaluate_beir(
     """Index ``folder``'s corpus, run the ``split`` queries in ``mode`` and score the run."""
     from paperfeed.config import Settings
     from paperfeed.context import Paperfeed
-    from paperfeed.search.maintenance import update_indexes
+    from paperfeed.search.indexer import catch_up
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -219,7 +220,7 @@ def evaluate_beir(
         try:
             started = time.perf_counter()
             documents = load_into(app, folder)
-            update_indexes(app, embed=mode != "keyword")
+            catch_up(app, embed=mode != "keyword")
             indexed = time.perf_counter() - started
             started = time.perf_counter()
             run, notice = run_queries(app, queries, mode=mode, depth=depth)

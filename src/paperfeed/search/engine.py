@@ -5,28 +5,34 @@ Public API (the web app calls this)::
     search(app, query, *, mode=None, category=None, since=None, until=None, limit=20, offset=0,
            syntax=True) -> SearchResults(query, mode, requested_mode, hits[SearchHit], total, notice, took_ms)
 
-    SearchHit(paper_id, score, title_html, snippet_html, keyword_rank, semantic_rank)
+    SearchHit(paper_id, score, title_spans, snippet, snippet_spans, keyword_rank, semantic_rank)
 
 ``mode`` is "keyword", "semantic", "hybrid" or None (the default: hybrid when an embedder is
 installed and papers are embedded, because the harness measured it better on SciFact train: nDCG@10
 0.732 against 0.701 for keyword, see docs/benchmarks.md; keyword otherwise). When the asked-for mode cannot run, the search runs keyword
-only and ``notice`` says why, instead of failing. ``title_html``/``snippet_html`` are HTML-escaped
-with ``<mark>`` around matched terms, safe to insert in a page. ``since``/``until`` are inclusive
-dates of the paper's first version. Any query string is valid (see :mod:`paperfeed.search.query`).
+only and ``notice`` says why, instead of failing. ``title_spans`` are character spans of matched
+words in the paper's title; ``snippet`` is a window of the abstract with its own ``snippet_spans``
+(plain text: the web layer turns spans into markup). ``since``/``until`` are inclusive dates of the
+paper's first version. Any query string is valid (see :mod:`paperfeed.search.query`).
+
+Searching never writes: the indexes are opened read-only and kept current by the indexer
+(:mod:`paperfeed.search.indexer`); a search says how many papers the index has not caught up with.
 """
 
 from __future__ import annotations
 
-import contextlib
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from html import escape
 from typing import Any
 
 from paperfeed.context import Paperfeed
+from paperfeed.errors import Unavailable
 from paperfeed.search.fusion import weighted
-from paperfeed.search.lexical import LexicalIndex
+from paperfeed.search.index_updates import lexical_path
+from paperfeed.search.lexical import LexicalIndex, Spans
+from paperfeed.search.marks import directory_id, valid_mark
 from paperfeed.search.query import ParsedQuery, parse
 
 MODES = ("keyword", "semantic", "hybrid")
@@ -37,9 +43,6 @@ HYBRID_KEYWORD_WEIGHT = 0.6
 (docs/benchmarks.md) this gave nDCG@10 0.732 (0.731 at 0.5, 0.725 at 0.7, 0.707 at 0.3), above the
 best reciprocal-rank fusion (0.717 at k=10, 0.710 at the customary k=60), keyword alone (0.701) and
 semantic alone (0.660)."""
-CATCH_UP_MAX = 20_000
-"""A search indexes at most this many pending papers itself (well under a second per thousand); a
-bigger backlog (a deferred bulk import) is left to ``paperfeed index rebuild`` and the search says so."""
 SUBSET_MAX = 5000
 """With constraints (author:, cat:, -x, dates) met by at most this many papers, semantic search ranks
 exactly those papers."""
@@ -47,16 +50,17 @@ CONSTRAINED_SEMANTIC_DEPTH = 1000
 """Otherwise: nearest candidates fetched, then filtered by the constraints."""
 
 
-class SearchUnavailable(RuntimeError):
-    """The keyword index does not exist yet (run ``paperfeed index rebuild``)."""
+class SearchUnavailable(Unavailable):
+    """The keyword index does not exist yet (the indexer is building it, or nobody runs one)."""
 
 
 @dataclass(slots=True)
 class SearchHit:
     paper_id: str
     score: float
-    title_html: str = ""
-    snippet_html: str = ""
+    title_spans: Spans = field(default_factory=list)
+    snippet: str = ""
+    snippet_spans: Spans = field(default_factory=list)
     keyword_rank: int | None = None
     semantic_rank: int | None = None
 
@@ -76,30 +80,24 @@ class SearchResults:
 
 
 _lexical: dict[str, LexicalIndex] = {}
+_lexical_lock = threading.Lock()
 
 
-def open_lexical(app: Paperfeed, *, catch_up: bool = True) -> LexicalIndex:
-    """The keyword index, brought up to date with the store first (``catch_up``), opened once per
-    process and reopened when rebuilt under a new id.
-
-    Catching up here is what makes ``--defer-index`` safe: papers ingested without indexing are
-    indexed by the next search. When nothing changed it costs two tiny reads of the store's state;
-    when another process holds the index writer, we search what is indexed so far.
-    """
-    from paperfeed.search.lexical import IndexBusy
-    from paperfeed.search.maintenance import lexical_path, update_lexical
-
+def open_lexical(app: Paperfeed) -> LexicalIndex:
+    """The keyword index, opened read-only once per process and reopened when the indexer has
+    rebuilt it under a new id. Never writes: new commits are visible at each search (reload)."""
     path = lexical_path(app)
-    if catch_up:
-        with contextlib.suppress(IndexBusy):
-            update_lexical(app, max_changes=CATCH_UP_MAX)
-    if not LexicalIndex.exists(path):
-        raise SearchUnavailable("no keyword index yet: run `paperfeed index rebuild`")
-    index_id = (path / "INDEX_ID").read_text().strip()
-    index = _lexical.get(str(path))
-    if index is None or index.index_id != index_id:
-        index = LexicalIndex(path)
-        _lexical[str(path)] = index
+    index_id = directory_id(path) if LexicalIndex.exists(path) else None
+    if index_id is None:
+        raise SearchUnavailable(
+            "no keyword index yet: it is being built by the indexer (`paperfeed serve` runs one) "
+            "or run `paperfeed index rebuild`"
+        )
+    with _lexical_lock:
+        index = _lexical.get(str(path))
+        if index is None or index.index_id != index_id:
+            index = LexicalIndex.open_reader(path)
+            _lexical[str(path)] = index
     return index
 
 
@@ -202,7 +200,9 @@ def search(
         )
         results.total = found.total
         results.hits = [
-            SearchHit(h.paper_id, h.score, h.title_html, h.snippet_html, keyword_rank=offset + i + 1)
+            SearchHit(
+                h.paper_id, h.score, h.title_spans, h.snippet, h.snippet_spans, keyword_rank=offset + i + 1
+            )
             for i, h in enumerate(found.hits)
         ]
     else:
@@ -228,45 +228,42 @@ def search(
             SearchHit(
                 pid,
                 score,
-                *snippets.get(pid, ("", "")),
+                *snippets.get(pid, ([], "", [])),
                 keyword_rank=keyword_rank.get(pid),
                 semantic_rank=semantic_rank.get(pid),
             )
             for pid, score in page
         ]
     if behind:
-        lag = f"{behind:,} papers are not in the keyword index yet: run `paperfeed index rebuild`"
+        lag = f"{behind:,} new papers are not in the keyword index yet (the indexer is catching up)"
         results.notice = f"{results.notice}; {lag}" if results.notice else lag
     results.took_ms = round((time.perf_counter() - started) * 1000, 2)
     return results
 
 
 def lexical_backlog(app: Paperfeed) -> int:
-    """Papers changed since the keyword index's mark (0 when current: one cheap state read)."""
-    from paperfeed.search.maintenance import LEXICAL_MARK, changed_count, read_mark
-
-    mark = read_mark(app, LEXICAL_MARK)
+    """Papers changed since the keyword index's mark (0 when current: two cheap reads)."""
+    mark = valid_mark(lexical_path(app))
     if mark is None:
-        return app.store.count()
-    if mark.seq >= app.store.current_seq():
+        return app.store.papers.count()
+    if mark.seq >= app.store.papers.current_seq():
         return 0
-    return changed_count(app, mark.seq)
+    return app.store.papers.changed_count(mark.seq)
 
 
 def lexical_snippets(
     lexical: LexicalIndex, parsed: ParsedQuery, paper_ids: list[str]
-) -> dict[str, tuple[str, str]]:
-    """Highlighted title and snippet for given papers; those the words do not match get plain text."""
+) -> dict[str, tuple[Spans, str, Spans]]:
+    """Title spans, snippet and snippet spans for given papers; those the words do not match get
+    the start of their abstract without spans."""
     if not paper_ids:
         return {}
-    out: dict[str, tuple[str, str]] = {}
+    out: dict[str, tuple[Spans, str, Spans]] = {}
     restricted = ParsedQuery(words=parsed.words, required=[], excluded=[])
-    found = lexical.search_in(restricted, paper_ids)
-    for hit in found:
-        out[hit.paper_id] = (hit.title_html, hit.snippet_html)
+    for hit in lexical.search_in(restricted, paper_ids):
+        out[hit.paper_id] = (hit.title_spans, hit.snippet, hit.snippet_spans)
     missing = [pid for pid in paper_ids if pid not in out]
     for pid, doc in lexical.stored(missing).items():
-        title = str((doc.get("title") or [""])[0])
         abstract = str((doc.get("abstract") or [""])[0])
-        out[pid] = (escape(title), escape(abstract[:300]))
+        out[pid] = ([], abstract[:300], [])
     return out

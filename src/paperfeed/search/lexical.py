@@ -7,8 +7,11 @@ stemmed), ``categories`` (lowercased, exact), ``published`` (epoch seconds, fast
 --since/--until range filters). Ranking is tantivy's BM25 (k1 1.2, b 0.75: the Python binding does
 not expose them; what that gives on SciFact is measured in docs/benchmarks.md).
 
-The index only knows documents; which store change it is current up to is kept by
-:mod:`paperfeed.search.maintenance`.
+The index only knows documents; which store change it is current up to is kept beside it (see
+:mod:`paperfeed.search.marks`). Exactly one process writes an index directory (the indexer, see
+:mod:`paperfeed.search.indexer`); every other process opens it with :meth:`LexicalIndex.open_reader`,
+which never writes. Results carry plain text and character spans of the matched words; turning spans
+into markup is the web layer's job.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from html import escape
 from pathlib import Path
 
 import tantivy
@@ -82,12 +84,17 @@ def paper_document(paper: PaperRecord) -> tantivy.Document:
     return tantivy.Document(**fields)
 
 
+Spans = list[tuple[int, int]]
+"""Character offsets ``[start, end)`` of matched words in a text."""
+
+
 @dataclass(slots=True)
 class LexicalHit:
     paper_id: str
     score: float
-    title_html: str
-    snippet_html: str
+    title_spans: Spans
+    snippet: str
+    snippet_spans: Spans
 
 
 @dataclass(slots=True)
@@ -96,34 +103,47 @@ class LexicalResults:
     total: int
 
 
-def highlight_html(text: str, ranges: Iterable[tuple[int, int]]) -> str:
-    """``text`` HTML-escaped with ``<mark>`` around the given UTF-8 byte ranges (tantivy's offsets)."""
+def char_spans(text: str, byte_ranges: Iterable[tuple[int, int]]) -> Spans:
+    """tantivy's UTF-8 byte ranges over ``text`` as character offsets, sorted, overlaps dropped."""
     data = text.encode("utf-8")
-    out: list[str] = []
+    spans: Spans = []
     cursor = 0
-    for start, end in sorted(ranges):
-        if start < cursor or end <= start:
+    for start, end in sorted(byte_ranges):
+        if start < cursor or end <= start or end > len(data):
             continue
-        out.append(escape(data[cursor:start].decode("utf-8", "replace")))
-        out.append("<mark>" + escape(data[start:end].decode("utf-8", "replace")) + "</mark>")
+        first = len(data[:start].decode("utf-8", "ignore"))
+        spans.append((first, first + len(data[start:end].decode("utf-8", "ignore"))))
         cursor = end
-    out.append(escape(data[cursor:].decode("utf-8", "replace")))
-    return "".join(out)
+    return spans
 
 
 class LexicalIndex:
-    """One tantivy index directory. Open with :meth:`open`; writes go through :meth:`writer`."""
+    """One tantivy index directory: :meth:`open_reader` to search, :meth:`open_writer` (the indexer)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, index: tantivy.Index, index_id: str) -> None:
         self.path = path
         self.schema = build_schema()
-        path.mkdir(parents=True, exist_ok=True)
-        self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
+        self.index = index
         analysis.register(self.index)
+        self.index_id = index_id
+
+    @classmethod
+    def open_reader(cls, path: Path) -> LexicalIndex:
+        """Open an existing index to search it; writes nothing (ValueError when there is none)."""
+        if not cls.exists(path):
+            raise ValueError(f"no keyword index at {path}")
+        index_id = (path / INDEX_ID_FILE).read_text().strip()
+        return cls(path, tantivy.Index.open(str(path)), index_id)
+
+    @classmethod
+    def open_writer(cls, path: Path) -> LexicalIndex:
+        """Open (or create) the index to write it: only the indexer, holding the indexer lock."""
+        path.mkdir(parents=True, exist_ok=True)
+        index = tantivy.Index(build_schema(), path=str(path), reuse=True)
         id_file = path / INDEX_ID_FILE
         if not id_file.exists():
             id_file.write_text(uuid.uuid4().hex)
-        self.index_id = id_file.read_text().strip()
+        return cls(path, index, id_file.read_text().strip())
 
     @classmethod
     def exists(cls, path: Path) -> bool:
@@ -134,7 +154,7 @@ class LexicalIndex:
         """A new, empty index with a new id (so marks of the old one no longer apply)."""
         if path.exists():
             shutil.rmtree(path)
-        return cls(path)
+        return cls.open_writer(path)
 
     # -------------------------------------------------------------------- writes
     def writer(self) -> tantivy.IndexWriter:
@@ -199,7 +219,8 @@ class LexicalIndex:
         searcher = self.index.searcher()
         result = searcher.search(query, limit, count=True, offset=offset)
         hits: list[LexicalHit] = []
-        title_gen = abstract_gen = None
+        title_gen: tantivy.SnippetGenerator | None = None
+        abstract_gen: tantivy.SnippetGenerator | None = None
         highlight = build_query(self.schema, parsed, weights=HIGHLIGHT_WEIGHTS) if snippets else None
         if highlight is not None and result.hits:
             title_gen = tantivy.SnippetGenerator.create(searcher, highlight, self.schema, "title")
@@ -209,18 +230,20 @@ class LexicalIndex:
         for score, address in result.hits:
             doc = searcher.doc(address)
             paper_id = doc.get_first("paper_id")
-            title_html = snippet_html = ""
+            title_spans: Spans = []
+            snippet, snippet_spans = "", []
             if title_gen is not None and abstract_gen is not None:
                 title = doc.get_first("title") or ""
-                ranges = [(r.start, r.end) for r in title_gen.snippet_from_doc(doc).highlighted()]
-                title_html = highlight_html(title, ranges)
+                title_spans = char_spans(
+                    title, [(r.start, r.end) for r in title_gen.snippet_from_doc(doc).highlighted()]
+                )
                 snip = abstract_gen.snippet_from_doc(doc)
-                fragment = snip.fragment()
-                if fragment:
-                    snippet_html = highlight_html(fragment, [(r.start, r.end) for r in snip.highlighted()])
+                snippet = snip.fragment()
+                if snippet:
+                    snippet_spans = char_spans(snippet, [(r.start, r.end) for r in snip.highlighted()])
                 else:
-                    snippet_html = escape((doc.get_first("abstract") or "")[:300])
-            hits.append(LexicalHit(str(paper_id), float(score), title_html, snippet_html))
+                    snippet = (doc.get_first("abstract") or "")[:300]
+            hits.append(LexicalHit(str(paper_id), float(score), title_spans, snippet, snippet_spans))
         return LexicalResults(hits, int(getattr(result, "count", 0) or 0))
 
     def search_in(self, parsed: ParsedQuery, paper_ids: Sequence[str]) -> list[LexicalHit]:

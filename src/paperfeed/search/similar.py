@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from paperfeed.context import Paperfeed
+from paperfeed.errors import InvalidInput
 from paperfeed.search.query import MAX_TERMS, ParsedQuery
 
 METHODS = ("embeddings", "tfidf")
@@ -36,7 +37,7 @@ POOL_SIZE = 2000
 NEGATIVE_WEIGHT = 0.5
 
 
-class SimilarError(Exception):
+class SimilarError(InvalidInput):
     """Unknown paper ids or an unusable request (the message says which)."""
 
 
@@ -59,7 +60,7 @@ class SimilarResults:
 def _resolve(app: Paperfeed, ids: Sequence[str]) -> list[str]:
     resolved: list[str] = []
     for paper_id in ids:
-        found = app.store.resolve_id(paper_id)
+        found = app.store.papers.resolve_id(paper_id)
         if found is None:
             raise SimilarError(f"no paper {paper_id} in the store")
         if found not in resolved:
@@ -125,7 +126,7 @@ def _by_tfidf(app: Paperfeed, pos: list[str], neg: list[str], limit: int) -> lis
     from paperfeed.search.engine import open_lexical
 
     lexical = open_lexical(app)
-    papers = app.store.get_many(pos + neg)
+    papers = app.store.papers.get_many(pos + neg)
     texts = {pid: f"{p.title} {p.abstract}" for pid, p in papers.items()}
     words = " ".join(texts[p] for p in pos if p in texts).split()
     # The positives' words, most repeated first, as one OR query: the pool the classifier ranks.

@@ -7,8 +7,10 @@ partial last row, which :meth:`VectorStore.load` ignores; the last row of an id 
 skips papers whose text hash is unchanged (a category change costs nothing).
 
 Search is exact (one matrix product) up to ``exact_max`` live vectors; above that a faiss IVF index
-(float16 scalar quantisation, ``4·sqrt(n)`` lists, ``max(32, lists/16)`` probed; built on first use,
-saved beside the rows, extended with new rows incrementally) answers, with stale rows filtered out.
+(float16 scalar quantisation, ``4·sqrt(n)`` lists, ``max(32, lists/16)`` probed) answers, with stale
+rows filtered out. The indexer builds and extends the IVF file (:meth:`VectorStore.save_ann`);
+searching processes only read it, adding rows appended since in memory, and search exactly until
+the indexer has written one. Only the indexer writes this directory.
 Its recall@10 against exact search is measured by ``benchmarks/search.py`` (docs/benchmarks.md).
 """
 
@@ -209,8 +211,17 @@ class VectorStore:
         top = np.argsort(-scores, kind="stable")[:k]
         return [VectorHit(ids[order[i]], float(scores[i])) for i in top]
 
-    def _ann_index(self) -> Any:
-        """The faiss IVF index over all rows, loaded or built, extended with rows added since."""
+    def has_ann(self) -> bool:
+        """Whether an IVF index file exists (written by the indexer)."""
+        return (self.path / "ivf.faiss").exists() and (self.path / "ivf.json").exists()
+
+    def save_ann(self) -> None:
+        """Build or extend the IVF index and write it beside the rows (the indexer's job)."""
+        self._ann_index(build=True, persist=True)
+
+    def _ann_index(self, *, build: bool = False, persist: bool = False) -> Any:
+        """The faiss IVF index over all rows: read from disk (or built, with ``build``), extended
+        in memory with rows added since, and written back only with ``persist``."""
         import faiss
 
         assert self._matrix is not None
@@ -221,6 +232,8 @@ class VectorStore:
             if file.exists() and info.exists():
                 self._ann = faiss.read_index(str(file))
                 self._ann_rows = int(json.loads(info.read_text())["rows"])
+            elif not build:
+                return None
             else:
                 nlist = max(16, int(4 * math.sqrt(max(len(self.live), 1))))
                 quantizer = faiss.IndexFlatIP(self.dim)
@@ -240,8 +253,11 @@ class VectorStore:
                 block = np.asarray(self._matrix[start:stop], dtype=np.float32)
                 self._ann.add_with_ids(block, np.arange(start, stop, dtype=np.int64))
             self._ann_rows = total
-            faiss.write_index(self._ann, str(self.path / "ivf.faiss"))
-            (self.path / "ivf.json").write_text(json.dumps({"rows": total}))
+            if persist:
+                temporary = self.path / "ivf.faiss.tmp"
+                faiss.write_index(self._ann, str(temporary))
+                os.replace(temporary, self.path / "ivf.faiss")
+                (self.path / "ivf.json").write_text(json.dumps({"rows": total}))
         self._ann.nprobe = self.nprobe or max(32, int(self._ann.nlist) // 16)
         return self._ann
 
@@ -250,6 +266,8 @@ class VectorStore:
         if k <= 0 or not self.live:
             return []
         ann = self._ann_index()
+        if ann is None:  # the indexer has not written the IVF file yet: exact is slower, never wrong
+            return self.search_exact(query, k, exclude)
         fetch = k + len(exclude or ()) + 16
         scores, rows = ann.search(np.asarray(query, dtype=np.float32).reshape(1, -1), fetch)
         hits: list[VectorHit] = []
@@ -296,70 +314,3 @@ def open_vectors(app: Any) -> VectorStore | None:
         _open.clear()
         _open[key] = store
     return store
-
-
-def update_vectors(app: Any, *, full: bool = False, batch_size: int = 64) -> Any:
-    """Embed the papers changed since the vectors' mark (skipping unchanged text); drop removed ids."""
-    from paperfeed.search.embedders import paper_text, text_hash, try_load_embedder
-    from paperfeed.search.maintenance import (
-        VECTORS_MARK_PREFIX,
-        IndexMark,
-        UpdateReport,
-        read_mark,
-        write_mark,
-    )
-
-    model = app.settings.embedding_model
-    key = VECTORS_MARK_PREFIX + model
-    store = app.store
-    target = store.current_seq()
-    path = vectors_path(app.settings, model)
-    mark = read_mark(app, key)
-    dir_id = (path / ID_FILE).read_text().strip() if VectorStore.exists(path) else None
-    valid = mark is not None and dir_id == mark.index_id
-    if not full and valid and mark is not None and mark.seq >= target:
-        return UpdateReport("vectors", seq=mark.seq)
-    embedder, why = try_load_embedder(model)
-    if embedder is None:
-        return UpdateReport("vectors", skipped=why)
-    rebuild = full or not valid
-    vectors = VectorStore.create(path, model=model, dim=embedder.dim) if rebuild else VectorStore(path)
-    after = 0 if rebuild or mark is None else mark.seq
-    report = UpdateReport("vectors", full=rebuild, seq=target)
-    removed = [] if rebuild else store.removed_since(after)
-    vectors.append([], [], np.zeros((0, vectors.dim), dtype=np.float32), removed)
-    report.removed = len(removed)
-    for batch in store.iter_changed(after, batch_size=512):
-        texts = {p.paper_id: paper_text(p) for p in batch}
-        hashes = {pid: text_hash(t) for pid, t in texts.items()}
-        todo = [pid for pid in texts if vectors.hash_of(pid) != hashes[pid]]
-        if todo:
-            encoded = embedder.encode([texts[pid] for pid in todo], batch_size=batch_size)
-            vectors.append(todo, [hashes[pid] for pid in todo], encoded)
-            report.indexed += len(todo)
-    write_mark(app, key, IndexMark(vectors.index_id, target))
-    return report
-
-
-def vectors_status(app: Any) -> dict[str, Any]:
-    from paperfeed.search.maintenance import VECTORS_MARK_PREFIX, changed_count, read_mark
-
-    model = app.settings.embedding_model
-    path = vectors_path(app.settings, model)
-    mark = read_mark(app, VECTORS_MARK_PREFIX + model)
-    store = open_vectors(app)
-    valid = store is not None and mark is not None and mark.index_id == store.index_id
-    return {
-        "model": model,
-        "path": str(path),
-        "embedded": len(store) if store is not None else 0,
-        "current_to_seq": mark.seq if valid and mark else None,
-        "pending": changed_count(app, mark.seq) if valid and mark else app.store.count(),
-        "search": (
-            "none"
-            if store is None
-            else (
-                "exact" if len(store) <= store.exact_max else f"faiss IVF (nprobe {store.nprobe or 'auto'})"
-            )
-        ),
-    }

@@ -1,0 +1,55 @@
+"""The system of record, and the only package that speaks SQL.
+
+:class:`Store` opens one database (SQLite or PostgreSQL, chosen by URL) and hands out one typed
+interface per concern: ``papers`` (records, windows, the change feed), ``accounts``, ``votes``,
+``featured``, ``rate_limits``. Features call these; nothing above this package imports SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from paperfeed.store.accounts import AccountStore, User
+from paperfeed.store.database import Database, StoreUnavailable, redact_url
+from paperfeed.store.featured import FeaturedEntry, FeaturedStore
+from paperfeed.store.papers import BatchResult, PaperStore, Window
+from paperfeed.store.ratelimits import RateLimitStore
+from paperfeed.store.votes import VoteStore
+
+__all__ = [
+    "AccountStore",
+    "BatchResult",
+    "Database",
+    "FeaturedEntry",
+    "FeaturedStore",
+    "PaperStore",
+    "RateLimitStore",
+    "Store",
+    "StoreUnavailable",
+    "User",
+    "VoteStore",
+    "Window",
+    "redact_url",
+]
+
+
+class Store:
+    """One database and its interfaces; cheap to build, safe to share between threads."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.papers = PaperStore(database)
+        self.accounts = AccountStore(database)
+        self.votes = VoteStore(database)
+        self.featured = FeaturedStore(database)
+        self.rate_limits = RateLimitStore(database)
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Open (and create or migrate) the store at ``url``."""
+        return cls(Database(url))
+
+    @property
+    def dialect(self) -> str:
+        return self.database.dialect
+
+    def close(self) -> None:
+        self.database.dispose()

@@ -1,11 +1,14 @@
-"""Opening the store: the engine for a URL, SQLite tuned for one writer and many readers, migrations.
+"""Opening the store: the engine for a URL, each backend tuned for its job, migrations.
 
-The backend is chosen by the URL (``sqlite:///…`` by default, ``postgresql://…`` when one machine is
-not enough); everything above this module speaks SQLAlchemy Core and never a dialect.
+The backend is chosen by the URL: ``sqlite:///…`` by default (one machine), ``postgresql://…``
+(psycopg 3) when several instances share one store. This package is the only one that speaks SQL,
+and this module is where the two dialects differ: connection set-up, the ``INSERT … ON CONFLICT``
+form, the driver's placeholder, and how dates travel to the driver.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +16,17 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+from paperfeed.errors import Unavailable
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+class StoreUnavailable(Unavailable):
+    """The database URL is malformed, its driver is missing, or the server cannot be reached."""
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -30,14 +41,45 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def normalize_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` mean psycopg 3 (the driver paperfeed installs)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
 def create_store_engine(url: str) -> Engine:
     """An engine for ``url``; for SQLite the parent directory is created and the pragmas applied."""
+    url = normalize_url(url)
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True)
+    try:
+        if url.startswith("postgresql"):
+            # A connection that died with a server restart is replaced, not handed to a request.
+            engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        else:
+            engine = create_engine(url)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise StoreUnavailable(
+            f"cannot use database URL {redact_url(url)}: {exc}. Use sqlite:///PATH or "
+            "postgresql://USER:PASSWORD@HOST:PORT/DB (PAPERFEED_DATABASE_URL)"
+        ) from exc
+    except ImportError as exc:
+        raise StoreUnavailable(f"the driver for {redact_url(url)} is not installed: {exc}") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def redact_url(url: str) -> str:
+    """Hide a password in a database URL before printing it."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
 
 
 def _alembic_config() -> Config:
@@ -47,13 +89,38 @@ def _alembic_config() -> Config:
 
 
 class Database:
-    """The store's engine plus its schema version management."""
+    """The store's engine, its dialect's few differences, and its schema version management."""
 
     def __init__(self, url: str, *, upgrade: bool = True) -> None:
-        self.url = url
-        self.engine = create_store_engine(url)
-        if upgrade and not self.is_current():
-            self.upgrade()
+        self.url = normalize_url(url)
+        self.engine = create_store_engine(self.url)
+        try:
+            if upgrade and not self.is_current():
+                self.upgrade()
+        except OperationalError as exc:
+            self.engine.dispose()
+            raise StoreUnavailable(
+                f"cannot open the store at {redact_url(self.url)}: {str(exc.orig or exc).strip()}"
+            ) from exc
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return str(self.engine.dialect.name)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @property
+    def placeholder(self) -> str:
+        """The driver's positional placeholder, for the raw ``executemany`` fast paths."""
+        return "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+
+    def insert(self, table: Table) -> Any:
+        """The dialect's ``INSERT`` construct, which has ``on_conflict_do_nothing``/``…_do_update``."""
+        insert_fn: Callable[[Table], Any] = sqlite.insert if self.is_sqlite else postgresql.insert
+        return insert_fn(table)
 
     def current_revision(self) -> str | None:
         with self.engine.connect() as connection:
@@ -69,6 +136,11 @@ class Database:
         """Create or upgrade the schema in place (``paperfeed db upgrade``, and on first use)."""
         config = _alembic_config()
         with self.engine.begin() as connection:
+            if not self.is_sqlite:
+                # Two instances starting at once on an empty database: one migrates, the other waits.
+                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
+                if MigrationContext.configure(connection).get_current_revision() == self.head_revision():
+                    return
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
 

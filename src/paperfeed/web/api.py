@@ -14,19 +14,17 @@ import json
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
+from paperfeed.community import actions
 from paperfeed.community import daily as daily_lib
-from paperfeed.community import submissions, votes
-from paperfeed.community.accounts import User
 from paperfeed.community.clock import utcnow
 from paperfeed.community.finder import find, similar_papers
-from paperfeed.community.ratelimit import hit
-from paperfeed.community.trending import trending
 from paperfeed.papers_json import paper_json
-from paperfeed.web.common import CategoryQuery, DateQuery, WindowQuery, paper_key
-from paperfeed.web.deps import PaperfeedDep, current_user
+from paperfeed.web.common import CategoryQuery, DateQuery, WindowQuery
+from paperfeed.web.deps import CurrentCurator, CurrentMember, PaperfeedDep
+from paperfeed.web.highlight import mark
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -60,18 +58,8 @@ def _page(
     return {"items": items, "next_cursor": encode_cursor(offset + limit) if has_more else None, **extra}
 
 
-def require_user(request: Request) -> User:
-    user = current_user(request)
-    if user is None:
-        raise HTTPException(
-            status_code=401, detail="send Authorization: Bearer <token> (paperfeed users token EMAIL)"
-        )
-    return user
-
-
-def _with_votes(pf: PaperfeedDep, papers: list[Any]) -> list[dict[str, Any]]:
-    counts = votes.vote_counts(pf.store.engine, [p.paper_id for p in papers])
-    return [paper_json(p) | {"upvotes": counts.get(p.paper_id, 0)} for p in papers]
+def _listed_json(items: list[actions.ListedPaper]) -> list[dict[str, Any]]:
+    return [paper_json(item.paper) | {"upvotes": item.upvotes} for item in items]
 
 
 @router.get("/papers", summary="List papers, newest first")
@@ -83,40 +71,33 @@ def list_papers(
     cursor: CursorQuery = None,
 ) -> dict[str, Any]:
     offset = decode_cursor(cursor)
-    found = pf.store.list_papers(category=category, author=author, limit=limit + 1, offset=offset)
-    return _page(_with_votes(pf, found[:limit]), offset, limit, len(found) > limit)
+    listed, has_more = actions.list_papers(
+        pf, None, category=category, author=author, limit=limit, offset=offset
+    )
+    return _page(_listed_json(listed), offset, limit, has_more)
 
 
 @router.get("/papers/{paper_id:path}/similar", summary="Papers similar to one paper")
 def similar(pf: PaperfeedDep, paper_id: str, limit: LimitQuery = 10) -> dict[str, Any]:
-    paper = pf.store.get(paper_key(paper_id))
-    if paper is None:
-        raise HTTPException(status_code=404, detail=f"no paper {paper_id}")
-    return {"items": _with_votes(pf, similar_papers(pf, paper, limit=limit))}
+    paper = actions.get_paper(pf, paper_id)
+    return {"items": _listed_json(actions.with_votes(pf, similar_papers(pf, paper, limit=limit), None))}
 
 
 @router.post("/papers/{paper_id:path}/vote", summary="Upvote a paper (idempotent)")
-def vote(pf: PaperfeedDep, paper_id: str, user: Annotated[User, Depends(require_user)]) -> dict[str, Any]:
-    key = pf.store.resolve_id(paper_key(paper_id))
-    if key is None:
-        raise HTTPException(status_code=404, detail=f"no paper {paper_id}")
-    return {"paper_id": key, "upvotes": votes.vote(pf.store.engine, user, key), "voted": True}
+def vote(pf: PaperfeedDep, paper_id: str, user: CurrentMember) -> dict[str, Any]:
+    result = actions.cast_vote(pf, user, paper_id, up=True)
+    return {"paper_id": result.paper_id, "upvotes": result.upvotes, "voted": result.voted}
 
 
 @router.delete("/papers/{paper_id:path}/vote", summary="Withdraw an upvote (idempotent)")
-def unvote(pf: PaperfeedDep, paper_id: str, user: Annotated[User, Depends(require_user)]) -> dict[str, Any]:
-    key = pf.store.resolve_id(paper_key(paper_id))
-    if key is None:
-        raise HTTPException(status_code=404, detail=f"no paper {paper_id}")
-    return {"paper_id": key, "upvotes": votes.unvote(pf.store.engine, user, key), "voted": False}
+def unvote(pf: PaperfeedDep, paper_id: str, user: CurrentMember) -> dict[str, Any]:
+    result = actions.cast_vote(pf, user, paper_id, up=False)
+    return {"paper_id": result.paper_id, "upvotes": result.upvotes, "voted": result.voted}
 
 
 @router.get("/papers/{paper_id:path}", summary="One paper")
 def get_paper(pf: PaperfeedDep, paper_id: str) -> dict[str, Any]:
-    paper = pf.store.get(paper_key(paper_id))
-    if paper is None:
-        raise HTTPException(status_code=404, detail=f"no paper {paper_id}")
-    return _with_votes(pf, [paper])[0]
+    return _listed_json(actions.with_votes(pf, [actions.get_paper(pf, paper_id)], None))[0]
 
 
 def _daily(pf: PaperfeedDep, day: date, limit: int, cursor: str | None) -> dict[str, Any]:
@@ -141,7 +122,7 @@ def _daily(pf: PaperfeedDep, day: date, limit: int, cursor: str | None) -> dict[
 
 @router.get("/daily", summary="The latest day's featured and new papers")
 def daily_latest(pf: PaperfeedDep, limit: LimitQuery = 50, cursor: CursorQuery = None) -> dict[str, Any]:
-    day = daily_lib.latest_day(pf.store.engine, pf.settings.categories) or utcnow().date()
+    day = daily_lib.latest_day(pf.store, pf.settings.categories) or utcnow().date()
     return _daily(pf, day, limit, cursor)
 
 
@@ -156,13 +137,8 @@ def daily_day(
 def trending_list(
     pf: PaperfeedDep, window: WindowQuery = "week", category: CategoryQuery = None, limit: LimitQuery = 20
 ) -> dict[str, Any]:
-    entries = trending(pf.store.engine, window=window, category=category, limit=limit)
-    loaded = pf.store.get_many([e.paper_id for e in entries])
-    items = [
-        paper_json(loaded[e.paper_id]) | {"upvotes": e.votes, "score": round(e.score, 6)}
-        for e in entries
-        if e.paper_id in loaded
-    ]
+    entries = actions.trending_papers(pf, None, window=window, category=category, limit=limit)
+    items = [paper_json(e.paper) | {"upvotes": e.upvotes, "score": round(e.score or 0.0, 6)} for e in entries]
     return {"window": window, "category": category, "items": items}
 
 
@@ -178,10 +154,14 @@ def search(
 ) -> dict[str, Any]:
     offset = decode_cursor(cursor)
     result = find(pf, q, category=category, since=since, until=until, limit=limit, offset=offset)
-    counts = votes.vote_counts(pf.store.engine, [h.paper.paper_id for h in result.hits])
+    counts = pf.store.votes.counts([h.paper.paper_id for h in result.hits])
     items = [
         paper_json(h.paper)
-        | {"upvotes": counts.get(h.paper.paper_id, 0), "snippet_html": str(h.snippet), "score": h.score}
+        | {
+            "upvotes": counts.get(h.paper.paper_id, 0),
+            "snippet_html": str(mark(h.snippet, h.snippet_spans)),
+            "score": h.score,
+        }
         for h in result.hits
     ]
     return _page(
@@ -200,17 +180,8 @@ class SubmissionIn(BaseModel):
 
 
 @router.post("/submissions", summary="Submit a paper to today's daily page", status_code=201)
-def submit(
-    request: Request, pf: PaperfeedDep, body: SubmissionIn, user: Annotated[User, Depends(require_user)]
-) -> dict[str, Any]:
-    if not hit(pf.store.engine, f"submit:user:{user.id}", limit=20, window_seconds=3600):
-        raise HTTPException(status_code=429, detail="too many submissions this hour")
-    try:
-        result = submissions.submit(pf, user, body.paper, fetch=request.app.state.arxiv_fetcher)
-    except submissions.SubmissionError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from None
-    except submissions.FetchFailed as exc:
-        raise HTTPException(status_code=502, detail=str(exc)) from None
+def submit(request: Request, pf: PaperfeedDep, body: SubmissionIn, user: CurrentMember) -> dict[str, Any]:
+    result = actions.submit_paper(pf, user, body.paper, fetch=request.app.state.arxiv_fetcher)
     return {
         "day": result.day.isoformat(),
         "created": result.created,
@@ -226,28 +197,18 @@ class FeatureIn(BaseModel):
 
 
 @router.post("/featured", summary="Curators: feature, unfeature, hide or unhide a paper on a day")
-def curate(
-    request: Request, pf: PaperfeedDep, body: FeatureIn, user: Annotated[User, Depends(require_user)]
-) -> dict[str, Any]:
-    if not user.is_curator:
-        raise HTTPException(status_code=403, detail="only curators can change featured papers")
-    engine = pf.store.engine
-    if body.action == "feature":
-        try:
-            paper, _ = submissions.resolve_paper(pf, body.paper, fetch=request.app.state.arxiv_fetcher)
-        except submissions.SubmissionError as exc:
-            raise HTTPException(status_code=422, detail=str(exc)) from None
-        changed = submissions.feature(engine, body.day, paper.paper_id, user, source="curator")
-        key = paper.paper_id
-    else:
-        key = paper_key(body.paper)
-        if body.action == "unfeature":
-            changed = submissions.unfeature(engine, body.day, key, user)
-        else:
-            changed = submissions.set_hidden(engine, body.day, key, user, hidden=body.action == "hide")
-    return {"day": body.day.isoformat(), "paper_id": key, "action": body.action, "changed": changed}
+def curate(request: Request, pf: PaperfeedDep, body: FeatureIn, user: CurrentCurator) -> dict[str, Any]:
+    result = actions.curate(
+        pf, user, body.day, body.paper, body.action, fetch=request.app.state.arxiv_fetcher
+    )
+    return {
+        "day": result.day.isoformat(),
+        "paper_id": result.paper_id,
+        "action": result.action,
+        "changed": result.changed,
+    }
 
 
 @router.get("/me", summary="The user of the token")
-def me(user: Annotated[User, Depends(require_user)]) -> dict[str, Any]:
+def me(user: CurrentMember) -> dict[str, Any]:
     return {"id": user.id, "email": user.email, "role": user.role}

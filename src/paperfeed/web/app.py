@@ -2,11 +2,16 @@
 
 It wires the routers (pages, auth, feeds, API), the vendored static files (HTMX, KaTeX, Swagger UI:
 the pages never load anything from another host, which the Content-Security-Policy also enforces),
-the error handlers, and the CSRF cookie.
+the error handlers, the CSRF cookie, and, unless disabled, the indexer as a background thread
+(the data dir's one index writer; requests only ever read the indexes).
 """
 
 from __future__ import annotations
 
+import ipaddress
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -16,11 +21,15 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.base import RequestResponseEndpoint
 
-import paperfeed.community  # noqa: F401  (registers the community tables on the store metadata)
 from paperfeed.community.submissions import Fetcher, fetch_from_arxiv
+from paperfeed.config import UnsafeSettings, is_loopback
 from paperfeed.context import Paperfeed
+from paperfeed.search.indexer import Indexer
 from paperfeed.web import api, auth, errors, feeds, pages
+from paperfeed.web.highlight import mark
 from paperfeed.web.security import CSRF_COOKIE
+
+log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 CSP = (
@@ -31,24 +40,50 @@ CSP = (
 DOCS_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
 
 
-def create_app(app: Paperfeed | None = None, *, arxiv_fetcher: Fetcher | None = None) -> FastAPI:
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def create_app(
+    app: Paperfeed | None = None, *, arxiv_fetcher: Fetcher | None = None, indexer: bool | None = None
+) -> FastAPI:
     """The web app for ``app`` (default: one built from the environment's settings).
 
     ``arxiv_fetcher(paperfeed, arxiv_id)`` imports a missing submitted paper; tests pass one that
-    uses a recorded arXiv response, the default calls arXiv's API.
+    uses a recorded arXiv response, the default calls arXiv's API. ``indexer`` (default: the
+    ``indexer`` setting) runs the follow loop in a background thread while the app is up.
     """
     paperfeed = app or Paperfeed()
+    run_indexer = paperfeed.settings.indexer if indexer is None else indexer
+
+    @asynccontextmanager
+    async def lifespan(_web: FastAPI) -> AsyncIterator[None]:
+        follower = Indexer(paperfeed) if run_indexer else None
+        if follower is not None:
+            follower.start_thread()
+        try:
+            yield
+        finally:
+            if follower is not None:
+                follower.stop.set()
+
     web = FastAPI(
         title="paperfeed API",
         version="1",
         description="Daily papers, trending, search and votes; errors are {error: {status, code, message}}.",
         docs_url=None,
         redoc_url=None,
+        lifespan=lifespan,
     )
     web.state.paperfeed = paperfeed
     web.state.arxiv_fetcher = arxiv_fetcher or fetch_from_arxiv
     web.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
-    paperfeed.store.engine  # noqa: B018  (open and migrate the store now, not on the first request)
+    web.state.templates.env.filters["mark"] = mark
+    _ = paperfeed.store  # open and migrate the store now, not on the first request
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @web.get("/docs", include_in_schema=False)
@@ -67,6 +102,13 @@ def create_app(app: Paperfeed | None = None, *, arxiv_fetcher: Fetcher | None = 
 
     @web.middleware("http")
     async def headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        server = request.scope.get("server")
+        if server and _is_ip(str(server[0])) and not is_loopback(str(server[0])):
+            try:  # `uvicorn paperfeed.web.asgi:app --host 0.0.0.0` skips `serve`'s check: hold it here
+                paperfeed.settings.check_can_serve(str(server[0]))
+            except UnsafeSettings as exc:
+                log.error("%s", exc)
+                return Response(str(exc), status_code=503, media_type="text/plain")
         response = await call_next(request)
         token = getattr(request.state, "csrf_token", None)
         if token and request.cookies.get(CSRF_COOKIE) != token:

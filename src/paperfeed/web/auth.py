@@ -54,14 +54,14 @@ def login_post(
         address = accounts.normalize_email(email)
     except accounts.AccountError as exc:
         return render(request, "login.html", {"next": target, "message": str(exc), "email": email}, 422)
-    engine = pf.store.engine
+    store = pf.store
     client = request.client.host if request.client else "unknown"
-    allowed = hit(engine, f"login:email:{address}", limit=LOGIN_PER_EMAIL, window_seconds=900)
-    allowed = hit(engine, f"login:client:{client}", limit=LOGIN_PER_CLIENT, window_seconds=900) and allowed
+    allowed = hit(store, f"login:email:{address}", limit=LOGIN_PER_EMAIL, window_seconds=900)
+    allowed = hit(store, f"login:client:{client}", limit=LOGIN_PER_CLIENT, window_seconds=900) and allowed
     if not allowed:
         message = "Too many sign-in requests; wait a few minutes and try again."
         return render(request, "login.html", {"next": target, "message": message, "email": email}, 429)
-    token = accounts.issue_login_token(engine, pf.settings.secret_key, address)
+    token = accounts.issue_login_token(store, pf.settings.secret_key, address)
     link = pf.settings.base_url.rstrip("/") + "/login/verify?" + urlencode({"token": token, "next": target})
     try:
         send_message(pf.settings, login_message(pf.settings, address, link))
@@ -92,12 +92,11 @@ def login_verify(
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
     _check_csrf(request, csrf_token)
-    engine = pf.store.engine
     try:
-        user = accounts.redeem_login_token(engine, pf.settings.secret_key, token)
+        user = accounts.redeem_login_token(pf.store, pf.settings.secret_key, token)
     except accounts.AccountError as exc:
         return render(request, "login_verify.html", {"message": str(exc), "token": "", "next": "/"}, 400)
-    session_id = accounts.create_session(engine, user)
+    session_id = accounts.create_session(pf.store, user)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -116,7 +115,7 @@ def logout(request: Request, pf: PaperfeedDep, csrf_token: Annotated[str | None,
     _check_csrf(request, csrf_token)
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id:
-        accounts.end_session(pf.store.engine, session_id)
+        accounts.end_session(pf.store, session_id)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -6,10 +6,8 @@ from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import HTTPException, Query, Request
+from fastapi import Query, Request
 from pydantic import BeforeValidator
-
-from paperfeed.ids import InvalidArxivId, normalize_paper_id
 
 CATEGORY_PATTERN = r"^[A-Za-z][A-Za-z\-]*(\.[A-Za-z\-]+)?$"
 PER_PAGE = 25
@@ -31,14 +29,6 @@ SearchQuery = Annotated[str, Query(max_length=500, description="Search terms.")]
 DateQuery = Annotated[
     date | None, BeforeValidator(_blank_to_none), Query(description="A date like 2026-02-20.")
 ]
-
-
-def paper_key(text: str) -> str:
-    """The store key for a URL's paper id; malformed ids are a 404 (no such page), not a 500."""
-    try:
-        return normalize_paper_id(text)
-    except InvalidArxivId:
-        raise HTTPException(status_code=404, detail=f"{text!r} is not a paper id paperfeed knows") from None
 
 
 def page_url(request: Request, page: int) -> str:

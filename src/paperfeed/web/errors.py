@@ -15,6 +15,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from paperfeed.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PaperfeedError,
+    RateLimited,
+    SignInRequired,
+    Unavailable,
+    UpstreamUnavailable,
+)
 from paperfeed.web.deps import render
 
 log = logging.getLogger(__name__)
@@ -29,7 +39,18 @@ CODES = {
     429: "rate_limited",
     500: "internal_error",
     502: "upstream_error",
+    503: "unavailable",
 }
+# Library errors by kind, most specific first: the one place they become HTTP statuses.
+STATUS_OF: list[tuple[type[PaperfeedError], int]] = [
+    (UpstreamUnavailable, 502),
+    (Unavailable, 503),
+    (RateLimited, 429),
+    (SignInRequired, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (InvalidInput, 422),
+]
 HEADINGS = {
     404: "Not found",
     401: "Sign in needed",
@@ -91,6 +112,14 @@ def install(app: FastAPI) -> None:
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         details = validation_details(exc)
         return error_response(request, 422, "invalid parameters: " + "; ".join(details), details)
+
+    @app.exception_handler(PaperfeedError)
+    async def library_error(request: Request, exc: PaperfeedError) -> Response:
+        status = next((code for kind, code in STATUS_OF if isinstance(exc, kind)), 400)
+        response = error_response(request, status, str(exc))
+        if isinstance(exc, RateLimited) and exc.retry_after:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:

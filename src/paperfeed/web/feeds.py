@@ -9,11 +9,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
+from paperfeed.community import actions, feeds
 from paperfeed.community import daily as daily_lib
-from paperfeed.community import feeds
 from paperfeed.community.clock import utcnow
 from paperfeed.community.finder import find
-from paperfeed.community.trending import trending
 from paperfeed.context import Paperfeed
 from paperfeed.records import PaperRecord
 from paperfeed.web.common import CATEGORY_PATTERN, CategoryQuery, SearchQuery, WindowQuery
@@ -43,7 +42,7 @@ def _feed(
 @router.get("/daily.{fmt}")
 def daily_feed(request: Request, pf: PaperfeedDep, fmt: FormatPath) -> Response:
     """The latest day: its featured papers, or its new papers when nothing is featured."""
-    day = daily_lib.latest_day(pf.store.engine, pf.settings.categories) or utcnow().date()
+    day = daily_lib.latest_day(pf.store, pf.settings.categories) or utcnow().date()
     page = daily_lib.daily_page(pf.store, pf.settings.categories, day, limit=FEED_SIZE)
     papers = [f.paper for f in page.featured] or page.new_papers
     return _feed(pf, request, fmt, f"paperfeed daily papers {day.isoformat()}", "/", papers)
@@ -57,9 +56,8 @@ def trending_feed(
     window: WindowQuery = "week",
     category: CategoryQuery = None,
 ) -> Response:
-    entries = trending(pf.store.engine, window=window, category=category, limit=FEED_SIZE)
-    loaded = pf.store.get_many([e.paper_id for e in entries])
-    papers = [loaded[e.paper_id] for e in entries if e.paper_id in loaded]
+    entries = actions.trending_papers(pf, None, window=window, category=category, limit=FEED_SIZE)
+    papers = [e.paper for e in entries]
     return _feed(pf, request, fmt, f"paperfeed trending ({window})", "/trending", papers)
 
 
@@ -70,7 +68,7 @@ def category_feed(
     category: Annotated[str, Path(pattern=CATEGORY_PATTERN, max_length=32)],
     fmt: FormatPath,
 ) -> Response:
-    papers = pf.store.list_papers(category=category, limit=FEED_SIZE)
+    papers = pf.store.papers.list_papers(category=category, limit=FEED_SIZE)
     return _feed(pf, request, fmt, f"paperfeed: new in {category}", f"/categories/{category}", papers)
 
 

@@ -1,8 +1,7 @@
 """Community tables: accounts, sessions, magic-link tokens, API tokens, votes, featured papers, rate limits.
 
-They live on the same :data:`paperfeed.store.schema.metadata` as the papers so that a merge of a
-title-only paper into its arXiv record re-points their ``paper_id`` columns too (the store walks every
-table of that metadata). Secrets (session ids, login and API tokens) are stored only as SHA-256
+They live on the same metadata as the papers, so that a merge of a title-only paper into its arXiv
+record re-points their ``paper_id`` columns too (the store walks every table of that metadata). Secrets (session ids, login and API tokens) are stored only as SHA-256
 hashes: a copy of the database does not let anyone sign in.
 """
 
@@ -10,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, String, Table, Text
 
-from paperfeed.store.schema import metadata
+from paperfeed.store.schema.base import metadata
 
 ROLES = ("member", "curator", "admin")
 

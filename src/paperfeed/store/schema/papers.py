@@ -1,9 +1,7 @@
-"""The system-of-record tables, as SQLAlchemy Core metadata.
+"""The papers and everything that belongs to one paper: authors, categories, versions, links, aliases.
 
-The schema itself is created and upgraded by the Alembic migrations in ``store/migrations``; these
-definitions are what queries are written against, and a test checks that the migrated database and
-this metadata agree. Every table that refers to a paper names the column ``paper_id``: when a paper
-known only by its title is merged into its arXiv record, the store re-points every such column.
+Every table that refers to a paper names the column ``paper_id``: when a paper known only by its
+title is merged into its arXiv record, the store re-points every such column, in any feature's table.
 """
 
 from __future__ import annotations
@@ -14,13 +12,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
+    text,
 )
 
-metadata = MetaData()
+from paperfeed.store.schema.base import metadata
 
 papers = Table(
     "papers",
@@ -47,6 +45,13 @@ papers = Table(
     Index("ix_papers_change_seq", "change_seq"),
     Index("ix_papers_title_key", "title_key"),
     Index("ix_papers_primary_category_published", "primary_category", "published_at"),
+    # Only title-only papers (few or none): "is there any?" is answered without a scan on any backend.
+    Index(
+        "ix_papers_title_ids",
+        "id",
+        sqlite_where=text("id_kind = 'title'"),
+        postgresql_where=text("id_kind = 'title'"),
+    ),
 )
 
 paper_authors = Table(

@@ -1,0 +1,95 @@
+"""``paperfeed index rebuild|status|follow``: the search indexes, which follow the store."""
+
+from __future__ import annotations
+
+import signal
+from typing import Annotated
+
+import typer
+
+from paperfeed.cli.main import JsonOption, app, get_app
+from paperfeed.cli.output import emit_json, err, out
+from paperfeed.search.indexer import Indexer, catch_up, index_status
+from paperfeed.search.marks import UpdateReport
+
+index_app = typer.Typer(help="The search indexes (derived from the store).", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+
+def _print_reports(reports: list[UpdateReport]) -> None:
+    for report in reports:
+        if report.skipped:
+            out.print(f"{report.index}: skipped ({report.skipped})", highlight=False)
+            continue
+        how = "rebuilt" if report.full else "updated"
+        out.print(
+            f"{report.index}: {how}, {report.indexed:,} indexed, {report.removed:,} removed, "
+            f"current to change {report.seq}",
+            highlight=False,
+        )
+
+
+@index_app.command("rebuild")
+def index_rebuild(
+    full: Annotated[
+        bool, typer.Option("--full", help="Rebuild from scratch even when an update would do.")
+    ] = False,
+    no_embed: Annotated[bool, typer.Option("--no-embed", help="Only the keyword index.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Bring every index up to date with the store now (repairs after a crash; --full rebuilds)."""
+    reports = catch_up(get_app(), embed=not no_embed, full=full)
+    if as_json:
+        emit_json({"indexes": [r.to_dict() for r in reports]})
+    else:
+        _print_reports(reports)
+
+
+@index_app.command("status")
+def index_status_command(as_json: JsonOption = False) -> None:
+    """What is indexed and embedded, what is pending, and which process keeps the indexes."""
+    status = index_status(get_app())
+    if as_json:
+        emit_json(status)
+        return
+    lex, vec = status["lexical"], status["vectors"]
+    out.print(f"{status['papers']:,} papers in the store (change {status['change_seq']})")
+    keeper = f"pid {status['indexer_pid']}" if status["indexer_pid"] else "nobody (start `paperfeed serve`)"
+    out.print(f"indexer: {keeper}", highlight=False)
+    out.print(
+        f"keyword index: {lex['documents']:,} documents, {lex['pending']:,} pending"
+        + (" (needs a rebuild: paperfeed index rebuild)" if lex["needs_full_rebuild"] else ""),
+        highlight=False,
+    )
+    out.print(
+        f"embeddings ({vec['model']}): {vec['embedded']:,} embedded, {vec['pending']:,} pending, "
+        f"search: {vec['search']}",
+        highlight=False,
+    )
+
+
+@index_app.command("follow")
+def index_follow(
+    no_embed: Annotated[
+        bool, typer.Option("--no-embed", help="Keep only the keyword index current.")
+    ] = False,
+) -> None:
+    """Keep this data dir's indexes current with the store until stopped (for a service manager).
+
+    Waits as a standby while another process (a `paperfeed serve`) is the indexer."""
+    paperfeed = get_app()
+    indexer = Indexer(paperfeed, embed=False if no_embed else None)
+
+    def stop(_signum: int, _frame: object) -> None:
+        indexer.stop.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    err.print(f"indexer following {paperfeed.settings.index_dir} (Ctrl-C stops)")
+
+    def report(reports: list[UpdateReport]) -> None:
+        for r in reports:
+            if r.indexed or r.removed:
+                err.print(f"{r.index}: {r.indexed:,} indexed, {r.removed:,} removed, at change {r.seq}")
+
+    indexer.run(on_round=report)

@@ -1,0 +1,58 @@
+"""The ``paperfeed`` Typer app, its global options and the running :class:`Paperfeed` for commands.
+
+Command groups register themselves on :data:`app` from their own modules (``cli/ingest.py``,
+``cli/search.py``, …); :mod:`paperfeed.cli` imports them all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from paperfeed.cli.output import ErrorMappingGroup
+from paperfeed.config import Settings
+from paperfeed.context import Paperfeed
+
+app = typer.Typer(
+    cls=ErrorMappingGroup,
+    help="paperfeed: self-hosted research-paper discovery.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+DeferIndexOption = Annotated[
+    bool,
+    typer.Option(
+        "--defer-index",
+        help="Only write to the store: leave the keyword index to the running indexer "
+        "(`paperfeed serve` or `paperfeed index follow`) or to `paperfeed index rebuild`.",
+    ),
+]
+
+
+class State:
+    settings: Settings | None = None
+
+
+state = State()
+
+
+@app.callback()
+def _global(
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Data directory (overrides PAPERFEED_DATA_DIR).")
+    ] = None,
+) -> None:
+    """Global options."""
+    overrides: dict[str, Any] = {}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    state.settings = Settings(**overrides)
+
+
+def get_app() -> Paperfeed:
+    return Paperfeed(state.settings or Settings())

@@ -1,0 +1,118 @@
+"""``paperfeed serve`` and ``paperfeed users add|token``."""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Annotated
+
+import typer
+
+from paperfeed.cli.main import JsonOption, app, get_app
+from paperfeed.cli.output import emit_json, err, out
+from paperfeed.community.accounts import create_api_token, ensure_user
+from paperfeed.errors import InvalidInput
+
+users_app = typer.Typer(help="Accounts: add users, set roles, make API tokens.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail before printing a URL nobody will answer at (uvicorn would only log the error)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise InvalidInput(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc} (is another server running? try --port)"
+            ) from exc
+
+
+def public_url(host: str, port: int) -> str:
+    """The URL that links in feeds and mails point at when PAPERFEED_BASE_URL is not set."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Load the demo corpus first if the store is empty.")
+    ] = False,
+    indexer: Annotated[
+        bool,
+        typer.Option(
+            "--indexer/--no-indexer",
+            help="Keep this data dir's indexes current in the background (off for extra instances "
+            "that share a data dir with one that runs it).",
+        ),
+    ] = True,
+) -> None:
+    """Serve the web app and the JSON API (uvicorn), with the indexer in the background."""
+    import uvicorn
+
+    from paperfeed.ingest.jobs import load_demo
+    from paperfeed.search.indexer import catch_up_or_hand_over
+
+    paperfeed = get_app()
+    settings = paperfeed.settings
+    settings.check_can_serve(host)
+    _check_port_free(host, port)
+    if demo and paperfeed.store.papers.count() == 0:
+        err.print("empty store: loading the demo corpus …")
+        report = load_demo(paperfeed)
+        catch_up_or_hand_over(paperfeed, embed=False)
+        err.print(f"demo corpus loaded: {report.added:,} papers")
+    paperfeed.close()
+    # Workers are separate processes: they rebuild settings from the environment.
+    os.environ["PAPERFEED_DATA_DIR"] = str(settings.data_dir)
+    os.environ["PAPERFEED_INDEXER"] = "true" if indexer else "false"
+    if settings.database_url:
+        os.environ["PAPERFEED_DATABASE_URL"] = settings.database_url
+    if "base_url" not in settings.model_fields_set:
+        os.environ["PAPERFEED_BASE_URL"] = public_url(host, port)
+    err.print(f"paperfeed on http://{host}:{port}/  (data: {settings.data_dir})")
+    uvicorn.run(
+        "paperfeed.web.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
+    )
+
+
+@users_app.command("add")
+def users_add(
+    email: Annotated[str, typer.Argument(help="The user's email address.")],
+    role: Annotated[str, typer.Option(help="member, curator or admin.")] = "member",
+    as_json: JsonOption = False,
+) -> None:
+    """Add a user, or change an existing user's role."""
+    user = ensure_user(get_app().store, email, role=role)
+    if as_json:
+        emit_json({"id": user.id, "email": user.email, "role": user.role})
+    else:
+        out.print(f"{user.email}: {user.role}", highlight=False)
+
+
+@users_app.command("token")
+def users_token(
+    email: Annotated[str, typer.Argument(help="An existing user's email address.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Make a personal API token (shown once) for the JSON API's write endpoints."""
+    token = create_api_token(get_app().store, email)
+    if as_json:
+        emit_json({"email": email, "token": token})
+    else:
+        out.print(token, highlight=False)

@@ -1,0 +1,71 @@
+"""Opening input files: gzip or plain, as UTF-8 text that never fails to decode, and their format.
+
+Shared by the in-process readers (:mod:`paperfeed.ingest.jobs`) and the parsing child process
+(:mod:`paperfeed.ingest.parallel`).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, cast
+
+from paperfeed.errors import InvalidInput
+from paperfeed.records import SourceItem
+
+
+class InputError(InvalidInput):
+    """Unreadable input or an unusable request: the CLI prints it on one line and exits 2."""
+
+
+class ByteProgress:
+    """Counts bytes read from the raw file, so a progress bar can show position in a compressed file."""
+
+    def __init__(self, raw: IO[bytes], total: int) -> None:
+        self.raw = raw
+        self.total = total
+
+    @property
+    def position(self) -> int:
+        try:
+            return self.raw.tell()
+        except (OSError, ValueError):
+            return self.total
+
+
+@contextmanager
+def open_text(path: Path) -> Iterator[tuple[IO[str], ByteProgress]]:
+    """Open a (possibly gzipped) UTF-8 file as text; undecodable bytes become U+FFFD, never a crash."""
+    try:
+        raw = path.open("rb")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        size = path.stat().st_size
+        binary = cast(IO[bytes], gzip.open(raw)) if path.suffix == ".gz" else raw  # noqa: SIM115
+        text = io.TextIOWrapper(binary, encoding="utf-8", errors="replace", newline="")
+        yield text, ByteProgress(raw, size)
+    finally:
+        raw.close()
+
+
+def readers() -> dict[str, Callable[[IO[str]], Iterator[SourceItem]]]:
+    from paperfeed.ingest.formats import READERS
+
+    return READERS  # type: ignore[return-value]
+
+
+def detect_file_format(path: Path) -> str:
+    """The format of ``path`` from its name and first kilobytes (see ``ingest/formats.py``)."""
+    from paperfeed.ingest.formats import UnknownFormat, detect_format
+
+    with open_text(path) as (text, _):
+        head = text.read(8192)
+    name = Path(path.name.removesuffix(".gz"))
+    try:
+        return detect_format(name, head)
+    except UnknownFormat as exc:
+        raise InputError(str(exc)) from exc

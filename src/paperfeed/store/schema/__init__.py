@@ -1,0 +1,56 @@
+"""The store's tables, as SQLAlchemy Core metadata: every table of every feature, in one place.
+
+The schema itself is created and upgraded by the Alembic migrations in ``store/migrations``; these
+definitions are what the store's queries are written against, and a test checks that the migrated
+database and this metadata agree. Only :mod:`paperfeed.store` imports this package.
+"""
+
+from __future__ import annotations
+
+from paperfeed.store.schema.base import metadata
+from paperfeed.store.schema.community import (
+    ROLES,
+    api_tokens,
+    curator_actions,
+    featured,
+    login_tokens,
+    rate_limits,
+    sessions,
+    users,
+    votes,
+)
+from paperfeed.store.schema.papers import (
+    PAPER_CHILD_TABLES,
+    ingest_checkpoints,
+    paper_aliases,
+    paper_authors,
+    paper_categories,
+    paper_links,
+    paper_tombstones,
+    paper_versions,
+    papers,
+    store_state,
+)
+
+__all__ = [
+    "PAPER_CHILD_TABLES",
+    "ROLES",
+    "api_tokens",
+    "curator_actions",
+    "featured",
+    "ingest_checkpoints",
+    "login_tokens",
+    "metadata",
+    "paper_aliases",
+    "paper_authors",
+    "paper_categories",
+    "paper_links",
+    "paper_tombstones",
+    "paper_versions",
+    "papers",
+    "rate_limits",
+    "sessions",
+    "store_state",
+    "users",
+    "votes",
+]
