@@ -83,6 +83,7 @@ def parse_address(value: AddressLike) -> Address:
     elif isinstance(value, tuple):
         name, spec = value
         address = parse_address(spec)
+        name = " ".join(name.split())  # no line breaks into headers
         address = Address(display_name=name, username=address.username, domain=address.domain)
     else:
         text = value.strip()
