@@ -48,6 +48,7 @@ class ScriptedInbox:
         self.rcpt = {k: (list(v) if isinstance(v, list) else v) for k, v in (rcpt or {}).items()}
         self.data_reply = data_reply
         self.data_delay = 0.0
+        self.hang_up_after_data = False  # like a server that closes idle sessions
         self.received: list[Received] = []
         self.rcpt_calls: Counter[str] = Counter()
         self.active = 0
@@ -75,6 +76,8 @@ class ScriptedInbox:
                 return self.data_reply
             parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
             self.received.append(Received(session.peer, envelope.mail_from, list(envelope.rcpt_tos), parsed))
+            if self.hang_up_after_data:  # after the reply has gone out
+                asyncio.get_running_loop().call_soon(server.transport.close)  # type: ignore[attr-defined]
             return self.data_reply
         finally:
             self.active -= 1

@@ -76,6 +76,17 @@ def test_a_batch_is_delivered_intact_over_one_reused_connection(mail_settings: S
     assert body(first.message, "html").strip() == "<p>Paper 0</p>"
 
 
+def test_a_connection_the_server_dropped_is_reopened_without_using_a_try(mail_settings: Settings) -> None:
+    inbox = ScriptedInbox()
+    inbox.hang_up_after_data = True
+    sleeps = Sleeps()
+    with smtp_server(inbox) as server:
+        backend = SmtpBackend(config(server.port, max_connections=1, max_attempts=1), sleep=sleeps)
+        outcomes = backend.send_many([digest(mail_settings, f"r{n}@example.org", n) for n in range(3)])
+    assert all(o.ok and o.attempts == 1 for o in outcomes), outcomes
+    assert len(inbox.received) == 3 and len(inbox.peers) == 3 and sleeps == []
+
+
 def test_451_is_retried_with_backoff_until_accepted(mail_settings: Settings) -> None:
     inbox = ScriptedInbox(rcpt={"busy@example.org": ["451 4.3.0 try later", "451 4.3.0 try later"]})
     sleeps = Sleeps()
