@@ -194,7 +194,10 @@ def build_message(
 ) -> EmailMessage:
     """A ready-to-send message: plain text, plus an HTML alternative when ``html`` is given.
 
+    - ``to`` is one address or a list of them; a tuple is one ``(display name, address)`` pair.
     - ``sender`` defaults to ``PAPERFEED_MAIL_FROM``; the Message-ID domain is :func:`message_id_domain`.
+    - ``html`` may link anywhere but load nothing (:func:`check_no_remote_content`); inline images
+      as ``data:`` URLs if you must.
     - ``unsubscribe_url`` adds ``List-Unsubscribe: <url>``; when it is https, also
       ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058 allows one-click only over
       https). The URL must unsubscribe on a POST without a session (the token is in the URL).
