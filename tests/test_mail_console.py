@@ -42,9 +42,10 @@ def test_console_is_the_default_until_an_smtp_host_is_set(tmp_path: Path) -> Non
         Settings(data_dir=tmp_path, smtp_host="mail.example.org", mail_backend="console")
     ) == ("console")
     assert backend_name(Settings(data_dir=tmp_path, mail_backend=" SMTP ", smtp_host="x.org")) == "smtp"
-    assert describe_delivery(
-        Settings(data_dir=tmp_path, smtp_host="x.org", smtp_security="tls")
-    ) == "sent through the SMTP server x.org:465 (tls)"
+    assert (
+        describe_delivery(Settings(data_dir=tmp_path, smtp_host="x.org", smtp_security="tls"))
+        == "sent through the SMTP server x.org:465 (tls)"
+    )
     assert "PAPERFEED_SMTP_HOST" in describe_delivery(Settings(data_dir=tmp_path, mail_backend="smtp"))
     with pytest.raises(ValueError, match="mail_backend"):
         Settings(data_dir=tmp_path, mail_backend="carrier-pigeon")
