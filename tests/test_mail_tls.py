@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+import paperfeed.mail.smtp
 from paperfeed.config import Settings
 from paperfeed.mail import DeliveryStatus, SmtpBackend, SmtpConfig, build_message
 from tests.mail_support import Certificates, ScriptedInbox, Sleeps, make_certificates, smtp_server
@@ -98,9 +99,13 @@ def test_untrusted_certificate_is_a_settings_problem(
 
 
 def test_verification_can_be_switched_off_for_tests(
-    tls_server: tuple[ScriptedInbox, int], mail_settings: Settings, caplog: pytest.LogCaptureFixture
+    tls_server: tuple[ScriptedInbox, int],
+    mail_settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     inbox, port = tls_server
+    monkeypatch.setattr(paperfeed.mail.smtp, "_warned", set())  # the warning is given once per process
     backend = SmtpBackend(SmtpConfig(host="localhost", port=port, security="tls", verify=False, timeout=5))
     assert backend.send(message(mail_settings)).ok
     assert "for tests only" in caplog.text and len(inbox.received) == 1

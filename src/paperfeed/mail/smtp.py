@@ -210,6 +210,19 @@ class _Abort:
                 self.reason = reason
 
 
+_warned: set[str] = set()
+_warned_lock = threading.Lock()
+
+
+def _warn_once(message: str) -> None:
+    """Log a settings warning once per process, not on every sign-in (a backend is made per send)."""
+    with _warned_lock:
+        if message in _warned:
+            return
+        _warned.add(message)
+    log.warning(message)
+
+
 class SmtpBackend:
     """Sends through an SMTP server; see the module docstring for reuse, concurrency and retries."""
 
@@ -221,7 +234,7 @@ class SmtpBackend:
         self.sleep = sleep
         self._context = config.ssl_context() if config.security != "none" else None
         if not config.verify:
-            log.warning(
+            _warn_once(
                 "PAPERFEED_SMTP_TLS_VERIFY=false: the SMTP server's certificate is not checked, so anyone "
                 "on the network path can read the mail; this setting is for tests only"
             )
@@ -230,10 +243,9 @@ class SmtpBackend:
             and config.security == "none"
             and config.host not in ("127.0.0.1", "::1", "localhost")
         ):
-            log.warning(
+            _warn_once(
                 "PAPERFEED_SMTP_USERNAME is set but PAPERFEED_SMTP_SECURITY=none: the password crosses the "
-                "network to %s in clear text; set PAPERFEED_SMTP_SECURITY=starttls or tls",
-                config.where,
+                f"network to {config.where} in clear text; set PAPERFEED_SMTP_SECURITY=starttls or tls"
             )
 
     def describe(self) -> str:
