@@ -40,12 +40,12 @@ class _MailPolicy(EmailPolicy):
     """
 
     def fold(self, name: str, value: Any) -> str:
-        if name.lower() in _VERBATIM_HEADERS:
+        if name.lower() in _VERBATIM_HEADERS and str(value).isascii():
             return f"{name}: {value}{self.linesep}"
         return str(super().fold(name, value))
 
     def fold_binary(self, name: str, value: Any) -> bytes:
-        if name.lower() in _VERBATIM_HEADERS:
+        if name.lower() in _VERBATIM_HEADERS and str(value).isascii():
             return f"{name}: {value}{self.linesep}".encode("ascii")
         return bytes(super().fold_binary(name, value))
 
