@@ -57,6 +57,7 @@ def inbox() -> Iterator[Inbox]:
 
 @pytest.fixture
 def client(sample_app: Paperfeed, inbox: Inbox) -> Iterator[TestClient]:
+    sample_app.settings.smtp_host = "127.0.0.1"
     sample_app.settings.smtp_port = inbox.port  # type: ignore[attr-defined]
     sample_app.settings.base_url = "http://testserver"
     with TestClient(create_app(sample_app, arxiv_fetcher=recorded_fetcher)) as c:
@@ -211,6 +212,7 @@ class RejectingInbox:
 @pytest.mark.parametrize("smtp", ["closed port", "rejecting server"])
 def test_failing_smtp_server_gives_a_clear_answer_and_a_retry(sample_app: Paperfeed, smtp: str) -> None:
     controller = None
+    sample_app.settings.smtp_host = "127.0.0.1"
     if smtp == "closed port":
         sample_app.settings.smtp_port = free_port()  # nothing listens there
     else:

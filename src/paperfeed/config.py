@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from paperfeed.errors import InvalidInput
@@ -67,12 +68,53 @@ class Settings(BaseSettings):
     base_url: str = Field(
         default="http://127.0.0.1:8000", description="Public URL, used in emails and feeds."
     )
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 25
-    smtp_username: str | None = None
-    smtp_password: str | None = None
-    smtp_starttls: bool = False
-    mail_from: str = "paperfeed <paperfeed@localhost>"
+    mail_backend: Literal["console", "smtp"] | None = Field(
+        default=None,
+        description="Where outgoing mail goes: `console` (server log + DATA_DIR/outbox) or `smtp`; "
+        "default: smtp when an SMTP host is set, console otherwise.",
+    )
+    mail_from: str = Field(
+        default="paperfeed <paperfeed@localhost>",
+        description="Sender of paperfeed's emails; its domain also names the Message-IDs.",
+    )
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server; setting it turns the smtp backend on (unless MAIL_BACKEND says).",
+    )
+    smtp_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="SMTP port; default 465 with tls, 587 with starttls, else 25.",
+    )
+    smtp_security: Literal["none", "starttls", "tls"] | None = Field(
+        default=None,
+        description="none, starttls (upgrade a plain connection) or tls (TLS from the first byte, port 465); "
+        "default: starttls when SMTP_STARTTLS is true, else none.",
+    )
+    smtp_starttls: bool = Field(
+        default=False, description="Older spelling of SMTP_SECURITY=starttls, still honoured."
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP login, when the server wants one.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password (never logged).")
+    smtp_timeout: float = Field(default=30.0, gt=0, description="Seconds before an SMTP command times out.")
+    smtp_tls_ca_file: Path | None = Field(
+        default=None, description="PEM file of CA certificates to trust for the SMTP server (a private CA)."
+    )
+    smtp_tls_verify: bool = Field(
+        default=True, description="Verify the SMTP server's certificate; false is for tests only."
+    )
+    smtp_max_connections: int = Field(
+        default=4, ge=1, le=64, description="Parallel SMTP connections for bulk sends (digests)."
+    )
+    smtp_max_attempts: int = Field(
+        default=4, ge=1, le=20, description="Tries per message on temporary failures (4xx, connection lost)."
+    )
+    smtp_retry_delay: float = Field(
+        default=2.0,
+        ge=0,
+        description="Seconds before the first retry; each further retry waits twice as long.",
+    )
     embedding_model: str = Field(
         default="all-MiniLM-L6-v2", description="sentence-transformers model name or local path."
     )
@@ -142,6 +184,33 @@ class Settings(BaseSettings):
                 f"cannot use the data dir {path}: {exc.strerror or exc}; choose a writable one with --data-dir"
             ) from exc
         return path
+
+    @field_validator("mail_backend", "smtp_security", mode="before")
+    @classmethod
+    def _lowercase_choice(cls, value: object) -> object:
+        """Accept ``SMTP`` or `` tls `` from the environment; an empty value means "not set"."""
+        if isinstance(value, str):
+            value = value.strip().lower()
+            return value or None
+        return value
+
+    @field_validator("smtp_host", mode="before")
+    @classmethod
+    def _blank_host_is_none(cls, value: object) -> object:
+        """``PAPERFEED_SMTP_HOST=`` (empty) means no SMTP server, as if it were unset."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @model_validator(mode="after")
+    def _smtp_security_agrees(self) -> Settings:
+        """Refuse two settings that ask for different connection security, rather than guess."""
+        if self.smtp_starttls and self.smtp_security not in (None, "starttls"):
+            raise ValueError(
+                f"PAPERFEED_SMTP_SECURITY={self.smtp_security} contradicts PAPERFEED_SMTP_STARTTLS=true; "
+                "remove PAPERFEED_SMTP_STARTTLS (it is the older spelling of PAPERFEED_SMTP_SECURITY=starttls)"
+            )
+        return self
 
     @property
     def resolved_database_url(self) -> str:

@@ -37,6 +37,7 @@ def server(sample_app: Paperfeed, inbox: Inbox) -> Iterator[str]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     sample_app.settings.base_url = base
+    sample_app.settings.smtp_host = "127.0.0.1"
     sample_app.settings.smtp_port = inbox.port  # type: ignore[attr-defined]
     config = uvicorn.Config(
         create_app(sample_app, arxiv_fetcher=recorded_fetcher),

@@ -1,34 +1,21 @@
-"""Sending the sign-in email over SMTP with the standard library (``email`` + ``smtplib``)."""
+"""The sign-in email, kept importable here for older callers; it now lives in :mod:`paperfeed.mail`.
+
+New code should call :func:`paperfeed.mail.send_login_link`, which picks the configured backend
+(console or SMTP) and returns a typed outcome instead of raising.
+"""
 
 from __future__ import annotations
 
-import smtplib
 from email.message import EmailMessage
-from email.utils import make_msgid
 
 from paperfeed.config import Settings
+from paperfeed.mail import backend_for, login_message
 
-
-def login_message(settings: Settings, to: str, link: str) -> EmailMessage:
-    """The magic-link email: plain text, the link on a line of its own so mail clients make it clickable."""
-    message = EmailMessage()
-    message["Subject"] = "Your paperfeed sign-in link"
-    message["From"] = settings.mail_from
-    message["To"] = to
-    message["Message-ID"] = make_msgid(domain="paperfeed")
-    message.set_content(
-        "Click to sign in to paperfeed:\n\n"
-        f"{link}\n\n"
-        "The link works once and expires in 15 minutes. If you did not ask for it, ignore this email.\n"
-    )
-    return message
+__all__ = ["login_message", "send_message"]
 
 
 def send_message(settings: Settings, message: EmailMessage) -> None:
-    """Deliver through the configured SMTP server (STARTTLS and login when configured)."""
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
-        if settings.smtp_starttls:
-            smtp.starttls()
-        if settings.smtp_username:
-            smtp.login(settings.smtp_username, settings.smtp_password or "")
-        smtp.send_message(message)
+    """Send ``message`` through the configured backend; raise :class:`OSError` if it was not accepted."""
+    outcome = backend_for(settings).send(message, max_attempts=1)
+    if not outcome.ok:
+        raise OSError(outcome.detail)

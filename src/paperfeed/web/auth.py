@@ -16,8 +16,8 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperfeed.community import accounts
-from paperfeed.community.mail import login_message, send_message
 from paperfeed.community.ratelimit import hit
+from paperfeed.mail import MailConfigError, backend_name, describe_delivery, send_login_link
 from paperfeed.web.deps import PaperfeedDep, render
 from paperfeed.web.security import SESSION_COOKIE, csrf_ok, safe_next
 
@@ -64,14 +64,19 @@ def login_post(
     token = accounts.issue_login_token(store, pf.settings.secret_key, address)
     link = pf.settings.base_url.rstrip("/") + "/login/verify?" + urlencode({"token": token, "next": target})
     try:
-        send_message(pf.settings, login_message(pf.settings, address, link))
-    except OSError as exc:  # SMTP down: say so (it reveals nothing about the account)
-        log.error(
-            "cannot send sign-in email via %s:%s: %s", pf.settings.smtp_host, pf.settings.smtp_port, exc
-        )
+        outcome = send_login_link(pf.settings, address, link, expires_in=accounts.LOGIN_TOKEN_TTL)
+        failure = None if outcome.ok else outcome.detail
+    except MailConfigError as exc:
+        failure = str(exc)
+    if failure is not None:  # mail down: say so (it reveals nothing about the account)
+        log.error("cannot send the sign-in email: %s", failure)
         message = "The sign-in email could not be sent right now; please try again later."
         return render(request, "login.html", {"next": target, "message": message, "email": email}, 503)
-    return render(request, "login.html", {"sent": True, "email": address, "next": target})
+    # Without a mail server the link is in the server's log and outbox: say so, or it is a dead end.
+    delivery = describe_delivery(pf.settings) if backend_name(pf.settings) == "console" else None
+    return render(
+        request, "login.html", {"sent": True, "email": address, "next": target, "delivery": delivery}
+    )
 
 
 @router.get("/login/verify", response_class=HTMLResponse)

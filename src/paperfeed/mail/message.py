@@ -1,0 +1,279 @@
+"""Building outgoing messages with the standard library's ``email`` package.
+
+Every paperfeed message is made here so that they all carry the same, correct headers: a
+``Message-ID`` in our own domain, a ``Date``, RFC 2047-encoded non-ASCII display names (through
+:class:`email.headerregistry.Address`, never by string pasting), IDNA domains, and for digests the
+list headers that mail clients turn into an unsubscribe button (RFC 2369, RFC 2919, RFC 8058).
+Bodies are plain text plus optional HTML (multipart/alternative); the HTML may not load anything
+from the network, so a message can neither show remote images nor track its reader.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import EmailPolicy
+from email.policy import default as default_policy
+from email.utils import format_datetime, getaddresses, make_msgid
+from typing import Any
+from urllib.parse import urlsplit
+
+from paperfeed.config import Settings
+from paperfeed.mail.errors import MailAddressError, MailConfigError, MailContentError
+
+AddressLike = str | Address | tuple[str, str]
+"""``"Zoë <z@example.org>"``, an :class:`Address`, or ``(display name, address)``."""
+
+_VERBATIM_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post", "list-id"})
+
+
+class _MailPolicy(EmailPolicy):
+    """The default policy, except that list headers are never RFC 2047-encoded when folded.
+
+    The default policy folds a long header without spaces (a ``List-Unsubscribe`` URL with a token)
+    by turning it into ``=?utf-8?q?…?=`` encoded words, which mail clients do not decode in URL
+    headers: the unsubscribe button would vanish. These headers are ASCII by construction, so they
+    are written on one line (RFC 5322 allows 998 characters).
+    """
+
+    def fold(self, name: str, value: Any) -> str:
+        if name.lower() in _VERBATIM_HEADERS and str(value).isascii():
+            return f"{name}: {value}{self.linesep}"
+        return str(super().fold(name, value))
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if name.lower() in _VERBATIM_HEADERS and str(value).isascii():
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return bytes(super().fold_binary(name, value))
+
+
+MAIL_POLICY = _MailPolicy()
+"""The policy of every message built here (``email.policy.default`` plus verbatim list headers)."""
+
+_REMOTE_CONTENT = re.compile(
+    r"""\b(?:src|srcset|background|poster|data|action)\s*=\s*["']?\s*(?:https?:|//)"""
+    r"""|url\(\s*["']?\s*(?:https?:|//)"""
+    r"""|<\s*(?:link|script|iframe|object|embed)\b""",
+    re.IGNORECASE,
+)
+
+
+def _idna(domain: str) -> str:
+    """The ASCII form of a domain (``bücher.example`` → ``xn--bcher-kva.example``)."""
+    if domain.isascii():
+        return domain.lower()
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise MailAddressError(f"the domain {domain!r} is not a valid internationalised domain name") from exc
+
+
+def parse_address(value: AddressLike) -> Address:
+    """One mailbox as an :class:`Address` with an ASCII (IDNA) domain, or a :class:`MailAddressError`.
+
+    Non-ASCII display names are fine (they are RFC 2047-encoded when the message is written);
+    non-ASCII local parts are refused, because they need SMTPUTF8 end to end, which paperfeed does
+    not rely on.
+    """
+    if isinstance(value, Address):
+        address = value
+    elif isinstance(value, tuple):
+        name, spec = value
+        address = parse_address(spec)
+        name = " ".join(name.split())  # no line breaks into headers
+        address = Address(display_name=name, username=address.username, domain=address.domain)
+    else:
+        text = value.strip()
+        try:
+            header = default_policy.header_factory("To", text)
+            addresses = header.addresses
+            defects = header.defects
+        except (HeaderParseError, ValueError, IndexError) as exc:
+            raise MailAddressError(f"not an email address: {value!r} ({exc})") from exc
+        if len(addresses) != 1:
+            raise MailAddressError(f"expected one email address, got {len(addresses)}: {value!r}")
+        if defects:
+            raise MailAddressError(f"not an email address: {value!r} ({defects[0]})")
+        address = addresses[0]
+    dotted = "." in address.domain.strip(".") or address.domain == "localhost"  # the development sender
+    if not address.username or not dotted:
+        raise MailAddressError(f"not an email address: {value!r} (expected name@domain.tld)")
+    if not address.username.isascii():
+        raise MailAddressError(
+            f"{address.addr_spec!r} has non-ASCII characters before the @, which needs SMTPUTF8; "
+            "use an ASCII address"
+        )
+    display_name = " ".join(address.display_name.split())  # no line breaks into headers
+    return Address(display_name=display_name, username=address.username, domain=_idna(address.domain))
+
+
+def sender_address(settings: Settings) -> Address:
+    """``PAPERFEED_MAIL_FROM`` as an :class:`Address`, with an error that names the setting."""
+    try:
+        return parse_address(settings.mail_from)
+    except MailAddressError as exc:
+        raise MailConfigError(
+            f"PAPERFEED_MAIL_FROM={settings.mail_from!r} is not a usable sender: {exc}; "
+            'set it like "paperfeed <papers@example.org>"'
+        ) from exc
+
+
+def message_id_domain(settings: Settings) -> str:
+    """The domain on the right of our Message-IDs: the sender's, else the public URL's host.
+
+    Using our own domain (never the machine's hostname, which may be an internal name or slow to
+    look up) makes the ids globally unique and says who made them.
+    """
+    try:
+        domain = sender_address(settings).domain
+    except MailConfigError:
+        domain = ""
+    if domain and domain != "localhost":
+        return domain
+    host = urlsplit(settings.base_url).hostname or ""
+    if host and not host.replace(".", "").isdigit() and ":" not in host:
+        return _idna(host)
+    return domain or "paperfeed.invalid"
+
+
+def check_no_remote_content(html: str) -> None:
+    """Refuse HTML that would fetch anything when opened (images, styles, scripts, frames).
+
+    paperfeed sends no tracking pixels and no remote images: a reader's mail client should make no
+    request until the reader clicks a link. Links (``<a href="https://…">``) are fine.
+    """
+    match = _REMOTE_CONTENT.search(html)
+    if match:
+        start = max(match.start() - 20, 0)
+        raise MailContentError(
+            f"the HTML part loads remote content near {html[start : match.end() + 40]!r}: paperfeed mail "
+            "carries no remote images, styles or trackers; inline the content or make it a link"
+        )
+
+
+def _unsubscribe_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.netloc or not url.isascii():
+        raise MailContentError(f"unsubscribe URL {url!r} must be an ASCII http(s) URL")
+    if any(ch in url for ch in "<> \t\r\n,"):
+        raise MailContentError(f"unsubscribe URL {url!r} must not contain spaces, commas or angle brackets")
+    return url
+
+
+def _list_id(list_id: str, name: str | None, domain: str) -> str:
+    label = list_id if "." in list_id else f"{list_id}.{domain}"
+    if not re.fullmatch(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+", label):
+        raise MailContentError(f"List-Id {label!r} must be a dot-atom such as daily.papers.example.org")
+    if not name:
+        return f"<{label}>"
+    phrase = " ".join(name.split())
+    if not phrase.isascii():
+        raise MailContentError(f"List-Id name {name!r} must be ASCII")
+    if re.search(r'[()<>\[\]:;@\\,."]', phrase):
+        phrase = '"' + phrase.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{phrase} <{label}>"
+
+
+def build_message(
+    settings: Settings,
+    *,
+    to: AddressLike | list[AddressLike],
+    subject: str,
+    text: str,
+    html: str | None = None,
+    sender: AddressLike | None = None,
+    reply_to: AddressLike | None = None,
+    unsubscribe_url: str | None = None,
+    list_id: str | None = None,
+    list_name: str | None = None,
+    bulk: bool = False,
+    date: datetime | None = None,
+) -> EmailMessage:
+    """A ready-to-send message: plain text, plus an HTML alternative when ``html`` is given.
+
+    - ``to`` is one address or a list of them; a tuple is one ``(display name, address)`` pair.
+    - ``sender`` defaults to ``PAPERFEED_MAIL_FROM``; the Message-ID domain is :func:`message_id_domain`.
+    - ``html`` may link anywhere but load nothing (:func:`check_no_remote_content`); inline images
+      as ``data:`` URLs if you must.
+    - ``unsubscribe_url`` adds ``List-Unsubscribe: <url>``; when it is https, also
+      ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058 allows one-click only over
+      https). The URL must unsubscribe on a POST without a session (the token is in the URL).
+    - ``list_id`` (``"daily"`` → ``<daily.{domain}>``) and ``list_name`` make the RFC 2919 ``List-Id``
+      that lets readers filter a digest.
+    - ``bulk`` marks a digest: ``Precedence: bulk``. Every message gets ``Auto-Submitted:
+      auto-generated`` (RFC 3834), so vacation auto-replies do not answer it.
+    """
+    from_address = parse_address(sender) if sender is not None else sender_address(settings)
+    recipients = list(to) if isinstance(to, list) else [to]
+    if not recipients:
+        raise MailAddressError("a message needs at least one recipient")
+    domain = message_id_domain(settings)
+    if html is not None:
+        check_no_remote_content(html)
+
+    message = EmailMessage(policy=MAIL_POLICY)
+    message["From"] = from_address
+    message["To"] = [parse_address(item) for item in recipients]
+    if reply_to is not None:
+        message["Reply-To"] = parse_address(reply_to)
+    message["Subject"] = " ".join(subject.split())
+    when = date or datetime.now(UTC)
+    message["Date"] = format_datetime(when if when.tzinfo else when.replace(tzinfo=UTC))
+    message["Message-ID"] = make_msgid(domain=domain)
+    message["Auto-Submitted"] = "auto-generated"
+    if bulk:
+        message["Precedence"] = "bulk"
+    if list_id:
+        message["List-Id"] = _list_id(list_id, list_name, domain)
+    if unsubscribe_url:
+        url = _unsubscribe_url(unsubscribe_url)
+        message["List-Unsubscribe"] = f"<{url}>"
+        if url.startswith("https://"):
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+
+    # ASCII text goes as 7bit (links stay readable in the raw message); other text as
+    # quoted-printable, which needs no 8BITMIME support from any server on the way.
+    message.set_content(text, subtype="plain", cte=None if text.isascii() else "quoted-printable")
+    if html is not None:
+        message.add_alternative(html, subtype="html", cte=None if html.isascii() else "quoted-printable")
+    return message
+
+
+def plain_text_of(message: EmailMessage) -> str | None:
+    """The decoded plain-text body of ``message`` (the text/plain alternative), or None if it has none."""
+    part = message.get_body(preferencelist=("plain",))
+    if part is None:
+        return None
+    content = part.get_content()
+    return str(content)
+
+
+def _addr_specs(message: EmailMessage, names: tuple[str, ...]) -> list[str]:
+    """The bare addresses in the headers ``names``, parsed by the header objects when there are some.
+
+    Address headers of an :class:`EmailMessage` know their addresses (no re-parsing of decoded
+    display names, which may contain commas); plain string headers are parsed with ``getaddresses``.
+    """
+    found: list[str] = []
+    for name in names:
+        for value in message.get_all(name, []):
+            addresses = getattr(value, "addresses", None)
+            if addresses is not None:
+                found.extend(a.addr_spec for a in addresses if a.username)
+            else:
+                found.extend(spec for _, spec in getaddresses([str(value)]) if spec)
+    return found
+
+
+def envelope_sender(message: EmailMessage) -> str:
+    """The envelope sender (``MAIL FROM``): the ``Sender`` header if set, else the ``From`` address."""
+    senders = _addr_specs(message, ("Sender",)) or _addr_specs(message, ("From",))
+    return senders[0] if senders else ""
+
+
+def envelope_recipients(message: EmailMessage) -> list[str]:
+    """Every ``To``, ``Cc`` and ``Bcc`` address, once each, in order."""
+    return list(dict.fromkeys(_addr_specs(message, ("To", "Cc", "Bcc"))))
