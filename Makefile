@@ -12,6 +12,7 @@ test:
 lint:
 	$(PYTHON) -m ruff check src tests benchmarks
 	$(PYTHON) -m mypy
+	lint-imports
 
 bench:
 	$(PYTHON) benchmarks/ingest.py --records 100000 --records 1000000

@@ -63,3 +63,20 @@ def test_doc_links_point_at_files() -> None:
     for source in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
         for target in re.findall(r"\]\(([^)#:]+\.md)\)", source.read_text(encoding="utf-8")):
             assert (source.parent / target).exists(), f"{source.name} links to missing {target}"
+
+
+def test_every_api_route_is_documented(tmp_path: Path) -> None:
+    from paperfeed.context import Paperfeed
+    from paperfeed.web.app import create_app
+
+    web = create_app(Paperfeed(Settings(data_dir=tmp_path)), indexer=False)
+    web_doc = (ROOT / "docs" / "web.md").read_text(encoding="utf-8")
+    routes = [
+        f"{method.upper()} {path}"
+        for path, operations in web.openapi()["paths"].items()
+        if path.startswith("/api/")
+        for method in operations
+    ]
+    assert len(routes) >= 12
+    missing = [route for route in routes if f"`{route}`" not in web_doc]
+    assert missing == []

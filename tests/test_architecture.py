@@ -1,0 +1,33 @@
+"""The layers hold: import-linter's contracts from pyproject.toml, run on the installed code.
+
+Shells (cli, web) over features (community, search, …) over ingest and mail, over the running
+context, over the store (the only package allowed to import SQLAlchemy, Alembic or psycopg), over
+the base modules; and no import cycles between sibling modules or packages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from importlinter.cli import lint_imports
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_import_contracts_are_kept(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(ROOT)
+    exit_code = lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True)
+    report = capsys.readouterr().out
+    assert exit_code == 0, report
+    assert "0 broken" in report
+
+
+def test_sqlalchemy_is_spoken_only_in_the_store() -> None:
+    """A plain text check as well, so a lazy import inside a function is caught even if the graph misses it."""
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "src" / "paperfeed").rglob("*.py")
+        if "store" not in path.relative_to(ROOT / "src" / "paperfeed").parts[:1]
+        and any(word in path.read_text(encoding="utf-8") for word in ("import sqlalchemy", "from sqlalchemy"))
+    ]
+    assert offenders == []
