@@ -10,24 +10,35 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, insert, or_, select
+import orjson
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Select,
+    and_,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+)
 
 from paperfeed.records import Checkpoint, PaperRecord
 from paperfeed.store.database import Database, redact_url
 from paperfeed.store.paper_writes import CHANGE_SEQ_KEY, BatchResult, PaperWriter, set_checkpoint
-from paperfeed.store.reads import load_papers
-from paperfeed.store.rows import PaperRows, naive_utc
+from paperfeed.store.reads import load_papers, record_from_row
+from paperfeed.store.rows import PaperRows, epoch_seconds, key_hash, naive_utc
 from paperfeed.store.schema import (
     ingest_checkpoints,
     paper_aliases,
     paper_authors,
     paper_categories,
-    paper_links,
     paper_tombstones,
-    paper_versions,
     papers,
     store_state,
 )
@@ -38,7 +49,12 @@ __all__ = ["BatchResult", "PaperStore", "Window"]
 @dataclass(frozen=True, slots=True)
 class Window:
     """Which papers: any of ``categories`` (all when empty), by ``author`` (exact name), first version
-    in ``[since, until)``, and containing every one of ``terms`` in title or abstract (substring)."""
+    in ``[since, until)``, and containing every one of ``terms`` in title or abstract (substring).
+
+    A window with an author or categories is read from that look-up table (keyed so that the newest
+    papers of one author or category are a range scan, see ``store/schema/papers.py``), otherwise
+    from ``papers`` by date.
+    """
 
     categories: tuple[str, ...] = ()
     author: str | None = None
@@ -46,35 +62,66 @@ class Window:
     until: datetime | None = None
     terms: tuple[str, ...] = ()
 
-    def condition(self) -> ColumnElement[bool]:
+    def paper_conditions(self) -> list[ColumnElement[bool]]:
+        """Conditions on ``papers`` columns alone (terms; the author's exact name, see lookup)."""
         conditions: list[ColumnElement[bool]] = []
-        if self.categories:
-            conditions.append(
-                exists(
-                    select(paper_categories.c.paper_id).where(
-                        paper_categories.c.paper_id == papers.c.id,
-                        paper_categories.c.category.in_(list(self.categories)),
-                    )
-                )
-            )
-        if self.author:
-            conditions.append(
-                exists(
-                    select(paper_authors.c.paper_id).where(
-                        paper_authors.c.paper_id == papers.c.id, paper_authors.c.name == self.author
-                    )
-                )
-            )
-        if self.since is not None:
-            conditions.append(papers.c.published_at >= naive_utc(self.since))
-        if self.until is not None:
-            conditions.append(papers.c.published_at < naive_utc(self.until))
         for term in self.terms:
             like = f"%{term.lower()}%"
             conditions.append(
                 or_(func.lower(papers.c.title).like(like), func.lower(papers.c.abstract).like(like))
             )
+        return conditions
+
+    def condition(self) -> ColumnElement[bool]:
+        """The whole window as a condition on ``papers`` (for windows without a look-up)."""
+        conditions = self.paper_conditions()
+        if self.since is not None:
+            conditions.append(papers.c.published_at >= naive_utc(self.since))
+        if self.until is not None:
+            conditions.append(papers.c.published_at < naive_utc(self.until))
         return and_(papers.c.id.isnot(None), *conditions)
+
+    @property
+    def uses_lookup(self) -> bool:
+        return bool(self.author or self.categories)
+
+    def lookup(self, *, dated: bool = False) -> Select[Any]:
+        """(published_ts, paper_id) of the window's papers, distinct, from the author or category
+        look-up (the author's when both are given; categories are then checked per paper)."""
+        table: Any = paper_authors if self.author else paper_categories
+        ts = table.c.published_ts
+        query = select(ts.label("published_ts"), table.c.paper_id.label("paper_id"))
+        if self.author:
+            query = query.where(paper_authors.c.author_key == key_hash(self.author))
+            if self.categories:
+                query = query.where(
+                    exists(
+                        select(paper_categories.c.paper_id).where(
+                            paper_categories.c.paper_id == paper_authors.c.paper_id,
+                            paper_categories.c.category.in_(list(self.categories)),
+                        )
+                    )
+                )
+        else:
+            categories = sorted(set(self.categories))
+            if len(categories) == 1:
+                query = query.where(paper_categories.c.category == categories[0])
+            else:
+                query = query.where(paper_categories.c.category.in_(categories)).distinct()
+        if dated or self.since is not None or self.until is not None:
+            query = query.where(ts > 0)
+        if self.since is not None:
+            query = query.where(ts >= epoch_seconds(naive_utc(self.since)))
+        if self.until is not None:
+            query = query.where(ts < epoch_seconds(naive_utc(self.until)))
+        paper_conditions = self.paper_conditions()
+        if self.author:
+            # The key is a hash: the paper's own list must hold the exact name (as a JSON string).
+            quoted = orjson.dumps(self.author).decode()
+            paper_conditions.append(papers.c.authors.contains(quoted, autoescape=True))
+        if paper_conditions:
+            query = query.join(papers, papers.c.id == table.c.paper_id).where(*paper_conditions)
+        return query
 
 
 class PaperStore:
@@ -127,22 +174,35 @@ class PaperStore:
         self, window: Window, *, limit: int, offset: int = 0, newest_first: bool = True
     ) -> list[str]:
         """Ids of the papers in ``window``, newest (or oldest) first version first."""
-        order = (
+        if window.uses_lookup:
+            found = window.lookup().subquery()
+            order = (
+                (found.c.published_ts.desc(), found.c.paper_id.desc())
+                if newest_first
+                else (found.c.published_ts.asc(), found.c.paper_id.asc())
+            )
+            return self._ids(select(found.c.paper_id).order_by(*order).limit(limit).offset(offset))
+        by_date = (
             (papers.c.published_at.desc(), papers.c.id.desc())
             if newest_first
             else (papers.c.published_at.asc(), papers.c.id.asc())
         )
-        query = select(papers.c.id).where(window.condition()).order_by(*order).limit(limit).offset(offset)
+        query = select(papers.c.id).where(window.condition()).order_by(*by_date).limit(limit).offset(offset)
         return self._ids(query)
 
     def window_count(self, window: Window) -> int:
+        query = (
+            select(func.count()).select_from(window.lookup().subquery())
+            if window.uses_lookup
+            else select(func.count()).select_from(papers).where(window.condition())
+        )
         with self.engine.connect() as conn:
-            return int(
-                conn.execute(select(func.count()).select_from(papers).where(window.condition())).scalar_one()
-            )
+            return int(conn.execute(query).scalar_one())
 
     def window_edge(self, window: Window, *, newest: bool) -> datetime | None:
         """The newest (or oldest) first-version date in ``window``: for "latest day" and navigation."""
+        if window.uses_lookup:
+            return self._lookup_edge(window, newest=newest)
         column = papers.c.published_at
         query = (
             select(column)
@@ -153,6 +213,26 @@ class PaperStore:
         with self.engine.connect() as conn:
             value = conn.execute(query).scalar()
         return value if isinstance(value, datetime) or value is None else datetime.fromisoformat(str(value))
+
+    def _lookup_edge(self, window: Window, *, newest: bool) -> datetime | None:
+        """One index seek per category (max/min of a key prefix), instead of sorting all their papers."""
+        parts = (
+            [window]
+            if window.author or window.terms
+            else [Window(categories=(c,), since=window.since, until=window.until) for c in window.categories]
+        )
+        edges: list[int] = []
+        with self.engine.connect() as conn:
+            for part in parts:
+                found = part.lookup(dated=True).subquery()
+                order = found.c.published_ts.desc() if newest else found.c.published_ts.asc()
+                value = conn.execute(select(found.c.published_ts).order_by(order).limit(1)).scalar()
+                if value is not None:
+                    edges.append(int(value))
+        if not edges:
+            return None
+        edge = max(edges) if newest else min(edges)
+        return datetime.fromtimestamp(edge, UTC).replace(tzinfo=None)
 
     def list_papers(
         self,
@@ -199,12 +279,12 @@ class PaperStore:
                 "papers": int(total or 0),
                 "arxiv_papers": int(by_kind.get("arxiv", 0)),
                 "title_only_papers": int(by_kind.get("title", 0)),
-                "versions": int(scalar(select(func.count()).select_from(paper_versions)) or 0),
+                "versions": int(scalar(select(func.sum(self._json_length(papers.c.versions)))) or 0),
                 "revised_papers": int(
                     scalar(select(func.count()).select_from(papers).where(papers.c.latest_version > 1)) or 0
                 ),
                 "authorships": int(scalar(select(func.count()).select_from(paper_authors)) or 0),
-                "code_links": int(scalar(select(func.count()).select_from(paper_links)) or 0),
+                "code_links": int(scalar(select(func.sum(self._json_length(papers.c.links)))) or 0),
                 "categories": {row.category: int(row.n) for row in top},
                 "published_from": _day(oldest),
                 "published_to": _day(newest),
@@ -212,6 +292,12 @@ class PaperStore:
                 "checkpoints": self.checkpoints(),
                 "database_url": redact_url(self.database.url),
             }
+
+    def _json_length(self, column: Any) -> Any:
+        """The length of a JSON list held in a text column, in this dialect."""
+        if self.database.is_sqlite:
+            return func.json_array_length(column)
+        return func.json_array_length(cast(column, JSON))
 
     # ------------------------------------------------------- change feed (for indexes)
     def current_seq(self) -> int:
@@ -238,21 +324,22 @@ class PaperStore:
     def iter_changed_with_seq(
         self, after_seq: int, *, batch_size: int = 2000, until_seq: int | None = None
     ) -> Iterator[list[tuple[PaperRecord, int]]]:
-        """:meth:`iter_changed` with each paper's ``change_seq`` (to resume part-way through)."""
+        """:meth:`iter_changed` with each paper's ``change_seq`` (to resume part-way through).
+
+        One query per batch (keyset pagination on (change_seq, id)): a paper is one row."""
         last_seq, last_id = after_seq, None
         while True:
             after = papers.c.change_seq > last_seq
             if last_id is not None:
                 after = after | and_(papers.c.change_seq == last_seq, papers.c.id > last_id)
-            query = select(papers.c.id, papers.c.change_seq).where(after)
+            query = select(papers).where(after)
             if until_seq is not None:
                 query = query.where(papers.c.change_seq <= until_seq)
             with self.engine.connect() as conn:
                 rows = conn.execute(query.order_by(papers.c.change_seq, papers.c.id).limit(batch_size)).all()
-                if not rows:
-                    return
-                loaded = load_papers(conn, [row.id for row in rows])
-            yield [(loaded[row.id], int(row.change_seq)) for row in rows if row.id in loaded]
+            if not rows:
+                return
+            yield [(record_from_row(row), int(row.change_seq)) for row in rows]
             last_seq, last_id = rows[-1].change_seq, rows[-1].id
 
     def removed_since(self, after_seq: int) -> list[str]:
