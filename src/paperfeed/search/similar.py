@@ -11,17 +11,19 @@ Two methods:
   ``normalise(mean(positives) - 0.5 * mean(negatives))`` in the vector store. No model is loaded:
   stored vectors are enough, so it is as fast as a vector search.
 * ``tfidf`` (always available, no semantic extra needed): the arxiv-sanity idea, bounded. A keyword
-  search with the positives' own words picks a candidate pool (:data:`POOL_SIZE` papers), TF-IDF
-  (uni+bigrams) is fitted on the pool, and a linear SVM separates the positives from the rest of
-  the pool (negatives weighted up); candidates are ranked by its decision function. arxiv-sanity
-  trains on the whole corpus per request, which is fine at 30k papers and not at 2.7M; the pool keeps
-  the cost constant while keeping the classifier's ability to weigh many positives and negatives.
+  query of the positives' most distinctive words (tf x idf, the idf read from the keyword index)
+  picks a candidate pool (:data:`POOL_SIZE` papers), TF-IDF (uni+bigrams) is fitted on the pool, and
+  a linear SVM separates the positives from the rest of the pool (negatives weighted up);
+  candidates are ranked by its decision function. arxiv-sanity trains on the whole corpus per
+  request, which is fine at 30k papers and not at 2.7M; the pool keeps the cost constant (and small:
+  a paper page's panel) while keeping the classifier's ability to weigh positives and negatives.
 
 The positives and negatives themselves are never returned.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -30,10 +32,14 @@ import numpy as np
 
 from paperfeed.context import Paperfeed
 from paperfeed.errors import InvalidInput
-from paperfeed.search.query import MAX_TERMS, ParsedQuery
+from paperfeed.search.analysis import stem_tokens
+from paperfeed.search.lexical import LexicalIndex
 
 METHODS = ("embeddings", "tfidf")
-POOL_SIZE = 2000
+POOL_SIZE = 100
+"""Candidates the classifier ranks. 100 ranked as well as 2,000 on the sample benchmark
+(docs/benchmarks.md) at a tenth of the cost: the classifier's top ten come from the pool's head."""
+QUERY_TERMS = 30
 NEGATIVE_WEIGHT = 0.5
 
 
@@ -119,6 +125,33 @@ def _by_embeddings(
     return [SimilarHit(h.paper_id, h.score) for h in hits]
 
 
+def candidate_query(lexical: LexicalIndex, texts: Sequence[str], terms: int = QUERY_TERMS) -> Any:
+    """A keyword query for papers like ``texts``: their ``terms`` most distinctive stemmed words.
+
+    Each word of the positives is weighted by sublinear tf x idf, the idf read from the index itself
+    (``doc_freq``), so the query is the texts' own signature rather than their most repeated words;
+    words found in one document only (typos, the text's own id) are skipped."""
+    import tantivy
+
+    searcher = lexical.index.searcher()
+    total = max(1, int(searcher.num_docs))
+    counts: dict[str, int] = {}
+    for text in texts:
+        for token in stem_tokens(text):
+            counts[token] = counts.get(token, 0) + 1
+    weights: dict[str, float] = {}
+    for token, count in counts.items():
+        frequency = searcher.doc_freq("body", token)
+        if frequency > 1:
+            weights[token] = (1.0 + math.log(count)) * math.log(total / frequency)
+    top = sorted(weights, key=lambda t: (-weights[t], t))[:terms]
+    if not top:
+        return None
+    return tantivy.Query.boolean_query(
+        [(tantivy.Occur.Should, tantivy.Query.term_query(lexical.schema, "body", t)) for t in top]
+    )
+
+
 def _by_tfidf(app: Paperfeed, pos: list[str], neg: list[str], limit: int) -> list[SimilarHit]:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.svm import LinearSVC
@@ -128,21 +161,24 @@ def _by_tfidf(app: Paperfeed, pos: list[str], neg: list[str], limit: int) -> lis
     lexical = open_lexical(app)
     papers = app.store.papers.get_many(pos + neg)
     texts = {pid: f"{p.title} {p.abstract}" for pid, p in papers.items()}
-    words = " ".join(texts[p] for p in pos if p in texts).split()
-    # The positives' words, most repeated first, as one OR query: the pool the classifier ranks.
-    counts: dict[str, int] = {}
-    for word in words:
-        counts[word.lower()] = counts.get(word.lower(), 0) + 1
-    top = sorted(counts, key=lambda w: -counts[w])[:MAX_TERMS]
-    found = lexical.search(ParsedQuery(words=top), limit=POOL_SIZE, snippets=False)
+    lexical.index.reload()
+    query = candidate_query(lexical, [texts[p] for p in pos if p in texts])
+    if query is None:
+        return []
     excluded = set(pos) | set(neg)
-    pool = [h.paper_id for h in found.hits if h.paper_id not in excluded]
+    searcher = lexical.index.searcher()
+    found = searcher.search(query, POOL_SIZE + len(excluded), count=False)
+    pool: list[str] = []
+    for _, address in found.hits:
+        doc = searcher.doc(address)
+        pid = str(doc.get_first("paper_id"))
+        if pid in excluded:
+            continue
+        texts[pid] = f"{doc.get_first('title') or ''} {doc.get_first('abstract') or ''}"
+        pool.append(pid)
+    pool = pool[:POOL_SIZE]
     if not pool:
         return []
-    stored = lexical.stored(pool)
-    for pid, doc in stored.items():
-        texts[pid] = f"{(doc.get('title') or [''])[0]} {(doc.get('abstract') or [''])[0]}"
-    pool = [pid for pid in pool if pid in texts]
     train_ids = [p for p in pos if p in texts] + [n for n in neg if n in texts] + pool
     vectorizer = TfidfVectorizer(
         ngram_range=(1, 2), max_features=20000, sublinear_tf=True, stop_words="english", min_df=1
