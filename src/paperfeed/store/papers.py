@@ -221,14 +221,14 @@ class PaperStore:
             if window.author or window.terms
             else [Window(categories=(c,), since=window.since, until=window.until) for c in window.categories]
         )
-        edges: list[int] = []
-        with self.engine.connect() as conn:
-            for part in parts:
-                found = part.lookup(dated=True).subquery()
-                order = found.c.published_ts.desc() if newest else found.c.published_ts.asc()
-                value = conn.execute(select(found.c.published_ts).order_by(order).limit(1)).scalar()
-                if value is not None:
-                    edges.append(int(value))
+        columns = []
+        for part in parts:
+            found = part.lookup(dated=True).subquery()
+            order = found.c.published_ts.desc() if newest else found.c.published_ts.asc()
+            columns.append(select(found.c.published_ts).order_by(order).limit(1).scalar_subquery())
+        with self.engine.connect() as conn:  # one round trip: a column per category
+            row = conn.execute(select(*columns)).one()
+        edges = [int(value) for value in row if value is not None]
         if not edges:
             return None
         edge = max(edges) if newest else min(edges)
