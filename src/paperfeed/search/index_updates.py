@@ -29,6 +29,8 @@ from paperfeed.search.vectors import VectorStore, vectors_path
 SCHEMA_VERSION = "1"
 
 Progress = Callable[[int], None]
+BULK_UPDATE = 50_000
+"""Above this many changed papers an update indexes on two threads (see LexicalIndex.writer)."""
 
 
 def lexical_path(app: Paperfeed) -> Path:
@@ -62,7 +64,9 @@ def update_lexical(app: Paperfeed, *, full: bool = False, progress: Progress | N
     index = _fresh_lexical(path) if rebuild else LexicalIndex.open_writer(path)
     after = 0 if rebuild or mark is None else mark.seq
     report = UpdateReport("lexical", full=rebuild, seq=target)
-    writer = index.writer()
+    # Large catch-ups (a rebuild, a bulk import) index on two threads; small ones need no more.
+    large = rebuild or papers.changed_count(after) > BULK_UPDATE
+    writer = index.writer(threads=2 if large else 1)
     try:
         if rebuild:
             writer.delete_all_documents()

@@ -157,9 +157,11 @@ class LexicalIndex:
         return cls.open_writer(path)
 
     # -------------------------------------------------------------------- writes
-    def writer(self) -> tantivy.IndexWriter:
+    def writer(self, threads: int = 1) -> tantivy.IndexWriter:
+        """The index writer; ``threads`` > 1 for large (re)builds: tantivy then tokenizes and
+        indexes on that many threads while Python reads the store and builds documents."""
         try:
-            return self.index.writer(WRITER_HEAP, 1)
+            return self.index.writer(WRITER_HEAP * threads, threads)
         except ValueError as exc:
             raise IndexBusy(f"the keyword index at {self.path} is being written by another process") from exc
 
