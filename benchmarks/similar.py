@@ -12,7 +12,8 @@ query and the classifier never read author names.
 For ``--queries`` papers drawn at random (seeded) among those with at least one relevant paper,
 ``similar(app, [paper], limit=10, method="tfidf")`` is timed and its top 10 scored: recall@10
 (relevant found / min(10, relevant)) and nDCG@10 (binary gains). Run it against another checkout
-(``PYTHONPATH=<checkout>/src``) to compare implementations on the same queries.
+(``PYTHONPATH=<checkout>/src``) to compare implementations on the same queries; ``--per-query``
+files of two runs give a paired comparison.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--work-dir", type=Path, default=ROOT / "benchmarks" / "out" / "similar")
     parser.add_argument("--method", default="tfidf")
+    parser.add_argument("--per-query", type=Path, help="write each query's nDCG@10 here (JSON), to pair runs")
     options = parser.parse_args()
     source = sample_file(options.sample)
     data_dir = options.work_dir / "data"
@@ -118,6 +120,8 @@ def main() -> None:
         "p99_ms": round(times[min(len(times) - 1, int(len(times) * 0.99))], 1),
         "load_average": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
     }
+    if options.per_query:
+        options.per_query.write_text(json.dumps(dict(zip(queries, ndcgs, strict=True))))
     print(json.dumps(result, indent=2))
     sys.stdout.flush()
     app.close()

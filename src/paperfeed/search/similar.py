@@ -36,9 +36,10 @@ from paperfeed.search.analysis import stem_tokens
 from paperfeed.search.lexical import LexicalIndex
 
 METHODS = ("embeddings", "tfidf")
-POOL_SIZE = 100
-"""Candidates the classifier ranks. 100 ranked as well as 2,000 on the sample benchmark
-(docs/benchmarks.md) at a tenth of the cost: the classifier's top ten come from the pool's head."""
+POOL_SIZE = 200
+"""Candidates the classifier ranks. On the sample benchmark (docs/benchmarks.md, paired over 200
+queries) 200 scored as 2,000 did (nDCG@10 -0.004 +- 0.007) at a small fraction of the cost; 100
+scored lower (-0.012 +- 0.007), 300 the same as 200 at 1.5x the time."""
 QUERY_TERMS = 30
 NEGATIVE_WEIGHT = 0.5
 
