@@ -108,10 +108,12 @@ class Window:
                 query = query.where(paper_categories.c.category == categories[0])
             else:
                 query = query.where(paper_categories.c.category.in_(categories)).distinct()
-        if dated or self.since is not None or self.until is not None:
-            query = query.where(ts > 0)
         if self.since is not None:
-            query = query.where(ts >= epoch_seconds(naive_utc(self.since)))
+            # One lower bound only: with a second one (ts > 0) SQLite picked that one for the range
+            # scan and read a category's whole history (measured at 2.7M papers: 1.4 s, not 0.3 ms).
+            query = query.where(ts >= max(1, epoch_seconds(naive_utc(self.since))))
+        elif dated or self.until is not None:
+            query = query.where(ts > 0)
         if self.until is not None:
             query = query.where(ts < epoch_seconds(naive_utc(self.until)))
         paper_conditions = self.paper_conditions()
