@@ -2,7 +2,9 @@
 
 :class:`Store` opens one database (SQLite or PostgreSQL, chosen by URL) and hands out one typed
 interface per concern: ``papers`` (records, windows, the change feed), ``accounts``, ``votes``,
-``featured``, ``rate_limits``. Features call these; nothing above this package imports SQLAlchemy.
+``featured``, ``rate_limits``, ``library`` (collections, entries, annotations) and ``signals``
+(follows, feedback, impressions, feed-driver switches). Features call these; nothing above this
+package imports SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -10,18 +12,28 @@ from __future__ import annotations
 from paperfeed.store.accounts import AccountStore, User
 from paperfeed.store.database import Database, StoreUnavailable, redact_url
 from paperfeed.store.featured import FeaturedEntry, FeaturedStore
+from paperfeed.store.library import Annotation, Collection, Entry, LibraryStore
 from paperfeed.store.papers import BatchResult, PaperStore, Window
 from paperfeed.store.ratelimits import RateLimitStore
+from paperfeed.store.signals import Feedback, Follow, Impression, SignalStore
 from paperfeed.store.votes import VoteStore
 
 __all__ = [
     "AccountStore",
+    "Annotation",
     "BatchResult",
+    "Collection",
     "Database",
+    "Entry",
     "FeaturedEntry",
     "FeaturedStore",
+    "Feedback",
+    "Follow",
+    "Impression",
+    "LibraryStore",
     "PaperStore",
     "RateLimitStore",
+    "SignalStore",
     "Store",
     "StoreUnavailable",
     "User",
@@ -41,6 +53,8 @@ class Store:
         self.votes = VoteStore(database)
         self.featured = FeaturedStore(database)
         self.rate_limits = RateLimitStore(database)
+        self.library = LibraryStore(database)
+        self.signals = SignalStore(database)
 
     @classmethod
     def open(cls, url: str) -> Store:

@@ -107,6 +107,62 @@ class PaperStore:
                 select(paper_aliases.c.paper_id).where(paper_aliases.c.alias == paper_id)
             ).scalar()
 
+    def resolve_ids(self, paper_ids: Sequence[str]) -> dict[str, str]:
+        """:meth:`resolve_id` for many ids in a few queries: ``{asked id: stored id}`` for known ones."""
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(paper_ids))
+        with self.engine.connect() as conn:
+            for start in range(0, len(unique), 500):
+                chunk = unique[start : start + 500]
+                found.update(
+                    {
+                        row.id: row.id
+                        for row in conn.execute(select(papers.c.id).where(papers.c.id.in_(chunk)))
+                    }
+                )
+                missing = [i for i in chunk if i not in found]
+                if missing:
+                    rows = conn.execute(
+                        select(paper_aliases.c.alias, paper_aliases.c.paper_id).where(
+                            paper_aliases.c.alias.in_(missing)
+                        )
+                    )
+                    found.update({row.alias: row.paper_id for row in rows})
+        return found
+
+    def ids_by_doi(self, dois: Sequence[str]) -> dict[str, list[str]]:
+        """Stored papers per DOI, keyed by the lowercased DOI (DOIs are case-insensitive; the store
+        keeps them as sources spell them, so the given, lower and upper case forms are looked up)."""
+        spellings = list(dict.fromkeys(s for d in dois for s in (d, d.lower(), d.upper())))
+        found: dict[str, list[str]] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(spellings), 500):
+                rows = conn.execute(
+                    select(papers.c.doi, papers.c.id)
+                    .where(papers.c.doi.in_(spellings[start : start + 500]))
+                    .order_by(papers.c.id)
+                )
+                for row in rows:
+                    ids = found.setdefault(str(row.doi).lower(), [])
+                    if row.id not in ids:
+                        ids.append(row.id)
+        return found
+
+    def ids_by_title_key(self, keys: Sequence[str]) -> dict[str, list[str]]:
+        """Stored papers per normalised title (:func:`paperfeed.ids.normalize_title`)."""
+        unique = [k for k in dict.fromkeys(keys) if k]
+        found: dict[str, list[str]] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(unique), 500):
+                rows = conn.execute(
+                    select(papers.c.title_key, papers.c.id)
+                    .where(papers.c.title_key.in_(unique[start : start + 500]))
+                    .order_by(papers.c.id)
+                )
+                for row in rows:
+                    found.setdefault(row.title_key, []).append(row.id)
+        return found
+
     def get(self, paper_id: str) -> PaperRecord | None:
         """One paper by base id or alias, or ``None``."""
         resolved = self.resolve_id(paper_id)

@@ -19,6 +19,19 @@ from paperfeed.store.schema.community import (
     users,
     votes,
 )
+from paperfeed.store.schema.library import (
+    FEEDBACK_KINDS,
+    FOLLOW_KINDS,
+    VISIBILITIES,
+    collection_entries,
+    collections,
+    feed_drivers,
+    feedback,
+    follows,
+    impressions,
+    library_items,
+    library_tags,
+)
 from paperfeed.store.schema.papers import (
     PAPER_CHILD_TABLES,
     ingest_checkpoints,
@@ -33,12 +46,23 @@ from paperfeed.store.schema.papers import (
 )
 
 __all__ = [
+    "FEEDBACK_KINDS",
+    "FOLLOW_KINDS",
     "PAPER_CHILD_TABLES",
     "ROLES",
+    "VISIBILITIES",
     "api_tokens",
+    "collection_entries",
+    "collections",
     "curator_actions",
     "featured",
+    "feed_drivers",
+    "feedback",
+    "follows",
+    "impressions",
     "ingest_checkpoints",
+    "library_items",
+    "library_tags",
     "login_tokens",
     "metadata",
     "paper_aliases",
