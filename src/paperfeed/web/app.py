@@ -24,8 +24,9 @@ from starlette.middleware.base import RequestResponseEndpoint
 from paperfeed.community.submissions import Fetcher, fetch_from_arxiv
 from paperfeed.config import UnsafeSettings, is_loopback
 from paperfeed.context import Paperfeed
+from paperfeed.library.importers import fetch_arxiv_ids, one_by_one
 from paperfeed.search.indexer import Indexer
-from paperfeed.web import api, auth, errors, feeds, pages
+from paperfeed.web import api, auth, errors, feeds, library_api, library_pages, pages
 from paperfeed.web.highlight import mark
 from paperfeed.web.security import CSRF_COOKIE
 
@@ -53,8 +54,8 @@ def create_app(
 ) -> FastAPI:
     """The web app for ``app`` (default: one built from the environment's settings).
 
-    ``arxiv_fetcher(paperfeed, arxiv_id)`` imports a missing submitted paper; tests pass one that
-    uses a recorded arXiv response, the default calls arXiv's API. ``indexer`` (default: the
+    ``arxiv_fetcher(paperfeed, arxiv_id)`` imports a missing submitted (or library-imported) paper;
+    tests pass one that uses a recorded arXiv response, the default calls arXiv's API. ``indexer`` (default: the
     ``indexer`` setting) runs the follow loop in a background thread while the app is up.
     """
     paperfeed = app or Paperfeed()
@@ -81,6 +82,9 @@ def create_app(
     )
     web.state.paperfeed = paperfeed
     web.state.arxiv_fetcher = arxiv_fetcher or fetch_from_arxiv
+    # Library imports fetch missing papers in one batched arXiv request; an injected one-id fetcher
+    # (the tests' recorded arXiv) is used id by id instead.
+    web.state.arxiv_ids_fetcher = one_by_one(arxiv_fetcher) if arxiv_fetcher else fetch_arxiv_ids
     web.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     web.state.templates.env.filters["mark"] = mark
     _ = paperfeed.store  # open and migrate the store now, not on the first request
@@ -131,5 +135,7 @@ def create_app(
     web.include_router(pages.router)
     web.include_router(auth.router)
     web.include_router(feeds.router)
+    web.include_router(library_pages.router)
     web.include_router(api.router)
+    web.include_router(library_api.router)
     return web

@@ -12,7 +12,7 @@ import hmac
 import secrets
 from urllib.parse import urlsplit
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 
 SESSION_COOKIE = "pf_session"
 CSRF_COOKIE = "pf_csrf"
@@ -47,3 +47,24 @@ def safe_next(target: str | None) -> str:
     if parts.scheme or parts.netloc or any(ch in target for ch in "\r\n\t"):
         return "/"
     return target
+
+
+def require_csrf(request: Request, submitted: str | None) -> None:
+    """Refuse a post whose CSRF token does not match its cookie (403, with what to do)."""
+    if not csrf_ok(request, submitted):
+        raise HTTPException(
+            status_code=403, detail="the form expired or came from another site; reload and retry"
+        )
+
+
+def referer_path(request: Request, fallback: str = "/") -> str:
+    """Where a plain form post goes back to: the referring page of this site, else ``fallback``."""
+    referer = request.headers.get("referer", "")
+    if "://" not in referer:
+        return fallback
+    rest = referer.split("://", 1)[1]
+    host, _, path = rest.partition("/")
+    if host != request.headers.get("host", host):
+        return fallback
+    target = safe_next("/" + path)
+    return target if target != "/" or path == "" else fallback
