@@ -13,9 +13,13 @@ abstract, tags, note and read mark; repeated keys get ``a``, ``b``, … suffixes
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import bibtexparser
+from bibtexparser.library import Library
+from bibtexparser.middlewares import RemoveEnclosingMiddleware
 from bibtexparser.model import Block, DuplicateBlockKeyBlock, Entry
 
 from paperfeed.community.bibtex import bibtex_entry, citation_key, escape_text
@@ -38,11 +42,29 @@ READ_STATUSES = ("read", "skimmed")
 """JabRef's ``readstatus`` values that mean the paper was read."""
 
 
-def _entry_of(block: Block) -> Entry | None:
+_DATE = re.compile(r"^\s*(?P<y>\d{4})(?:-(?P<m>\d{1,2})(?:-(?P<d>\d{1,2}))?)?")
+
+
+def _entry_of(block: Block, library: Library) -> Entry | None:
     if isinstance(block, Entry):
         return block
     inner = getattr(block, "ignore_error_block", None)  # duplicate key or duplicate field
-    return inner if isinstance(inner, Entry) else None
+    if not isinstance(inner, Entry):
+        return None
+    # The parser skips its clean-up for blocks it rejected: remove the values' braces here.
+    return RemoveEnclosingMiddleware().transform_entry(inner, library)
+
+
+def _biblatex_date(value: str | None) -> datetime | None:
+    """biblatex's ``date = {2026-02-20}`` (used instead of year and month)."""
+    match = _DATE.match(value or "")
+    if match is None:
+        return None
+    month, day = int(match["m"] or 1), int(match["d"] or 1)
+    try:
+        return datetime(int(match["y"]), month, day, tzinfo=UTC)
+    except ValueError:
+        return datetime(int(match["y"]), 1, 1, tzinfo=UTC)
 
 
 def reference_of(entry: Entry, where: str) -> Reference:
@@ -51,13 +73,14 @@ def reference_of(entry: Entry, where: str) -> Reference:
     fields = {key.lower(): str(f.value) for key, f in entry.fields_dict.items()}
     arxiv_id = None if is_title_id(record.paper_id) else record.paper_id
     doi = clean_doi(fields.get("doi"))
-    published = record.published
+    published = record.published or _biblatex_date(fields.get("date"))
+    has_month = bool(fields.get("month") or (fields.get("date") and len(fields["date"].strip()) >= 7))
     read_status = fields.get("readstatus", "").strip().lower()
     return Reference(
         title=record.title,
         authors=list(record.authors),
         year=published.year if published else None,
-        month=published.month if published and fields.get("month") else None,
+        month=published.month if published and has_month else None,
         arxiv_id=arxiv_id or arxiv_id_in(doi, fields.get("number"), fields.get("archiveprefix")),
         doi=doi,
         abstract=record.abstract,
@@ -80,7 +103,7 @@ def read_bibtex(text: str) -> tuple[list[Reference], list[ReadProblem]]:
     problems: list[ReadProblem] = []
     for block in blocks:
         line = (block.start_line or 0) + 1
-        entry = _entry_of(block)
+        entry = _entry_of(block, library)
         if entry is None:
             error = getattr(block, "error", None)
             detail = " ".join(str(getattr(error, "abort_reason", None) or error or "").split())

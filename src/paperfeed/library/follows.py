@@ -55,7 +55,7 @@ def check_query(text: str) -> tuple[str, ParsedQuery]:
     value = _text(text, "query", MAX_QUERY_CHARS)
     parsed = parse(value)
     positive = [c for c in parsed.required if _clause_matches_something(c)]
-    words = bool(stem_tokens(" ".join(parsed.words)) or name_tokens(" ".join(parsed.words)))
+    words = bool(stem_tokens(" ".join(parsed.words)))  # stop words alone would only match names
     if not (positive or words):
         if parsed.excluded:
             raise InvalidInput(

@@ -197,9 +197,9 @@ class _Matcher:
         return {i: resolved[arxiv_id] for i, arxiv_id in wanted.items() if arxiv_id in resolved}
 
     def by_doi(self, pending: list[int]) -> dict[int, str]:
-        wanted = {i: doi.lower() for i in pending if (doi := self.refs[i].doi)}
-        found = self.papers.ids_by_doi(list(wanted.values()))
-        return {i: found[doi][0] for i, doi in wanted.items() if doi in found}
+        wanted = {i: doi for i in pending if (doi := self.refs[i].doi)}
+        found = self.papers.ids_by_doi(list(wanted.values()))  # keyed by the lowercased DOI
+        return {i: found[doi.lower()][0] for i, doi in wanted.items() if doi.lower() in found}
 
     def by_title(self, pending: list[int]) -> tuple[dict[int, str], dict[int, str]]:
         keys = {i: normalize_title(self.refs[i].title) for i in pending}
