@@ -149,18 +149,21 @@ def test_title_matching_needs_one_paper_or_the_year(paperfeed_app: Paperfeed) ->
     intro = finalize(
         PaperRecord(paper_id="2401.00002", title="Introduction", published=datetime(2024, 1, 2, tzinfo=UTC))
     )
-    paperfeed_app.store.papers.write_batch([*twins, intro])
+    dashes = finalize(PaperRecord(paper_id="2401.00003", title="A Sovereign Edge--Local--Cloud AI System"))
+    paperfeed_app.store.papers.write_batch([*twins, intro, dashes])
     user = member(paperfeed_app)
     bib = (
         "@misc{a, title = {Deep Residual Learning Revisited}}\n"
         "@misc{b, title = {Deep residual learning revisited}, year = {2025}}\n"
         "@misc{c, title = {Introduction}}\n"
         "@misc{d, title = {Introduction}, year = {2024}}\n"
+        "@misc{e, title = {A Sovereign {Edge}--{Local}--{Cloud} {AI} System}}\n"  # read as en dashes
     )
     report = import_library(paperfeed_app, user, bib, fmt="bibtex", fetch=None)
     assert [(m.where, m.paper_id) for m in report.matched] == [
         ("line 2 (b)", "2501.00001"),
         ("line 4 (d)", "2401.00002"),
+        ("line 5 (e)", "2401.00003"),
     ]
     reasons = {u.where: u.reason for u in report.unmatched}
     assert reasons["line 1 (a)"].startswith("2 stored papers have this title (2401.00001, 2501.00001)")

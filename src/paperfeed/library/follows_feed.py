@@ -120,7 +120,15 @@ def follow_matches(
             ids = app.store.papers.window_ids(window, limit=per_follow)
         else:
             try:
-                found = search(app, follow.value, mode="keyword", since=since, until=until, limit=per_follow)
+                found = search(
+                    app,
+                    follow.value,
+                    mode="keyword",
+                    since=since,
+                    until=until,
+                    limit=per_follow,
+                    snippets=False,
+                )
             except SearchUnavailable as exc:
                 notices.append(f"query follows are skipped for now: {exc}")
                 continue
@@ -152,9 +160,8 @@ def follows_feed(
     matches, notices = follow_matches(app, follows, since, until, per_follow=per_follow)
     if exclude is None:
         exclude = app.store.signals.feedback_of(user_id, kind="not_interested").keys()
-    loaded = app.store.papers.get_many(list(matches))
-    published = {pid: paper.published for pid, paper in loaded.items()}
-    ranked = [i for i in rank_matches(matches, published, exclude=exclude) if i.paper_id in loaded]
+    published = app.store.papers.published_dates(list(matches))  # cheap: no full records
+    ranked = [i for i in rank_matches(matches, published, exclude=exclude) if i.paper_id in published]
     return FollowsFeed(ranked[: max(0, limit)], since, until, notices)
 
 

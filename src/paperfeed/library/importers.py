@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 FORMATS = ("bibtex", "csl-json", "ris")
 READERS: dict[str, Callable[[str], tuple[list[Reference], list[ReadProblem]]]] = {
-    "bibtex": read_bibtex,
+    "bibtex": lambda text: read_bibtex(text, abstracts=False),  # matching never reads abstracts
     "csl-json": read_csl_json,
     "ris": read_ris,
 }
@@ -164,6 +164,13 @@ def parse_references(text: str, fmt: str) -> tuple[list[Reference], list[ReadPro
         raise InvalidInput(f"not a CSL JSON file: {exc}") from None
 
 
+def title_keys(title: str) -> list[str]:
+    """The normalised title, and its spelling with TeX dashes: arXiv titles say ``27--May``, which a
+    BibTeX reader turns into ``27–May``, and the two normalise differently ("27 may" / "27may")."""
+    dashed = title.replace("\u2013", "--").replace("\u2014", "---")
+    return list(dict.fromkeys(k for k in (normalize_title(title), normalize_title(dashed)) if k))
+
+
 def _title_match(
     ref: Reference, candidates: list[str], loaded: dict[str, PaperRecord]
 ) -> tuple[str | None, str]:
@@ -202,13 +209,14 @@ class _Matcher:
         return {i: found[doi.lower()][0] for i, doi in wanted.items() if doi.lower() in found}
 
     def by_title(self, pending: list[int]) -> tuple[dict[int, str], dict[int, str]]:
-        keys = {i: normalize_title(self.refs[i].title) for i in pending}
-        found = self.papers.ids_by_title_key(list(keys.values()))
+        keys = {i: title_keys(self.refs[i].title) for i in pending}
+        found = self.papers.ids_by_title_key([k for ks in keys.values() for k in ks])
         loaded = self.papers.get_many(sorted({pid for ids in found.values() for pid in ids}))
         matched: dict[int, str] = {}
         why: dict[int, str] = {}
-        for i, key in keys.items():
-            if key in found:
+        for i, candidates in keys.items():
+            key = next((k for k in candidates if k in found), None)
+            if key is not None:
                 paper_id, reason = _title_match(self.refs[i], found[key], loaded)
                 if paper_id is not None:
                     matched[i] = paper_id

@@ -169,9 +169,12 @@ def search(
     limit: int = 20,
     offset: int = 0,
     syntax: bool = True,
+    snippets: bool = True,
 ) -> SearchResults:
     """Search the papers (see the module docstring). Raises ValueError for an unknown ``mode``, and
-    :class:`SearchUnavailable` only when no keyword index exists and none can be built right now."""
+    :class:`SearchUnavailable` only when no keyword index exists and none can be built right now.
+    ``snippets=False`` skips the title spans and snippets (a caller that only wants ids, such as the
+    follows feed: they are most of a long result list's time)."""
     started = time.perf_counter()
     if mode is not None and mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -196,7 +199,7 @@ def search(
     results.mode = effective
     if effective == "keyword":
         found = lexical.search(
-            parsed, category=category, since=since, until=until, limit=limit, offset=offset
+            parsed, category=category, since=since, until=until, limit=limit, offset=offset, snippets=snippets
         )
         results.total = found.total
         results.hits = [
@@ -223,12 +226,12 @@ def search(
         semantic_rank = {pid: i + 1 for i, (pid, _) in enumerate(semantic)}
         results.total = len(fused)
         page = fused[offset : offset + limit]
-        snippets = lexical_snippets(lexical, parsed, [pid for pid, _ in page])
+        spans = lexical_snippets(lexical, parsed, [pid for pid, _ in page]) if snippets else {}
         results.hits = [
             SearchHit(
                 pid,
                 score,
-                *snippets.get(pid, ([], "", [])),
+                *spans.get(pid, ([], "", [])),
                 keyword_rank=keyword_rank.get(pid),
                 semantic_rank=semantic_rank.get(pid),
             )

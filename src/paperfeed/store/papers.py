@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, insert, or_, select
@@ -58,12 +58,11 @@ class Window:
                 )
             )
         if self.author:
+            # IN, not a correlated EXISTS: SQLite then starts from the author's few papers (name
+            # index) instead of testing every paper of the date range against the name (0.5 ms
+            # against 200 ms for a prolific name over a month of 20,000 papers).
             conditions.append(
-                exists(
-                    select(paper_authors.c.paper_id).where(
-                        paper_authors.c.paper_id == papers.c.id, paper_authors.c.name == self.author
-                    )
-                )
+                papers.c.id.in_(select(paper_authors.c.paper_id).where(paper_authors.c.name == self.author))
             )
         if self.since is not None:
             conditions.append(papers.c.published_at >= naive_utc(self.since))
@@ -128,6 +127,26 @@ class PaperStore:
                         )
                     )
                     found.update({row.alias: row.paper_id for row in rows})
+        return found
+
+    def published_dates(self, paper_ids: Sequence[str]) -> dict[str, datetime | None]:
+        """First-version dates of stored papers (one cheap query per 500 ids; unknown ids absent)."""
+        found: dict[str, datetime | None] = {}
+        unique = list(dict.fromkeys(paper_ids))
+        with self.engine.connect() as conn:
+            for start in range(0, len(unique), 500):
+                rows = conn.execute(
+                    select(papers.c.id, papers.c.published_at).where(
+                        papers.c.id.in_(unique[start : start + 500])
+                    )
+                )
+                for row in rows:
+                    value = row.published_at
+                    if isinstance(value, str):
+                        value = datetime.fromisoformat(value)
+                    found[row.id] = (
+                        value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+                    )
         return found
 
     def ids_by_doi(self, dois: Sequence[str]) -> dict[str, list[str]]:
