@@ -79,15 +79,18 @@ def library_import(
         f"{report.added} newly added, {report.fetched} fetched from arXiv, "
         f"{len(report.unmatched)} not found, {len(report.problems)} unreadable",
         highlight=False,
+        soft_wrap=True,
     )
     for item in report.unmatched:
         err.print(
             f"not found: {item.where}: {item.title[:70]!r}: {item.reason}", highlight=False, markup=False
         )
     for problem in report.problems:
-        err.print(f"unreadable: {problem.where}: {problem.reason}", highlight=False, markup=False)
+        err.print(
+            f"unreadable: {problem.where}: {problem.reason}", highlight=False, markup=False, soft_wrap=True
+        )
     for line in [*report.duplicates, *report.notices]:
-        err.print(f"note: {line}", highlight=False, markup=False)
+        err.print(f"note: {line}", highlight=False, markup=False, soft_wrap=True)
 
 
 @library_app.command("export")
