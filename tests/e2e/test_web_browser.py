@@ -138,6 +138,20 @@ def test_reader_journey(page: object, server: str, inbox: Inbox, tmp_path: Path)
     expect(page.locator("li.paper h3")).to_contain_text("Unifying approach")
     page.screenshot(path=shots / "trending.png", full_page=True)
 
+    # Library buttons (HTMX): save one paper, "not interested" folds another away; /library lists it.
+    page.goto(server + "/daily/2026-02-19?tab=new")
+    first, second = page.locator("li.paper").nth(0), page.locator("li.paper").nth(1)
+    saved_title = first.locator("h3").inner_text()
+    first.locator("form[action='/library/save'] button").click()
+    expect(first.locator("form[action='/library/save'] button")).to_have_text("★ Saved")
+    second.locator("form[action='/library/feedback'] button", has_text="Not interested").click()
+    expect(second.locator(".actions.dismissed")).to_be_attached()
+    expect(second.locator(".abstract-short")).to_be_hidden()
+    page.screenshot(path=shots / "daily-library-buttons.png", full_page=True)
+    page.goto(server + "/library")
+    expect(page.locator("ol.papers li.paper h3").first).to_contain_text(saved_title[:40])
+    page.screenshot(path=shots / "library.png", full_page=True)
+
     # Submit a paper: it is featured on today's page.
     page.goto(server + "/submit")
     page.fill("input[name=paper]", "https://arxiv.org/abs/2602.18409")
@@ -159,7 +173,7 @@ def test_reader_journey(page: object, server: str, inbox: Inbox, tmp_path: Path)
     # Nothing was requested from any other host.
     hosts = {re.sub(r"^(\w+://[^/]+).*", r"\1", url) for url in page.requests}  # type: ignore[attr-defined]
     assert hosts == {server}, hosts
-    assert len(list(shots.glob("*.png"))) >= 6
+    assert len(list(shots.glob("*.png"))) >= 8
 
 
 def _paper_with_math(page: object, server: str) -> str | None:

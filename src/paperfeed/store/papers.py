@@ -129,57 +129,40 @@ class PaperStore:
                     found.update({row.alias: row.paper_id for row in rows})
         return found
 
-    def published_dates(self, paper_ids: Sequence[str]) -> dict[str, datetime | None]:
-        """First-version dates of stored papers (one cheap query per 500 ids; unknown ids absent)."""
-        found: dict[str, datetime | None] = {}
-        unique = list(dict.fromkeys(paper_ids))
+    def _rows_in(self, column: Any, values: Sequence[str], *selected: Any) -> Iterator[Any]:
+        """Rows of ``selected`` columns whose ``column`` is one of ``values`` (500 per query), by id."""
+        unique = [v for v in dict.fromkeys(values) if v]
         with self.engine.connect() as conn:
             for start in range(0, len(unique), 500):
-                rows = conn.execute(
-                    select(papers.c.id, papers.c.published_at).where(
-                        papers.c.id.in_(unique[start : start + 500])
-                    )
-                )
-                for row in rows:
-                    value = row.published_at
-                    if isinstance(value, str):
-                        value = datetime.fromisoformat(value)
-                    found[row.id] = (
-                        value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
-                    )
+                chunk = unique[start : start + 500]
+                yield from conn.execute(select(*selected).where(column.in_(chunk)).order_by(papers.c.id))
+
+    def published_dates(self, paper_ids: Sequence[str]) -> dict[str, datetime | None]:
+        """First-version dates (aware UTC) of stored papers; unknown ids are absent. Cheap: no records."""
+        found: dict[str, datetime | None] = {}
+        for row in self._rows_in(papers.c.id, paper_ids, papers.c.id, papers.c.published_at):
+            value = row.published_at
+            if isinstance(value, str):
+                value = datetime.fromisoformat(value)
+            found[row.id] = value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
         return found
 
     def ids_by_doi(self, dois: Sequence[str]) -> dict[str, list[str]]:
         """Stored papers per DOI, keyed by the lowercased DOI (DOIs are case-insensitive; the store
         keeps them as sources spell them, so the given, lower and upper case forms are looked up)."""
-        spellings = list(dict.fromkeys(s for d in dois for s in (d, d.lower(), d.upper())))
+        spellings = [s for d in dois for s in (d, d.lower(), d.upper())]
         found: dict[str, list[str]] = {}
-        with self.engine.connect() as conn:
-            for start in range(0, len(spellings), 500):
-                rows = conn.execute(
-                    select(papers.c.doi, papers.c.id)
-                    .where(papers.c.doi.in_(spellings[start : start + 500]))
-                    .order_by(papers.c.id)
-                )
-                for row in rows:
-                    ids = found.setdefault(str(row.doi).lower(), [])
-                    if row.id not in ids:
-                        ids.append(row.id)
+        for row in self._rows_in(papers.c.doi, spellings, papers.c.doi, papers.c.id):
+            ids = found.setdefault(str(row.doi).lower(), [])
+            if row.id not in ids:
+                ids.append(row.id)
         return found
 
     def ids_by_title_key(self, keys: Sequence[str]) -> dict[str, list[str]]:
         """Stored papers per normalised title (:func:`paperfeed.ids.normalize_title`)."""
-        unique = [k for k in dict.fromkeys(keys) if k]
         found: dict[str, list[str]] = {}
-        with self.engine.connect() as conn:
-            for start in range(0, len(unique), 500):
-                rows = conn.execute(
-                    select(papers.c.title_key, papers.c.id)
-                    .where(papers.c.title_key.in_(unique[start : start + 500]))
-                    .order_by(papers.c.id)
-                )
-                for row in rows:
-                    found.setdefault(row.title_key, []).append(row.id)
+        for row in self._rows_in(papers.c.title_key, keys, papers.c.title_key, papers.c.id):
+            found.setdefault(row.title_key, []).append(row.id)
         return found
 
     def get(self, paper_id: str) -> PaperRecord | None:

@@ -25,7 +25,7 @@ from paperfeed.papers_json import paper_json
 from paperfeed.store import Collection, Follow
 from paperfeed.web.api import CursorQuery, LimitQuery, decode_cursor, encode_cursor
 from paperfeed.web.deps import CurrentMember, PaperfeedDep, UserDep
-from paperfeed.web.library_pages import MAX_UPLOAD_BYTES, WEB_FETCH_LIMIT
+from paperfeed.web.library_pages import MAX_UPLOAD_BYTES, WEB_FETCH_LIMIT, download
 
 router = APIRouter(prefix="/api/v1", tags=["library"])
 FormatQuery = Annotated[
@@ -259,12 +259,7 @@ def export_file(
     file_format: FormatQuery = "bibtex",
     collection: Annotated[str | None, Query(max_length=100, description="A collection id.")] = None,
 ) -> Response:
-    exported = exporters.export_library(pf, user, collection=collection, fmt=file_format)
-    return Response(
-        exported.text,
-        media_type=exported.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'},
-    )
+    return download(exporters.export_library(pf, user, collection=collection, fmt=file_format))
 
 
 # ------------------------------------------------------------------------------------ follows

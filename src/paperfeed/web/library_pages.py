@@ -221,11 +221,11 @@ def export_download(
     file_format: Annotated[str, Query(alias="format", pattern="^(bibtex|csl-json|ris)$")] = "bibtex",
 ) -> Response:
     """The member's whole library as a file, with their tags and notes."""
-    exported = exporters.export_library(pf, user, fmt=file_format)
-    return _download(exported)
+    return download(exporters.export_library(pf, user, fmt=file_format))
 
 
-def _download(exported: exporters.Export) -> Response:
+def download(exported: exporters.Export) -> Response:
+    """An export as a file download (the pages' and the API's)."""
     return Response(
         exported.text,
         media_type=exported.media_type,
