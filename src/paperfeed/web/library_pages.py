@@ -24,6 +24,7 @@ from paperfeed.library.follows_feed import DEFAULT_DAYS, MAX_DAYS, follows_page
 from paperfeed.library.marks import marks_for, marks_of
 from paperfeed.web.common import PER_PAGE, PageQuery, pager_urls
 from paperfeed.web.deps import PaperfeedDep, UserDep, render
+from paperfeed.web.errors import STATUS_OF
 from paperfeed.web.security import referer_path, require_csrf, safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -207,8 +208,6 @@ def import_post(
             max_bytes=MAX_UPLOAD_BYTES,
         )
     except PaperfeedError as exc:  # shown on the form, with the status the error's kind has
-        from paperfeed.web.errors import STATUS_OF
-
         status = next((code for kind, code in STATUS_OF if isinstance(exc, kind)), 400)
         return render(request, "library_import.html", context | {"message": str(exc)}, status_code=status)
     return render(request, "library_import.html", context | {"report": report})
