@@ -135,6 +135,20 @@ class PaperStore:
         query = select(papers.c.id).where(window.condition()).order_by(*order).limit(limit).offset(offset)
         return self._ids(query)
 
+    def window_dates(self, window: Window) -> list[tuple[str, datetime]]:
+        """Every paper in ``window`` with its first-version date (naive UTC), newest first.
+
+        Ids and dates only, so a whole week or month can be ranked before any record is loaded
+        (papers without a date are never in a dated window and are skipped)."""
+        column = papers.c.published_at
+        query = (
+            select(papers.c.id, column)
+            .where(column.isnot(None), window.condition())
+            .order_by(column.desc(), papers.c.id.desc())
+        )
+        with self.engine.connect() as conn:
+            return [(row[0], _datetime(row[1])) for row in conn.execute(query)]
+
     def window_count(self, window: Window) -> int:
         with self.engine.connect() as conn:
             return int(
@@ -286,6 +300,12 @@ class PaperStore:
         with self.engine.begin() as conn:
             conn.execute(delete(store_state).where(store_state.c.key == key))
             conn.execute(insert(store_state).values(key=key, value=value))
+
+
+def _datetime(value: Any) -> datetime:
+    """A naive-UTC datetime from what the driver returns (SQLite may give text)."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.replace(tzinfo=None)
 
 
 def _day(value: Any) -> str | None:
