@@ -20,8 +20,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
+import huggingface_hub as hf
 import pytest
 import uvicorn
+from huggingface_hub import HfApi
+from huggingface_hub.errors import BadRequestError, HfHubHTTPError
 from markdown_it import MarkdownIt
 
 from paperfeed.community.accounts import ensure_user, set_handle
@@ -30,10 +33,6 @@ from paperfeed.records import PaperRecord, finalize
 from paperfeed.store import User
 from paperfeed.web.app import create_app
 from tests.test_web_api_auth import free_port
-
-hf = pytest.importorskip("huggingface_hub")
-from huggingface_hub import HfApi  # noqa: E402
-from huggingface_hub.errors import BadRequestError, HfHubHTTPError  # noqa: E402
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 WEEK = (date(2026, 2, 16), date(2026, 2, 22))  # 2026-W08: the sample's three days are in it
@@ -327,6 +326,15 @@ def test_trending_ranks_by_the_votes_cast_inside_the_period(
     assert week[top.index(paper_two_fresh)].upvotes == 2
     published = [i.id for i in all_pages(api, week="2026-W08", sort="publishedAt", limit=100)]
     assert sorted(published) == sorted(i.id for i in week) and published != [i.id for i in week]
+    # small pages cut across the upvoted papers and the rest: the same order, each paper once
+    for sort, whole in (("trending", [i.id for i in week]), ("publishedAt", published)):
+        small = [
+            i.id for n in range(20) for i in api.list_daily_papers(week="2026-W08", sort=sort, p=n, limit=3)
+        ]
+        assert small == whole[:60]
+        assert [i.id for i in api.list_daily_papers(week="2026-W08", sort=sort, p=40, limit=7)] == whole[
+            280:287
+        ]
     assert [i.id for i in api.list_daily_papers(month="2026-01", sort="trending")] == [community.january]
 
 

@@ -16,8 +16,8 @@ Two orders, the same entries:
   way); ties go to more upvotes in the period, then to the ``publishedAt`` order. Papers nobody
   upvoted in the period follow, newest first.
 
-:func:`candidates` and :func:`rank` are pure; :func:`period_list` fetches, ranks, and loads only the
-page it returns (a month of ids and dates is cheap; a month of records is not).
+:func:`candidates`, :func:`rank` and :func:`merge_by_time` are pure; :func:`period_list` fetches,
+ranks, and reads no further into the period than the page it returns (see there).
 """
 
 from __future__ import annotations
@@ -69,13 +69,13 @@ class PeriodEntry:
 
 @dataclass(slots=True)
 class PeriodList:
-    """A page of a period's list, the list's size, and the neighbouring periods that have content."""
+    """A page of a period's list, whether more follow, and the neighbouring periods with content."""
 
     period: Period
     sort: str
     entries: list[PeriodEntry]
-    total: int
     offset: int
+    has_more: bool
     previous: Period | None
     next: Period | None
     is_current: bool
@@ -142,6 +142,17 @@ def _submitter_id(store: Store, submitter: str) -> int | None:
     return user.id if user else None
 
 
+def merge_by_time(
+    featured: Iterable[Candidate], new_papers: Iterable[tuple[str, datetime]], skip: set[str]
+) -> list[Candidate]:
+    """Featured candidates and new papers (both newest first) merged newest first, without the
+    papers in ``skip`` (and without a new paper that is also featured). Pure."""
+    listed = [c for c in featured if c.paper_id not in skip]
+    taken = skip | {c.paper_id for c in listed}
+    listed += [Candidate(pid, when.replace(tzinfo=None)) for pid, when in new_papers if pid not in taken]
+    return sorted(listed, key=lambda c: (c.listed_at, c.paper_id), reverse=True)
+
+
 def period_list(
     store: Store,
     categories: Sequence[str],
@@ -154,31 +165,58 @@ def period_list(
     now: datetime | None = None,
 ) -> PeriodList:
     """A page of ``period``'s list in ``sort`` order; with ``submitter`` (a handle) only the papers
-    that member featured (an unknown handle gives an empty list)."""
+    that member featured (an unknown handle gives an empty list).
+
+    The cost follows the page, not the period: a month of the whole catalogue has tens of
+    thousands of new papers. The upvoted papers (the only ones trending reorders) are ranked in
+    full; the rest of the list is its time order, read from the store only as far as the page
+    reaches (``offset + limit`` rows, plus the featured and upvoted ones it skips)."""
     if sort not in SORTS:
         raise InvalidInput(f"sort: must be one of {', '.join(SORTS)}, got {sort[:40]!r}")
     entries = store.featured.for_days(period.first, period.last)
-    new: list[tuple[str, datetime]] = []
+    window: Window | None = day_window(categories, period.first, period.last)
     if submitter:
         user_id = _submitter_id(store, submitter)
         entries = [e for e in entries if user_id is not None and e.user_id == user_id]
-    else:
-        new = store.papers.window_dates(day_window(categories, period.first, period.last))
-    items = candidates(entries, new)
-    moment = min(now or utcnow(), period.until)
-    votes: dict[str, list[datetime]] = {}
+        window = None  # a member's list is what they featured
+    featured = candidates(entries, [])
+    voted: list[Ranked] = []
     if sort == "trending":
-        listed = {c.paper_id for c in items}
         cast = store.votes.times_since(period.since, until=period.until)
-        votes = {paper_id: times for paper_id, times in cast.items() if paper_id in listed}
-    ranked = rank(items, votes, sort, moment)
-    page = ranked[offset : offset + limit]
+        members = [c for c in featured if c.paper_id in cast]
+        if window is not None:
+            featured_ids = {c.paper_id for c in featured}
+            others = [paper_id for paper_id in cast if paper_id not in featured_ids]
+            members += [Candidate(pid, when) for pid, when in store.papers.window_dates(window, among=others)]
+        voted = rank(members, cast, "trending", min(now or utcnow(), period.until))
+    skip = {r.candidate.paper_id for r in voted}
+    page = voted[offset : offset + limit]
+    start, stop = max(0, offset - len(voted)), offset + limit - len(voted)
+    has_more = len(voted) > offset + limit
+    if stop > 0:
+        reach = stop + 1 + len(skip | {c.paper_id for c in featured})
+        new = store.papers.window_dates(window, limit=reach) if window is not None else []
+        rest = merge_by_time(featured, new, skip)
+        page += [Ranked(c, 0.0, 0) for c in rest[start:stop]]
+        has_more = len(rest) > stop
+    return _page(store, categories, period, sort, page, offset, has_more)
+
+
+def _page(
+    store: Store,
+    categories: Sequence[str],
+    period: Period,
+    sort: str,
+    page: list[Ranked],
+    offset: int,
+    has_more: bool,
+) -> PeriodList:
+    """Load the page's records, counts and submitters, and find the neighbouring periods."""
     ids = [r.candidate.paper_id for r in page]
     loaded = store.papers.get_many(ids)
     counts = store.votes.counts(ids)
-    handles = store.accounts.handles(
-        [r.candidate.featured.user_id for r in page if r.candidate.featured and r.candidate.featured.user_id]
-    )
+    featured = {r.candidate.paper_id: r.candidate.featured for r in page if r.candidate.featured}
+    handles = store.accounts.handles([e.user_id for e in featured.values() if e.user_id is not None])
     shown = [
         PeriodEntry(
             paper=loaded[r.candidate.paper_id],
@@ -189,7 +227,7 @@ def period_list(
             featured=r.candidate.featured,
             submitter=(
                 handles.get(r.candidate.featured.user_id)
-                if r.candidate.featured and r.candidate.featured.user_id
+                if r.candidate.featured and r.candidate.featured.user_id is not None
                 else None
             ),
         )
@@ -202,8 +240,8 @@ def period_list(
         period=period,
         sort=sort,
         entries=shown,
-        total=len(ranked),
         offset=offset,
+        has_more=has_more,
         previous=before if oldest is not None and before.last >= oldest else None,
         next=after if newest is not None and after.first <= newest else None,
         is_current=newest is not None and period.contains(newest),

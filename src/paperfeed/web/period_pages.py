@@ -58,7 +58,7 @@ def _page(
         offset=(page - 1) * PER_PAGE,
     )
     shown = [e.paper.paper_id for e in result.entries]
-    prev_url, next_url = pager_urls(request, page, page * PER_PAGE < result.total)
+    prev_url, next_url = pager_urls(request, page, result.has_more)
     return render(
         request,
         "period.html",
