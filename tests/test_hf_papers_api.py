@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import re
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -22,7 +20,6 @@ from typing import Any
 import httpx
 import huggingface_hub as hf
 import pytest
-import uvicorn
 from huggingface_hub import HfApi
 from huggingface_hub.errors import BadRequestError, HfHubHTTPError
 from markdown_it import MarkdownIt
@@ -33,6 +30,7 @@ from paperfeed.records import PaperRecord, finalize
 from paperfeed.store import User
 from paperfeed.web.app import create_app
 from tests.test_web_api_auth import free_port
+from tests.web_support import serving
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 WEEK = (date(2026, 2, 16), date(2026, 2, 22))  # 2026-W08: the sample's three days are in it
@@ -135,19 +133,9 @@ def server(sample_app: Paperfeed, community: Community) -> Iterator[str]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     sample_app.settings.base_url = base
-    config = uvicorn.Config(
-        create_app(sample_app, indexer=False), host="127.0.0.1", port=port, log_level="warning"
-    )
-    web = uvicorn.Server(config)
-    thread = threading.Thread(target=web.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not web.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert web.started
-    yield base
-    web.should_exit = True
-    thread.join(10)
+    with serving(create_app(sample_app, indexer=False), port) as url:
+        assert url == base
+        yield base
 
 
 @pytest.fixture

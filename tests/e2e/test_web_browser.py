@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from paperfeed.context import Paperfeed
 from paperfeed.web.app import create_app
 from tests.test_web_api_auth import Inbox, free_port
-from tests.web_support import recorded_fetcher
+from tests.web_support import recorded_fetcher, serving
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
@@ -39,22 +36,9 @@ def server(sample_app: Paperfeed, inbox: Inbox) -> Iterator[str]:
     sample_app.settings.base_url = base
     sample_app.settings.smtp_host = "127.0.0.1"
     sample_app.settings.smtp_port = inbox.port  # type: ignore[attr-defined]
-    config = uvicorn.Config(
-        create_app(sample_app, arxiv_fetcher=recorded_fetcher),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-    )
-    web = uvicorn.Server(config)
-    thread = threading.Thread(target=web.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not web.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert web.started
-    yield base
-    web.should_exit = True
-    thread.join(10)
+    with serving(create_app(sample_app, arxiv_fetcher=recorded_fetcher), port) as url:
+        assert url == base
+        yield base
 
 
 @pytest.fixture
