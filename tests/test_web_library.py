@@ -47,6 +47,8 @@ def bearer(app: Paperfeed, email: str) -> dict[str, str]:
 # --------------------------------------------------------------------------- listing buttons
 LISTINGS = [
     "/daily/2026-02-20?tab=new",
+    "/weekly/2026-W08",
+    "/monthly/2026-02",
     "/trending",
     "/search?q=fairness",
     "/authors/Joseph%20Bingham",

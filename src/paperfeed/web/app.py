@@ -26,7 +26,7 @@ from paperfeed.config import UnsafeSettings, is_loopback
 from paperfeed.context import Paperfeed
 from paperfeed.library.importers import fetch_arxiv_ids, one_by_one
 from paperfeed.search.indexer import Indexer
-from paperfeed.web import api, auth, errors, feeds, library_api, library_pages, pages
+from paperfeed.web import api, auth, errors, feeds, hf_api, library_api, library_pages, pages, period_pages
 from paperfeed.web.highlight import mark
 from paperfeed.web.security import CSRF_COOKIE
 
@@ -132,7 +132,9 @@ def create_app(
         return response
 
     errors.install(web)
+    web.include_router(hf_api.router)  # before the pages: /papers/{id}.md is not a paper page
     web.include_router(pages.router)
+    web.include_router(period_pages.router)
     web.include_router(auth.router)
     web.include_router(feeds.router)
     web.include_router(library_pages.router)

@@ -3,14 +3,14 @@
 Also an index on ``papers.doi``, which library imports match references by.
 
 Revision ID: 0005_library
-Revises: 0003_instances
+Revises: 0004_handles
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_library"
-down_revision = "0003_instances"
+down_revision = "0004_handles"
 branch_labels = None
 depends_on = None
 
