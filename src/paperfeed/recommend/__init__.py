@@ -1,0 +1,1 @@
+"""Recommendations: per-member models over paper features, baselines, and their evaluation."""
