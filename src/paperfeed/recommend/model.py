@@ -69,7 +69,7 @@ class ModelConfig:
     dense_weight: float = 1.0
     co_save_weight: float = 2.0
     follow_weight: float = 1.5  # added per unit of follow score, in z units of the other drivers
-    max_terms: int | None = 3000  # keep the largest TF-IDF weights only (memory for many members)
+    max_terms: int | None = 1000  # keep the largest TF-IDF weights only (memory for many members)
 
 
 @dataclass(slots=True)
@@ -211,6 +211,101 @@ def content_raw(
     return tfidf, dense
 
 
+@dataclass(slots=True)
+class Parts:
+    """Each driver's contribution per candidate (already weighted), and which follow gave it."""
+
+    values: dict[str, np.ndarray]
+    follow_index: np.ndarray  # per candidate: index into follow_labels, -1 for none
+    follow_labels: list[str]
+
+    def total(self, n: int) -> np.ndarray:
+        if not self.values:
+            return np.zeros(n, dtype=np.float32)
+        return np.asarray(np.sum(list(self.values.values()), axis=0), dtype=np.float32)
+
+
+def driver_parts(
+    model: MemberModel,
+    candidates: sp.csr_matrix,
+    background: Background,
+    *,
+    dense_candidates: np.ndarray | None = None,
+    co_saves: np.ndarray | None = None,
+    follows: Mapping[str, np.ndarray] | None = None,
+    drivers: Drivers = Drivers(),
+    config: ModelConfig = ModelConfig(),
+) -> Parts:
+    """Each switched-on driver's weighted contribution for every candidate (see the module doc)."""
+    n = candidates.shape[0]
+    values: dict[str, np.ndarray] = {}
+    tfidf, dense = content_raw(
+        model, candidates, background, dense_candidates=dense_candidates, drivers=drivers, config=config
+    )
+    if tfidf is not None or dense is not None:
+        content = np.zeros(n, dtype=np.float32)
+        if tfidf is not None:
+            content += config.tfidf_weight * standardise(tfidf)
+        if dense is not None:
+            content += config.dense_weight * standardise(dense)
+        values["library"] = content
+    if drivers.co_saves and co_saves is not None and np.any(co_saves):
+        values["co_saves"] = config.co_save_weight * standardise(co_saves)
+    labels = list(follows or {})
+    follow_index = np.full(n, -1, dtype=np.int64)
+    if drivers.follows and follows:
+        stacked = np.vstack([np.asarray(follows[k], dtype=np.float32) for k in labels])
+        best = stacked.max(axis=0)
+        follow_index = np.where(best > 0, stacked.argmax(axis=0), -1)
+        values["follows"] = config.follow_weight * best
+    return Parts(values, follow_index, labels)
+
+
+def explain(
+    model: MemberModel,
+    parts: Parts,
+    rows: np.ndarray,
+    candidates: sp.csr_matrix,
+    *,
+    positives: sp.csr_matrix | None = None,
+    dense_candidates: np.ndarray | None = None,
+    dense_positives: np.ndarray | None = None,
+) -> list[Reason]:
+    """Top reasons of the candidates ``rows`` (row numbers into ``candidates`` and ``parts``).
+
+    The driver with the largest positive contribution wins; a library reason names the positive
+    paper most similar to the candidate (``positives`` are the rows of ``model.positive_ids``)."""
+    names = list(parts.values)
+    if not names or len(rows) == 0:
+        return [Reason("none") for _ in rows]
+    matrix = np.vstack([parts.values[k][rows] for k in names])
+    closest = _closest_positive(
+        model,
+        candidates[rows],
+        positives,
+        None if dense_candidates is None else dense_candidates[rows],
+        dense_positives,
+    )
+    out: list[Reason] = []
+    for j, row in enumerate(rows):
+        k = int(matrix[:, j].argmax())
+        driver, value = names[k], float(matrix[k, j])
+        if value <= 0:
+            out.append(Reason("none"))
+        elif driver == "library":
+            # a candidate lifted only by being unlike the dismissed papers has no paper to name
+            has_paper = closest is not None and bool(model.positive_ids)
+            pid = model.positive_ids[int(closest[j])] if has_paper and closest is not None else None
+            out.append(Reason(driver, paper_id=pid, contribution=value))
+        elif driver == "follows":
+            index = int(parts.follow_index[row])
+            label = parts.follow_labels[index] if index >= 0 else None
+            out.append(Reason(driver, follow=label, contribution=value))
+        else:
+            out.append(Reason(driver, contribution=value))
+    return out
+
+
 def score_member(
     model: MemberModel,
     candidates: sp.csr_matrix,
@@ -231,50 +326,30 @@ def score_member(
     only needed for reasons: the library reason names the most similar positive. ``co_saves`` is
     one value per candidate (see :mod:`~paperfeed.recommend.co_saves`); ``follows`` maps a follow's
     label to one value per candidate in [0, 1]."""
-    n = candidates.shape[0]
-    parts: dict[str, np.ndarray] = {}
-    tfidf, dense = content_raw(
-        model, candidates, background, dense_candidates=dense_candidates, drivers=drivers, config=config
+    parts = driver_parts(
+        model,
+        candidates,
+        background,
+        dense_candidates=dense_candidates,
+        co_saves=co_saves,
+        follows=follows,
+        drivers=drivers,
+        config=config,
     )
-    content = np.zeros(n, dtype=np.float32)
-    if tfidf is not None:
-        content += config.tfidf_weight * standardise(tfidf)
-    if dense is not None:
-        content += config.dense_weight * standardise(dense)
-    if tfidf is not None or dense is not None:
-        parts["library"] = content
-    if drivers.co_saves and co_saves is not None and np.any(co_saves):
-        parts["co_saves"] = config.co_save_weight * standardise(co_saves)
-    follow_best = np.zeros(n, dtype=np.float32)
-    follow_label = np.full(n, -1, dtype=np.int64)
-    labels = list(follows or {})
-    if drivers.follows and follows:
-        stacked = np.vstack([np.asarray(follows[k], dtype=np.float32) for k in labels])
-        follow_best = stacked.max(axis=0)
-        follow_label = np.where(follow_best > 0, stacked.argmax(axis=0), -1)
-        parts["follows"] = config.follow_weight * follow_best
-    scores = np.sum(list(parts.values()), axis=0) if parts else np.zeros(n, dtype=np.float32)
+    scores = parts.total(candidates.shape[0])
     if not reasons:
-        return Scored(np.asarray(scores, dtype=np.float32), [])
-    closest = _closest_positive(model, candidates, positives, dense_candidates, dense_positives)
-    out: list[Reason] = []
-    names = list(parts)
-    matrix = np.vstack([parts[k] for k in names]) if names else np.zeros((0, n), dtype=np.float32)
-    for i in range(n):
-        if not names or matrix[:, i].max() <= 0:
-            out.append(Reason("none"))
-            continue
-        k = int(matrix[:, i].argmax())
-        driver, value = names[k], float(matrix[k, i])
-        if driver == "library":
-            pid = model.positive_ids[closest[i]] if closest is not None and model.positive_ids else None
-            # a candidate lifted only by being unlike the dismissed papers has no paper to name
-            out.append(Reason(driver, paper_id=pid, contribution=value))
-        elif driver == "follows":
-            out.append(Reason(driver, follow=labels[int(follow_label[i])], contribution=value))
-        else:
-            out.append(Reason(driver, contribution=value))
-    return Scored(np.asarray(scores, dtype=np.float32), out)
+        return Scored(scores, [])
+    every = np.arange(candidates.shape[0])
+    why = explain(
+        model,
+        parts,
+        every,
+        candidates,
+        positives=positives,
+        dense_candidates=dense_candidates,
+        dense_positives=dense_positives,
+    )
+    return Scored(scores, why)
 
 
 def _closest_positive(
