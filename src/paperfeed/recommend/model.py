@@ -270,22 +270,28 @@ def explain(
     positives: sp.csr_matrix | None = None,
     dense_candidates: np.ndarray | None = None,
     dense_positives: np.ndarray | None = None,
+    similarity: np.ndarray | None = None,
 ) -> list[Reason]:
     """Top reasons of the candidates ``rows`` (row numbers into ``candidates`` and ``parts``).
 
     The driver with the largest positive contribution wins; a library reason names the positive
-    paper most similar to the candidate (``positives`` are the rows of ``model.positive_ids``)."""
+    paper most similar to the candidate (``positives`` are the rows of ``model.positive_ids``).
+    ``similarity`` (``len(rows)`` × positives), when given, is used instead of computing it: the
+    batch path computes candidate × saved-paper similarities once for many members."""
     names = list(parts.values)
     if not names or len(rows) == 0:
         return [Reason("none") for _ in rows]
     matrix = np.vstack([parts.values[k][rows] for k in names])
-    closest = _closest_positive(
-        model,
-        candidates[rows],
-        positives,
-        None if dense_candidates is None else dense_candidates[rows],
-        dense_positives,
-    )
+    if similarity is not None:
+        closest = similarity.argmax(axis=1) if model.has_positives and similarity.shape[1] else None
+    else:
+        closest = _closest_positive(
+            model,
+            candidates[rows],
+            positives,
+            None if dense_candidates is None else dense_candidates[rows],
+            dense_positives,
+        )
     out: list[Reason] = []
     for j, row in enumerate(rows):
         k = int(matrix[:, j].argmax())
