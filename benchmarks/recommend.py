@@ -140,9 +140,13 @@ def main() -> None:
         union = np.unique(np.concatenate(libraries[block]))
         column = np.full(len(old), -1, dtype=np.int64)
         column[union] = np.arange(len(union))
-        similarity = np.asarray((new_x @ old_x[union].T).toarray(), dtype=np.float32)
+        # only the candidates that made some member's top list of this chunk need a reason
+        picked_any = np.unique(best[best >= 0])
+        position = np.full(len(new), -1, dtype=np.int64)
+        position[picked_any] = np.arange(len(picked_any))
+        similarity = np.asarray((new_x[picked_any] @ old_x[union].T).toarray(), dtype=np.float32)
         if new_d is not None and old_d is not None:
-            similarity += new_d @ old_d[union].T
+            similarity += new_d[picked_any] @ old_d[union].T
         for j in range(best.shape[0]):
             m = start + j
             picked = best[j][best[j] >= 0]
@@ -151,7 +155,7 @@ def main() -> None:
                 scored.member_parts(j),
                 picked,
                 new_x,
-                similarity=similarity[np.ix_(picked, column[libraries[m]])],
+                similarity=similarity[np.ix_(position[picked], column[libraries[m]])],
             )
             shown += len(picked)
         reasons_seconds += time.perf_counter() - tick

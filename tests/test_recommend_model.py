@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from paperfeed.recommend.batch import co_saves_for, score_members, stack_models, top_k
 from paperfeed.recommend.co_saves import SaveMatrix
 from paperfeed.recommend.features import fit_tfidf
-from paperfeed.recommend.model import Background, Drivers, ModelConfig, score_member, train_member
+from paperfeed.recommend.model import Background, Drivers, ModelConfig, explain, score_member, train_member
 
 TOPICS = {
     "graph": "graph neural network message passing node embedding",
@@ -193,3 +193,35 @@ def test_cold_start_without_positives_scores_only_follows() -> None:
 def test_pruned_models_keep_the_largest_weights(max_terms: int | None) -> None:
     model = train_member(X[rows("graph-0", "protein-0")], config=ModelConfig(max_terms=max_terms))
     assert max_terms is None or model.tfidf_positive.nnz == max_terms
+
+
+def test_batch_agrees_with_one_member_scoring_with_embeddings() -> None:
+    rng = np.random.default_rng(1)
+    dense = rng.normal(size=(X.shape[0], 8)).astype(np.float32)
+    dense /= np.linalg.norm(dense, axis=1, keepdims=True)
+    libraries = {"m1": ("graph-0", "protein-1"), "m2": ("robot-2",)}
+    models = [
+        train_member(X[rows(*lib)], dense_positives=dense[rows(*lib)], positive_ids=list(lib))
+        for lib in libraries.values()
+    ]
+    background = Background.from_rows(X, dense)
+    batch = score_members(stack_models(models), X, background, dense_candidates=dense)
+    for j, model in enumerate(models):
+        single = score_member(model, X, background, dense_candidates=dense, reasons=False).scores
+        np.testing.assert_allclose(batch.scores[:, j], single, rtol=1e-4, atol=1e-4)
+    # reasons from precomputed similarities equal the ones computed on the spot
+    lib = libraries["m1"]
+    parts = batch.member_parts(0)
+    picked = np.arange(X.shape[0])
+    similarity = (X[picked] @ X[rows(*lib)].T).toarray() + dense[picked] @ dense[rows(*lib)].T
+    fast = explain(models[0], parts, picked, X, similarity=similarity)
+    slow = explain(
+        models[0],
+        parts,
+        picked,
+        X,
+        positives=X[rows(*lib)],
+        dense_candidates=dense,
+        dense_positives=dense[rows(*lib)],
+    )
+    assert [r.paper_id for r in fast] == [r.paper_id for r in slow]

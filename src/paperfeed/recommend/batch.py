@@ -139,6 +139,7 @@ def score_members(
         if neg.any():
             dense -= config.negative * (dense_candidates @ stack.dense_negative.T) * neg
         library += config.dense_weight * standardise(dense)
+        library = standardise(library)  # as score_member: unit spread, other drivers keep their weight
     parts = {"library": library * (lib | neg)}
     if co_saves is not None:
         on = _mask(drivers, n_members, "co_saves")

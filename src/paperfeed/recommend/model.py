@@ -248,6 +248,8 @@ def driver_parts(
             content += config.tfidf_weight * standardise(tfidf)
         if dense is not None:
             content += config.dense_weight * standardise(dense)
+            if tfidf is not None:  # back to unit spread, so the other drivers keep their weight
+                content = standardise(content)
         values["library"] = content
     if drivers.co_saves and co_saves is not None and np.any(co_saves):
         values["co_saves"] = config.co_save_weight * standardise(co_saves)
