@@ -112,3 +112,13 @@ def test_bad_folders_are_named(tmp_path: Path, change: object, message: str) -> 
     change(folder)  # type: ignore[operator]
     with pytest.raises(DatasetError, match=re.escape(message)):
         read_dataset(folder)
+
+
+def test_ablation_and_unknown_methods(tmp_path: Path) -> None:
+    folder = write_folder(tmp_path / "bench")
+    report = evaluate_recommenders(
+        folder, users=None, run_out=None, embeddings=False, seed=0, methods=("paperfeed-content-only",)
+    )
+    assert report.methods[0].ndcg_10 == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="unknown method 'nope'"):
+        evaluate_recommenders(folder, users=None, run_out=None, embeddings=False, seed=0, methods=("nope",))

@@ -38,6 +38,8 @@ from paperfeed.recommend.model import Background, Drivers, ModelConfig, score_me
 BACKGROUND_SIZE = 2000
 RUN_DEPTH = 100
 METHODS = ("popularity", "tfidf-centroid", "arxiv-sanity-svm", "paperfeed", "paperfeed+embeddings")
+#: ablations, run only when named in ``methods``: paperfeed with the co-saves driver switched off
+ABLATIONS = ("paperfeed-content-only", "paperfeed+embeddings-content-only")
 
 Scorer = Callable[[str, np.ndarray], np.ndarray]
 
@@ -163,7 +165,9 @@ class _Context:
         return self._saves
 
 
-def paperfeed_scorer(ctx: _Context, *, embeddings: bool, config: ModelConfig = ModelConfig()) -> Scorer:
+def paperfeed_scorer(
+    ctx: _Context, *, embeddings: bool, config: ModelConfig = ModelConfig(), drivers: Drivers = Drivers()
+) -> Scorer:
     """paperfeed's recommender as an evaluation method (no negatives or follows in a benchmark)."""
     tfidf = ctx.tfidf
     dense = ctx.dense if embeddings else None
@@ -181,8 +185,8 @@ def paperfeed_scorer(ctx: _Context, *, embeddings: bool, config: ModelConfig = M
             tfidf,
             background,
             dense_candidates=dense,
-            co_saves=saves.scores(train, member=user),
-            drivers=Drivers(),
+            co_saves=saves.scores(train, member=user) if drivers.co_saves else None,
+            drivers=drivers,
             config=config,
             reasons=False,
         )
@@ -203,7 +207,9 @@ def _scorer(name: str, ctx: _Context) -> Scorer:
         return paperfeed_scorer(ctx, embeddings=False)
     if name == "paperfeed+embeddings":
         return paperfeed_scorer(ctx, embeddings=True)
-    raise ValueError(f"unknown method {name!r} (known: {', '.join(METHODS)})")
+    if name in ABLATIONS:
+        return paperfeed_scorer(ctx, embeddings="embeddings" in name, drivers=Drivers(co_saves=False))
+    raise ValueError(f"unknown method {name!r} (known: {', '.join(METHODS + ABLATIONS)})")
 
 
 def evaluate_recommenders(
@@ -229,17 +235,19 @@ def evaluate_recommenders(
     report = Report(data.name, len(data.ids), len(with_tests), 0, seed, users is not None)
     wanted = list(methods or METHODS)
     ctx = _Context(data, seed=seed, work_dir=work_dir, model=embedding_model)
-    if "paperfeed+embeddings" in wanted and not embeddings:
-        wanted.remove("paperfeed+embeddings")
-        report.skipped["paperfeed+embeddings"] = "not asked for (embeddings=False)"
-    if "paperfeed+embeddings" in wanted:
+    dense_methods = [m for m in wanted if "embeddings" in m]
+    why_not: str | None = None if embeddings else "not asked for (embeddings=False)"
+    if dense_methods and why_not is None:
         from paperfeed.search.embedders import EmbedderUnavailable
 
         try:
             _ = ctx.dense
         except EmbedderUnavailable as exc:
-            wanted.remove("paperfeed+embeddings")
-            report.skipped["paperfeed+embeddings"] = str(exc)
+            why_not = str(exc)
+    if why_not is not None:
+        for method in dense_methods:
+            wanted.remove(method)
+            report.skipped[method] = why_not
     run_method = next((m for m in ("paperfeed+embeddings", "paperfeed") if m in wanted), None)
     empty = np.zeros(0, dtype=np.int64)
     run: dict[str, list[tuple[str, float]]] = {}
