@@ -163,8 +163,10 @@ def make_authors(
 ) -> BenchmarkCounts:
     """Authors as users, split by date per author (rules in the module docstring).
 
-    On the 20,000-record arxiv-sample with the defaults this writes 20,000 papers and 2,372 users
-    (authors with 5-40 papers); see docs/benchmarks.md for the exact counts of the build used there.
+    On the 20,000-record arxiv-sample with the defaults this writes 20,000 papers, 2,372 users
+    (authors with 5-40 papers), 185,052 train pairs (median 50 per user) and 7,397 test pairs
+    (median 2). :func:`make_categories` with its defaults: 103 users, 4,096 train pairs (median
+    23), 1,688 test pairs (median 9), cut-off 2025-12-25 05:29:53 UTC.
     """
     if min_papers < 2:
         raise ValueError("min_papers must be at least 2 (one earlier and one later paper)")
