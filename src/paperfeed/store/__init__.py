@@ -2,14 +2,18 @@
 
 :class:`Store` opens one database (SQLite or PostgreSQL, chosen by URL) and hands out one typed
 interface per concern: ``papers`` (records, windows, the change feed), ``accounts``, ``votes``,
-``featured``, ``rate_limits``. Features call these; nothing above this package imports SQLAlchemy.
+``featured``, ``rate_limits``, ``digests`` (subscriptions and the send ledger), ``leases`` and
+``schedule`` (coordination between processes). Features call these; nothing above this package
+imports SQLAlchemy.
 """
 
 from __future__ import annotations
 
 from paperfeed.store.accounts import AccountStore, User
 from paperfeed.store.database import Database, StoreUnavailable, redact_url
+from paperfeed.store.digest import ClaimedSend, DigestChoices, DigestStore, SendRecord, Subscription
 from paperfeed.store.featured import FeaturedEntry, FeaturedStore
+from paperfeed.store.leases import LeaseStore, ScheduleStore
 from paperfeed.store.papers import BatchResult, PaperStore, Window
 from paperfeed.store.ratelimits import RateLimitStore
 from paperfeed.store.votes import VoteStore
@@ -17,13 +21,20 @@ from paperfeed.store.votes import VoteStore
 __all__ = [
     "AccountStore",
     "BatchResult",
+    "ClaimedSend",
     "Database",
+    "DigestChoices",
+    "DigestStore",
     "FeaturedEntry",
     "FeaturedStore",
+    "LeaseStore",
     "PaperStore",
     "RateLimitStore",
+    "ScheduleStore",
+    "SendRecord",
     "Store",
     "StoreUnavailable",
+    "Subscription",
     "User",
     "VoteStore",
     "Window",
@@ -41,6 +52,9 @@ class Store:
         self.votes = VoteStore(database)
         self.featured = FeaturedStore(database)
         self.rate_limits = RateLimitStore(database)
+        self.digests = DigestStore(database)
+        self.leases = LeaseStore(database)
+        self.schedule = ScheduleStore(database)
 
     @classmethod
     def open(cls, url: str) -> Store:

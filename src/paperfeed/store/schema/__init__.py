@@ -19,6 +19,16 @@ from paperfeed.store.schema.community import (
     users,
     votes,
 )
+from paperfeed.store.schema.digest import (
+    FOLLOW_KINDS,
+    SEND_STATUSES,
+    SUBSCRIPTION_STATUSES,
+    digest_follows,
+    digest_sends,
+    digest_subscriptions,
+    leases,
+    scheduled_runs,
+)
 from paperfeed.store.schema.papers import (
     PAPER_CHILD_TABLES,
     ingest_checkpoints,
@@ -33,12 +43,19 @@ from paperfeed.store.schema.papers import (
 )
 
 __all__ = [
+    "FOLLOW_KINDS",
     "PAPER_CHILD_TABLES",
     "ROLES",
+    "SEND_STATUSES",
+    "SUBSCRIPTION_STATUSES",
     "api_tokens",
     "curator_actions",
+    "digest_follows",
+    "digest_sends",
+    "digest_subscriptions",
     "featured",
     "ingest_checkpoints",
+    "leases",
     "login_tokens",
     "metadata",
     "paper_aliases",
@@ -49,6 +66,7 @@ __all__ = [
     "paper_versions",
     "papers",
     "rate_limits",
+    "scheduled_runs",
     "sessions",
     "store_state",
     "users",
