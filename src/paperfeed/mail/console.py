@@ -20,7 +20,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from paperfeed.mail.message import envelope_recipients, plain_text_of
-from paperfeed.mail.outcome import DeliveryStatus, RecipientOutcome, SendOutcome
+from paperfeed.mail.outcome import DeliveryStatus, OutcomeCallback, RecipientOutcome, SendOutcome
 
 log = logging.getLogger("paperfeed.mail")
 
@@ -107,10 +107,20 @@ class ConsoleBackend:
         )
 
     def send_many(
-        self, messages: Sequence[EmailMessage], *, max_attempts: int | None = None
+        self,
+        messages: Sequence[EmailMessage],
+        *,
+        max_attempts: int | None = None,
+        on_outcome: OutcomeCallback | None = None,
     ) -> list[SendOutcome]:
-        """Each message in turn (writing files needs no concurrency)."""
-        return [self.send(message) for message in messages]
+        """Each message in turn (writing files needs no concurrency); ``on_outcome`` as for SMTP."""
+        outcomes = []
+        for index, message in enumerate(messages):
+            outcome = self.send(message)
+            outcomes.append(outcome)
+            if on_outcome is not None:
+                on_outcome(index, outcome)
+        return outcomes
 
     def _write(self, message: EmailMessage, recipients: Sequence[str]) -> Path:
         """Write atomically: readers (a mail client, ``ls``) never see half a file.
