@@ -86,7 +86,17 @@ def servers(cluster_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
         for name, (data_dir, extra) in plan.items():
             port = free_port()
             processes[name] = subprocess.Popen(
-                [sys.executable, "-m", "paperfeed", "--data-dir", str(data_dir), "serve", "--port", str(port), *extra],
+                [
+                    sys.executable,
+                    "-m",
+                    "paperfeed",
+                    "--data-dir",
+                    str(data_dir),
+                    "serve",
+                    "--port",
+                    str(port),
+                    *extra,
+                ],
                 env=_env(cluster_url),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
@@ -126,7 +136,11 @@ def test_three_instances_on_one_store_are_one_service(
 ) -> None:
     # Every instance serves the papers, and B's own indexer has built B's own index from the store.
     for name, base in servers.items():
-        _eventually(lambda base=base: "2602.18409" in _search_ids(base, "uniform expressivity graph"), 30, f"{name} searches")
+        _eventually(
+            lambda base=base: "2602.18409" in _search_ids(base, "uniform expressivity graph"),
+            30,
+            f"{name} searches",
+        )
 
     store = Store.open(cluster_url)
     try:
@@ -170,5 +184,9 @@ def test_three_instances_on_one_store_are_one_service(
     assert json.loads(ingested.stdout)["index"]["handed_over"] is True
     started = time.monotonic()
     for name, base in servers.items():
-        _eventually(lambda base=base: _search_ids(base, "quetzalcoatl") == ["2603.99999"], 30, f"{name} finds the paper")
+        _eventually(
+            lambda base=base: _search_ids(base, "quetzalcoatl") == ["2603.99999"],
+            30,
+            f"{name} finds the paper",
+        )
     assert time.monotonic() - started < 30

@@ -12,7 +12,7 @@ import hmac
 import secrets
 from urllib.parse import urlsplit
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 
 SESSION_COOKIE = "pf_session"
 CSRF_COOKIE = "pf_csrf"
@@ -47,3 +47,11 @@ def safe_next(target: str | None) -> str:
     if parts.scheme or parts.netloc or any(ch in target for ch in "\r\n\t"):
         return "/"
     return target
+
+
+def require_csrf(request: Request, submitted: str | None) -> None:
+    """Refuse (403) a form post whose CSRF token does not match its cookie."""
+    if not csrf_ok(request, submitted):
+        raise HTTPException(
+            status_code=403, detail="the form expired or came from another site; reload and retry"
+        )
