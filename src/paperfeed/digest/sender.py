@@ -110,9 +110,10 @@ class SendReport:
 
 
 def _unreachable(outcomes: Sequence[SendOutcome]) -> str | None:
-    """The reason when no message of a batch was even tried (server down, settings wrong)."""
-    if outcomes and all(o.attempts == 0 and o.status is not DeliveryStatus.SENT for o in outcomes):
-        return outcomes[0].detail
+    """Why to stop the run when a whole batch failed without a word from any mail server (refused
+    connections, wrong settings): the next batches would fail the same way. ``None`` otherwise."""
+    if outcomes and all(o.status is DeliveryStatus.TEMPORARY_FAILURE and o.code is None for o in outcomes):
+        return f"no digest of the last batch could be delivered: {outcomes[0].detail}"
     return None
 
 

@@ -75,15 +75,15 @@ def create_app(
         if follower is not None:
             follower.start_thread()
         planner = Scheduler(paperfeed) if run_scheduler else None
-        if planner is not None:
-            planner.start_thread()
+        planner_thread = planner.start_thread() if planner is not None else None
         try:
             yield
         finally:
             if follower is not None:
                 follower.stop.set()
-            if planner is not None:
+            if planner is not None and planner_thread is not None:
                 planner.stop.set()
+                planner_thread.join(timeout=10)  # lets it give its lease back; a long job keeps going
 
     web = FastAPI(
         title="paperfeed API",
