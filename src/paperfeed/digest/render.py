@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from paperfeed.config import Settings
 from paperfeed.digest import links
@@ -74,9 +75,16 @@ class PaperView:
     url: str
     arxiv: str | None
     pdf: str | None
-    text_title: str
-    text_authors: str
-    text_abstract: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaperParts:
+    """A paper's ready-made pieces of a digest: the HTML under its reasons, and the plain text above
+    (title, authors) and below (abstract, links) its "Why:" line."""
+
+    html: Markup
+    text_head: str
+    text_tail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,29 +104,35 @@ class DigestRenderer:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._views: dict[str, PaperView] = {}
+        self._views: dict[str, PaperParts] = {}
         env = environment()
         self._html = env.get_template("digest.html")
         self._text = env.get_template("digest.txt")
+        self._paper_html = env.get_template("paper.html").module.body  # type: ignore[attr-defined]
 
-    def view(self, paper: PaperRecord) -> PaperView:
+    def view(self, paper: PaperRecord) -> PaperParts:
         found = self._views.get(paper.paper_id)
         if found is None:
-            title = " ".join(paper.title.split())
-            authors = authors_line(paper.authors)
-            abstract = short_abstract(paper.abstract)
             urls = arxiv_urls(paper)
-            found = PaperView(
+            view = PaperView(
                 paper_id=paper.paper_id,
-                title=title,
-                authors=authors,
-                abstract=abstract,
+                title=" ".join(paper.title.split()),
+                authors=authors_line(paper.authors),
+                abstract=short_abstract(paper.abstract),
                 url=links.paper_url(self.settings, paper.paper_id),
                 arxiv=urls["abs"],
                 pdf=urls["pdf"],
-                text_title=textwrap.fill(title, width=76, subsequent_indent="   "),
-                text_authors=_wrap(authors),
-                text_abstract=_wrap(abstract) if abstract else "",
+            )
+            tail = [_wrap(view.abstract)] if view.abstract else []
+            tail.append(f"   {view.url}")
+            if view.arxiv:
+                tail.append(f"   arXiv: {view.arxiv}")
+            found = PaperParts(
+                html=Markup(self._paper_html(view)),
+                text_head=textwrap.fill(view.title, width=76, subsequent_indent="   ")
+                + "\n"
+                + _wrap(view.authors),
+                text_tail="\n".join(tail),
             )
             self._views[paper.paper_id] = found
         return found

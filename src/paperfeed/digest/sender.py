@@ -25,6 +25,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from email.message import EmailMessage
@@ -169,27 +170,48 @@ class PeriodSender:
         if not lease.try_acquire():
             raise RuntimeError(f"run id {self.run_id} is taken")  # a fresh uuid: cannot happen
         try:
-            while not lease.lost.is_set():
-                claimed = store.claim(self.period.key, self.run_id, limit=self.batch_size, now=utcnow())
-                if not claimed:
-                    if store.in_flight_elsewhere(self.period.key, self.run_id, now=utcnow()):
-                        time.sleep(
-                            min(1.0, settings.digest_claim_ttl / 4)
-                        )  # a live run, or a dead one's lease
-                        continue
-                    break
-                stop = self._send_batch(claimed, lease)
-                if self.progress is not None:
-                    self.progress(report)
-                if stop is not None:
-                    report.stopped = stop
-                    break
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="paperfeed-digest-send") as pool:
+                report.stopped = self._loop(lease, pool)
             if lease.lost.is_set() and report.stopped is None:
                 report.stopped = "the run lost its lease in the store (was the process suspended?)"
-            store.release(self.run_id, now=utcnow())
+            store.release(self.run_id, now=utcnow())  # claimed but never handed to the mail server
         finally:
             lease.release()
         return report
+
+    def _loop(self, lease: HeldLease, pool: ThreadPoolExecutor) -> str | None:
+        """Claim, compose, send, until nothing is left; one batch is sent (in ``pool``) while the next
+        is composed, so the mail server's work overlaps ours. Returns why it stopped early, if it did."""
+        store = self.app.store.digests
+        in_flight: Future[str | None] | None = None
+        try:
+            while not lease.lost.is_set():
+                claimed = store.claim(self.period.key, self.run_id, limit=self.batch_size, now=utcnow())
+                if not claimed:
+                    if in_flight is not None:
+                        stop, in_flight = in_flight.result(), None
+                        if stop is not None:
+                            return stop
+                        continue  # its temporary failures are not ours to retry; look once more
+                    if store.in_flight_elsewhere(self.period.key, self.run_id, now=utcnow()):
+                        time.sleep(
+                            min(1.0, self.app.settings.digest_claim_ttl / 4)
+                        )  # live, or its lease ends
+                        continue
+                    return None
+                started = time.perf_counter()
+                batch = self._prepare(claimed)
+                self.report.compose_seconds += time.perf_counter() - started
+                if in_flight is not None:
+                    stop, in_flight = in_flight.result(), None
+                    if stop is not None:
+                        return stop
+                if batch and not lease.lost.is_set():
+                    in_flight = pool.submit(self._deliver, batch)
+            return None
+        finally:
+            if in_flight is not None:
+                in_flight.result()
 
     def _prepare(self, claimed: Sequence[ClaimedSend]) -> list[tuple[ClaimedSend, EmailMessage]]:
         store = self.app.store.digests
@@ -220,22 +242,19 @@ class PeriodSender:
         store.prepare(self.run_id, fixed, now=utcnow())
         return batch
 
-    def _send_batch(self, claimed: Sequence[ClaimedSend], lease: HeldLease) -> str | None:
+    def _deliver(self, batch: Sequence[tuple[ClaimedSend, EmailMessage]]) -> str | None:
+        """Hand a prepared batch to the mail backend, recording each outcome as it comes."""
         started = time.perf_counter()
-        batch = self._prepare(claimed)
-        composed = time.perf_counter()
-        self.report.compose_seconds += composed - started
-        if not batch:
-            return None
-        if lease.lost.is_set():
-            return "the run lost its lease in the store before sending"
 
         def record(index: int, outcome: SendOutcome) -> None:
             self._record(batch[index][0], outcome)
 
         assert self.backend is not None, "a dry run sends nothing"
         outcomes = self.backend.send_many([message for _, message in batch], on_outcome=record)
-        self.report.send_seconds += time.perf_counter() - composed
+        with self._lock:
+            self.report.send_seconds += time.perf_counter() - started
+        if self.progress is not None:
+            self.progress(self.report)
         return _unreachable(outcomes)
 
     def _record(self, item: ClaimedSend, outcome: SendOutcome) -> None:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
-from paperfeed.mail.message import envelope_recipients, plain_text_of
+from paperfeed.mail.message import envelope_recipients, message_bytes, plain_text_of
 from paperfeed.mail.outcome import DeliveryStatus, OutcomeCallback, RecipientOutcome, SendOutcome
 
 log = logging.getLogger("paperfeed.mail")
@@ -131,7 +131,7 @@ class ConsoleBackend:
         self.outbox.mkdir(mode=0o700, parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
         name = f"{stamp}-{secrets.token_hex(3)}-{safe_file_part(recipients)}.eml"
-        data = message.as_bytes(policy=message.policy.clone(linesep="\n"))
+        data = message_bytes(message)
         descriptor, temporary = tempfile.mkstemp(prefix=".writing-", suffix=".tmp", dir=self.outbox)
         try:
             with os.fdopen(descriptor, "wb") as handle:

@@ -36,7 +36,7 @@ from pydantic import SecretStr
 from paperfeed.config import Settings
 from paperfeed.mail.classify import Failure, classify, reply_text
 from paperfeed.mail.errors import MailConfigError
-from paperfeed.mail.message import envelope_recipients, envelope_sender
+from paperfeed.mail.message import envelope_recipients, envelope_sender, message_bytes
 from paperfeed.mail.outcome import (
     DeliveryStatus,
     OutcomeCallback,
@@ -194,7 +194,7 @@ def _wire_bytes(message: EmailMessage) -> bytes:
     """The message as sent: CRLF line ends, and without ``Bcc`` (which must not reach recipients)."""
     if "Bcc" in message:
         message = _copy_without_bcc(message)
-    return message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+    return message_bytes(message, linesep="\r\n")
 
 
 def _copy_without_bcc(message: EmailMessage) -> EmailMessage:

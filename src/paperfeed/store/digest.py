@@ -481,29 +481,18 @@ class DigestStore:
     def record_sent(
         self, send_id: int, run_id: str, subscription_id: int, *, code: int | None, detail: str, now: datetime
     ) -> bool:
-        """The server accepted the digest: ``sent``, and the subscription's failure streak ends."""
+        """The server accepted the digest: ``sent``, and the subscription's failure streak ends.
+
+        The hot path of a send (one call per message), so its statements are built once."""
         with self._engine.begin() as conn:
-            done = self._finish(
-                conn,
-                send_id,
-                run_id,
-                status="sent",
-                code=code,
-                detail=detail[:2000],
-                attempts=digest_sends.c.attempts + 1,
-                sent_at=now,
-                updated_at=now,
+            done = conn.execute(
+                _MARK_SENT,
+                {"p_send": send_id, "p_run": run_id, "p_code": code, "p_detail": detail[:2000], "p_now": now},
             )
-            if done:
-                conn.execute(
-                    update(digest_subscriptions)
-                    .where(
-                        digest_subscriptions.c.id == subscription_id,
-                        digest_subscriptions.c.failure_streak > 0,
-                    )
-                    .values(failure_streak=0)
-                )
-        return done
+            if done.rowcount != 1:
+                return False
+            conn.execute(_END_STREAK, {"p_sub": subscription_id})
+        return True
 
     def record_permanent_failure(
         self,
@@ -589,7 +578,10 @@ class DigestStore:
     def record_skipped(self, send_id: int, run_id: str, *, detail: str, now: datetime) -> bool:
         """Nothing to send (an empty digest): ``skipped``, so no later run composes it again."""
         with self._engine.begin() as conn:
-            return self._finish(conn, send_id, run_id, status="skipped", detail=detail, updated_at=now)
+            done = conn.execute(
+                _MARK_SKIPPED, {"p_send": send_id, "p_run": run_id, "p_detail": detail, "p_now": now}
+            )
+        return done.rowcount == 1
 
     def release(self, run_id: str, *, now: datetime) -> int:
         """Give back a stopping run's claims that it never tried (``sending`` → ``queued``)."""
@@ -641,3 +633,34 @@ class DigestStore:
         )
         with self._engine.connect() as conn:
             return [_send_record(row) for row in conn.execute(query)]
+
+
+# The statements of the per-message hot path, built once (constructing a statement costs more than
+# running it). Bind names are prefixed: SQLAlchemy reserves the column names in a SET clause.
+_CLAIMED_BY_RUN = and_(
+    digest_sends.c.id == bindparam("p_send"),
+    digest_sends.c.run_id == bindparam("p_run"),
+    digest_sends.c.status == "sending",
+)
+_MARK_SENT = (
+    update(digest_sends)
+    .where(_CLAIMED_BY_RUN)
+    .values(
+        status="sent",
+        code=bindparam("p_code"),
+        detail=bindparam("p_detail"),
+        attempts=digest_sends.c.attempts + 1,
+        sent_at=bindparam("p_now"),
+        updated_at=bindparam("p_now"),
+    )
+)
+_MARK_SKIPPED = (
+    update(digest_sends)
+    .where(_CLAIMED_BY_RUN)
+    .values(status="skipped", detail=bindparam("p_detail"), updated_at=bindparam("p_now"))
+)
+_END_STREAK = (
+    update(digest_subscriptions)
+    .where(digest_subscriptions.c.id == bindparam("p_sub"), digest_subscriptions.c.failure_streak > 0)
+    .values(failure_streak=0)
+)
