@@ -3,6 +3,7 @@ that still says the same things (the remote-content check against its original r
 
 from __future__ import annotations
 
+import email
 import re
 import threading
 import time
@@ -134,3 +135,28 @@ def test_console_outcomes_are_reported_too(mail_settings: Settings) -> None:
     seen: list[int] = []
     backend_for(mail_settings).send_many(messages, on_outcome=lambda i, o: seen.append(i))
     assert seen == [0, 1, 2]
+
+
+def test_fast_serialisation_writes_the_standard_librarys_bytes(mail_settings: Settings) -> None:
+    from email.policy import default
+
+    from paperfeed.mail.message import message_bytes
+
+    for n in range(3):  # the second and third reuse shared header objects and their folds
+        message = build_message(
+            mail_settings,
+            to=("Zoë Martín, PhD", "zoe@example.org") if n else "reader@example.org",
+            subject=f"paperfeed daily digest · Fri 20 Feb 2026 · {n} papers " + "long words " * 12,
+            text="Zoë\r\nline two\n" + "x " * 60,
+            html="<p>Zoë &amp; co</p>\n" * 50,
+            unsubscribe_url="https://papers.example.org/digest/unsubscribe/" + "t" * 90,
+            list_id="daily",
+            list_name="paperfeed daily digest",
+            bulk=True,
+        )
+        for linesep in ("\n", "\r\n"):
+            assert message_bytes(message, linesep=linesep) == message.as_bytes(
+                policy=message.policy.clone(linesep=linesep)
+            )
+        reparsed = email.message_from_bytes(message_bytes(message), policy=default)
+        assert reparsed["Subject"] == message["Subject"] and reparsed["To"] == message["To"]
