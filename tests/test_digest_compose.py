@@ -150,3 +150,28 @@ def test_composed_digests_survive_the_ledger() -> None:
     assert ComposedDigest.from_json(digest.to_json()) == digest
     with pytest.raises(ValueError):
         ComposedDigest.from_json({"not": "a list"})
+
+
+# ------------------------------------------------------------------------------ signed links
+def test_link_tokens_are_bound_to_their_kind_and_cannot_be_altered(tmp_path: object) -> None:
+    from paperfeed.config import Settings
+    from paperfeed.digest import links
+
+    settings = Settings(data_dir=tmp_path, secret_key="k" * 40)  # type: ignore[arg-type]
+    token = links.sign(settings, "unsubscribe", 42)
+    assert links.read(settings, "unsubscribe", token) == [42]
+    _, mac = token.split(".")
+    forged = links.sign(settings, "unsubscribe", 43).split(".")[0] + "." + mac
+    for bad in (forged, token + "x", "." + mac, token.replace(".", ""), "é" + token, ""):
+        with pytest.raises(links.InvalidLink):
+            links.read(settings, "unsubscribe", bad)
+    with pytest.raises(links.InvalidLink):
+        links.read(settings, "manage", token)  # an unsubscribe token is not a manage token
+    other = Settings(data_dir=tmp_path, secret_key="o" * 40)  # type: ignore[arg-type]
+    with pytest.raises(links.InvalidLink):
+        links.read(other, "unsubscribe", token)
+    confirm = links.sign(settings, "confirm", 42, "nonce")
+    assert links.read(settings, "confirm", confirm) == [42, "nonce"]
+    view = links.sign(settings, "view", 42, "daily:2026-02-20")
+    assert links.read(settings, "view", view) == [42, "daily:2026-02-20"]
+    assert links.view_url(settings, 42, "daily:2026-02-20").endswith("/digest/view/" + view)

@@ -152,3 +152,28 @@ def test_two_senders_at_once_never_both_send_to_one_address(sample_app: Paperfee
     assert sum(r["sent"] for r in reports) == 120
     assert all(r["sent"] > 0 for r in reports), f"the two runs did not overlap: {reports}"
     assert sample_app.store.digests.period_counts("daily:" + PERIOD) == {"sent": 120}
+
+
+@pytest.mark.slow
+def test_one_send_with_two_worker_processes_sends_each_digest_once(sample_app: Paperfeed) -> None:
+    addresses = subscribe_many(sample_app, 60)
+    inbox = ScriptedInbox()
+    inbox.data_delay = 0.01
+    with mail_server(sample_app, inbox):
+        env = sender_env(sample_app, connections=2)
+        done = subprocess.run(
+            [*COMMAND, "--workers", "2"], env=env, capture_output=True, text=True, timeout=300
+        )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert report["sent"] == 60 and report["failed"] == 0
+    counts = Counter(address for item in inbox.received for address in item.rcpt_tos)
+    assert counts == Counter({address: 1 for address in addresses})
+    runs = set(_run_ids(sample_app, addresses))
+    assert len(runs) == 2, "both worker processes sent some of the digests"
+
+
+def _run_ids(app: Paperfeed, addresses: list[str]) -> list[str]:
+    """Which run sent each digest (the ledger keeps the claiming run's id)."""
+    rows = [app.store.digests.send_of(_sid(app, a), "daily:" + PERIOD) for a in addresses]
+    return [str(row.run_id) for row in rows if row is not None]

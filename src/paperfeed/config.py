@@ -145,6 +145,13 @@ class Settings(BaseSettings):
     digest_batch_size: int = Field(
         default=100, ge=1, le=5000, description="Digests a sender claims from the send ledger at a time."
     )
+    digest_workers: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        description="Processes `paperfeed digest send` uses to send a period together (one per CPU core "
+        "helps large lists).",
+    )
     digest_claim_ttl: float = Field(
         default=60.0,
         ge=1.0,

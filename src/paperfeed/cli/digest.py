@@ -69,12 +69,19 @@ def send_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Compose and count, send nothing, record nothing.")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", min=1, max=16, help="Processes sending together (default: PAPERFEED_DIGEST_WORKERS)."
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Send the digests of a period to every active subscriber, exactly once (safe to re-run)."""
     day = parse_day(period, "--period")
     paperfeed = get_app()
-    report = send_digests(paperfeed, day=day, dry_run=dry_run)
+    chosen = workers or paperfeed.settings.digest_workers
+    report = send_digests(paperfeed, day=day, dry_run=dry_run, workers=chosen)
     if as_json:
         emit_json(report.to_dict())
     else:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import threading
 import time
 import uuid
@@ -158,14 +159,72 @@ class PeriodSender:
     def notices(self) -> list[str]:
         return self._content.notices if self._content is not None else []
 
-    def run(self, subscriptions: Sequence[Subscription]) -> PeriodReport:
+    def run(self, subscriptions: Sequence[Subscription], *, workers: int = 1) -> PeriodReport:
+        """Plan the period, then claim and send until nothing is left. With ``workers`` > 1, that many
+        processes claim and send together (forked from this one after the period's sources are
+        computed, so they share them): the ledger's claims keep them apart as they keep apart two
+        runs started by hand."""
         store = self.app.store.digests
-        settings = self.app.settings
         report = self.report
         before = store.period_counts(self.period.key)
         report.already = sum(before.get(status, 0) for status in ("sent", "failed", "skipped"))
         report.subscribers = store.plan(self.period.key, [s.id for s in subscriptions], now=utcnow())
         self._query_limit = max([20, *(s.choices.max_papers for s in subscriptions)])
+        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+            self._run_forked(subscriptions, workers)
+        else:
+            self._claim_and_send()
+        return report
+
+    def _run_forked(self, subscriptions: Sequence[Subscription], workers: int) -> None:
+        content = self.content
+        for subscription in subscriptions:  # every shared source now, inherited by the workers
+            content.sources_for(subscription)
+        self.app.store.database.dispose()  # no pooled connection may cross the fork
+        context = multiprocessing.get_context("fork")
+        results: Any = context.SimpleQueue()
+        children = [
+            context.Process(target=self._worker, args=(results,), name=f"paperfeed-digest-worker-{n}")
+            for n in range(1, workers)
+        ]
+        for child in children:
+            child.start()
+        try:
+            self._claim_and_send()
+        finally:
+            for child in children:
+                child.join()
+        while not results.empty():
+            counts = results.get()
+            for name in (
+                "sent",
+                "skipped",
+                "failed",
+                "deferred",
+                "paused",
+                "compose_seconds",
+                "send_seconds",
+            ):
+                setattr(self.report, name, getattr(self.report, name) + counts[name])
+            self.report.stopped = self.report.stopped or counts["stopped"]
+        for child in children:
+            if child.exitcode != 0:
+                log.error(
+                    "digest worker %s exited with %s; its claims were taken over", child.name, child.exitcode
+                )
+
+    def _worker(self, results: Any) -> None:
+        """A forked worker: its own run id, lease, connections and counts; the shared sources."""
+        self.run_id = f"digest-run:{uuid.uuid4().hex}"
+        self.report = PeriodReport(self.period.key)
+        self._lock = threading.Lock()
+        self._claim_and_send()
+        results.put(self.report.to_dict())
+
+    def _claim_and_send(self) -> None:
+        store = self.app.store.digests
+        settings = self.app.settings
+        report = self.report
         lease = HeldLease(self.app, self.run_id, settings.digest_claim_ttl)
         if not lease.try_acquire():
             raise RuntimeError(f"run id {self.run_id} is taken")  # a fresh uuid: cannot happen
@@ -177,7 +236,6 @@ class PeriodSender:
             store.release(self.run_id, now=utcnow())  # claimed but never handed to the mail server
         finally:
             lease.release()
-        return report
 
     def _loop(self, lease: HeldLease, pool: ThreadPoolExecutor) -> str | None:
         """Claim, compose, send, until nothing is left; one batch is sent (in ``pool``) while the next
@@ -347,11 +405,14 @@ def send_digests(
     recommendations: RankingProvider | None = None,
     progress: Callable[[PeriodReport], None] | None = None,
     today: date | None = None,
+    workers: int = 1,
 ) -> SendReport:
     """Send the digests of ``day`` (its daily digest and its week's weekly digest), or without
     ``day`` the digests that are due (:func:`paperfeed.digest.periods.due_periods`).
 
-    ``recommendations`` is the hook for personal recommendations (see
+    ``workers`` processes send together (forked; only from a process without other threads, such
+    as the CLI: the in-app scheduler uses one). ``recommendations`` is the hook for personal
+    recommendations (see
     :data:`paperfeed.digest.content.RankingProvider`). Delivery problems are in the report, never
     raised; a mail configuration that cannot work at all raises
     :class:`~paperfeed.mail.MailConfigError` before anything is claimed.
@@ -376,7 +437,7 @@ def send_digests(
             app, period, backend=chosen_backend, recommendations=recommendations, progress=progress
         )
         subs = subscriptions[frequency]
-        result = sender.dry_run(subs) if dry_run else sender.run(subs)
+        result = sender.dry_run(subs) if dry_run else sender.run(subs, workers=workers)
         report.notices.extend(n for n in sender.notices if n not in report.notices)
         report.reports.append(result)
         if result.stopped:

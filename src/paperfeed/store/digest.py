@@ -107,6 +107,7 @@ class SendRecord:
     detail: str | None
     updated_at: datetime
     sent_at: datetime | None
+    run_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -154,6 +155,7 @@ def _send_record(row: Any) -> SendRecord:
         detail=row.detail,
         updated_at=row.updated_at,
         sent_at=row.sent_at,
+        run_id=row.run_id,
     )
 
 
