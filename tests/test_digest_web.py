@@ -239,6 +239,13 @@ def test_members_manage_their_subscriptions_in_settings(sample_app: Paperfeed, c
     assert mine.status == "active" and not mine.choices.trending  # no confirmation mail for members
     listed = client.get("/settings?done=added")
     assert "Subscribed" in listed.text and "new in cs.CL" in listed.text
+    refused = client.post("/settings/subscriptions", data={"csrf_token": token, "queries": "-only"})
+    assert refused.status_code == 422 and "nothing to look for" in refused.text and "-only" in refused.text
+    bad_edit = client.post(
+        f"/settings/subscriptions/{mine.id}",
+        data={"csrf_token": token, "categories": "cs.LG!", "action": "save"},
+    )
+    assert bad_edit.status_code == 422 and "cs.LG!" in bad_edit.text
     assert client.post(f"/settings/subscriptions/{other.id}", data={"csrf_token": token}).status_code == 403
     assert client.post("/settings/subscriptions/abc", data={"csrf_token": token}).status_code == 422
     stop = client.post(

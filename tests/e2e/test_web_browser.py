@@ -118,7 +118,7 @@ def test_reader_journey(page: object, server: str, inbox: Inbox, tmp_path: Path)
 
     # Sign in through the emailed magic link.
     page.goto(server + "/login?next=/papers/2602.18409")
-    page.fill("input[name=email]", "reader@example.org")
+    page.fill("form[action='/login'] input[name=email]", "reader@example.org")
     page.click("form[action='/login'] button")
     expect(page.locator("p.notice")).to_contain_text("on its way")
     page.goto(server + link_in_browser(inbox, server))

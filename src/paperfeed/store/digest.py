@@ -142,6 +142,18 @@ def _subscription(row: Any, follows: _Follows | None) -> Subscription:
     )
 
 
+def _activated(now: datetime) -> dict[str, Any]:
+    """What becoming active means, by a confirmation link or otherwise: a clean slate."""
+    return {
+        "status": "active",
+        "confirm_hash": None,
+        "confirmed_at": now,
+        "unsubscribed_at": None,
+        "paused_at": None,
+        "failure_streak": 0,
+    }
+
+
 def _send_record(row: Any) -> SendRecord:
     return SendRecord(
         id=int(row.id),
@@ -301,14 +313,7 @@ class DigestStore:
                     digest_subscriptions.c.status == "pending",
                     digest_subscriptions.c.confirm_hash == confirm_hash,
                 )
-                .values(
-                    status="active",
-                    confirm_hash=None,
-                    confirmed_at=now,
-                    unsubscribed_at=None,
-                    paused_at=None,
-                    failure_streak=0,
-                )
+                .values(**_activated(now))
             )
         return changed.rowcount == 1
 
@@ -322,14 +327,7 @@ class DigestStore:
                     digest_subscriptions.c.id == subscription_id,
                     digest_subscriptions.c.status != "active",
                 )
-                .values(
-                    status="active",
-                    confirm_hash=None,
-                    confirmed_at=now,
-                    unsubscribed_at=None,
-                    paused_at=None,
-                    failure_streak=0,
-                )
+                .values(**_activated(now))
             )
         return changed.rowcount == 1
 

@@ -24,7 +24,7 @@ from paperfeed.digest.choices import describe, make_choices
 from paperfeed.digest.preview import preview_subscriptions, view_sent
 from paperfeed.errors import InvalidInput, RateLimited, Unavailable
 from paperfeed.mail import backend_name, describe_delivery
-from paperfeed.store import DigestChoices, Subscription
+from paperfeed.store import DigestChoices, Subscription, User
 from paperfeed.web.common import DateQuery
 from paperfeed.web.deps import PaperfeedDep, UserDep, render
 from paperfeed.web.security import require_csrf
@@ -256,19 +256,38 @@ def _login_redirect(path: str) -> RedirectResponse:
     return RedirectResponse("/login?" + urlencode({"next": path}), status_code=303)
 
 
+def _settings_page(
+    request: Request,
+    pf: PaperfeedDep,
+    user: User,
+    *,
+    message: str | None = None,
+    new_form: ChoicesForm | None = None,
+    edited: tuple[int, ChoicesForm] | None = None,
+) -> Response:
+    """The settings page; after a refused form, with the error and what was typed (422)."""
+    items = [
+        _manage_context(pf, s, edited[1] if edited and edited[0] == s.id else None)
+        for s in subscriptions.member_subscriptions(pf, user)
+    ]
+    error = new_form is not None or edited is not None
+    context = {
+        "nav": "settings",
+        "items": items,
+        "new_form": new_form
+        or ChoicesForm.of(make_choices(default_max_papers=pf.settings.digest_max_papers)),
+        "message": message,
+        "error": error,
+    }
+    return render(request, "settings.html", context, status_code=422 if error else 200)
+
+
 @router.get("/settings", response_class=HTMLResponse)
 def settings_page(request: Request, pf: PaperfeedDep, user: UserDep) -> Response:
     """A member's digest subscriptions (those of their address), each editable, and a new one."""
     if user is None:
         return _login_redirect("/settings")
-    found = subscriptions.member_subscriptions(pf, user)
-    items = [_manage_context(pf, s) for s in found]
-    new_form = ChoicesForm.of(make_choices(default_max_papers=pf.settings.digest_max_papers))
-    return render(
-        request,
-        "settings.html",
-        {"nav": "settings", "items": items, "new_form": new_form, "message": _done(request)},
-    )
+    return _settings_page(request, pf, user, message=_done(request))
 
 
 @router.post("/settings/subscriptions", response_class=HTMLResponse)
@@ -285,9 +304,7 @@ def settings_add(
     try:
         subscriptions.subscribe_member(pf, user, form.choices(pf.settings.digest_max_papers))
     except InvalidInput as exc:
-        items = [_manage_context(pf, s) for s in subscriptions.member_subscriptions(pf, user)]
-        context = {"nav": "settings", "items": items, "new_form": form, "message": str(exc), "error": True}
-        return render(request, "settings.html", context, status_code=422)
+        return _settings_page(request, pf, user, message=str(exc), new_form=form)
     return RedirectResponse("/settings?done=added", status_code=303)
 
 
@@ -317,19 +334,7 @@ def settings_change(
     try:
         subscriptions.update_choices(pf, subscription, form.choices(pf.settings.digest_max_papers))
     except InvalidInput as exc:
-        items = [
-            _manage_context(pf, s, form if s.id == subscription.id else None)
-            for s in subscriptions.member_subscriptions(pf, user)
-        ]
-        new_form = ChoicesForm.of(make_choices(default_max_papers=pf.settings.digest_max_papers))
-        context = {
-            "nav": "settings",
-            "items": items,
-            "new_form": new_form,
-            "message": str(exc),
-            "error": True,
-        }
-        return render(request, "settings.html", context, status_code=422)
+        return _settings_page(request, pf, user, message=str(exc), edited=(subscription.id, form))
     return RedirectResponse("/settings?done=saved", status_code=303)
 
 
