@@ -19,6 +19,7 @@ bench:
 	$(PYTHON) benchmarks/search.py
 	$(PYTHON) benchmarks/web.py
 	$(PYTHON) benchmarks/digest.py
+	$(PYTHON) benchmarks/period_lists.py
 
 demo:
 	$(PYTHON) -m paperfeed demo

@@ -27,7 +27,7 @@ from paperfeed.config import UnsafeSettings, is_loopback
 from paperfeed.context import Paperfeed
 from paperfeed.digest.schedule import Scheduler
 from paperfeed.search.indexer import Indexer
-from paperfeed.web import api, auth, digest, errors, feeds, pages
+from paperfeed.web import api, auth, digest, errors, feeds, hf_api, pages, period_pages
 from paperfeed.web.highlight import mark
 from paperfeed.web.security import CSRF_COOKIE
 
@@ -142,7 +142,9 @@ def create_app(
         return response
 
     errors.install(web)
+    web.include_router(hf_api.router)  # before the pages: /papers/{id}.md is not a paper page
     web.include_router(pages.router)
+    web.include_router(period_pages.router)
     web.include_router(auth.router)
     web.include_router(feeds.router)
     web.include_router(digest.router)

@@ -13,21 +13,21 @@ CATEGORY_PATTERN = r"^[A-Za-z][A-Za-z\-]*(\.[A-Za-z\-]+)?$"
 PER_PAGE = 25
 
 
-def _blank_to_none(value: object) -> object:
+def blank_to_none(value: object) -> object:
     """Empty form fields (``?since=&category=``) mean "no filter", not a malformed value."""
     return None if isinstance(value, str) and not value.strip() else value
 
 
 CategoryQuery = Annotated[
     str | None,
-    BeforeValidator(_blank_to_none),
+    BeforeValidator(blank_to_none),
     Query(pattern=CATEGORY_PATTERN, max_length=32, description="arXiv category, e.g. cs.LG."),
 ]
 PageQuery = Annotated[int, Query(ge=1, le=2000, description="1-based page number.")]
 WindowQuery = Annotated[str, Query(pattern="^(day|week|month)$", description="day, week or month.")]
 SearchQuery = Annotated[str, Query(max_length=500, description="Search terms.")]
 DateQuery = Annotated[
-    date | None, BeforeValidator(_blank_to_none), Query(description="A date like 2026-02-20.")
+    date | None, BeforeValidator(blank_to_none), Query(description="A date like 2026-02-20.")
 ]
 
 

@@ -20,6 +20,7 @@ from paperfeed.community import bibtex as bib
 from paperfeed.community import daily as daily_lib
 from paperfeed.community.clock import utcnow
 from paperfeed.community.finder import find, similar_papers
+from paperfeed.community.periods import parse_period, period_of
 from paperfeed.community.trending import WINDOWS
 from paperfeed.errors import NotFound, PaperfeedError
 from paperfeed.papers_json import arxiv_urls
@@ -34,6 +35,7 @@ from paperfeed.web.common import (
     pager_urls,
 )
 from paperfeed.web.deps import CurrentCurator, CurrentMember, PaperfeedDep, UserDep, render
+from paperfeed.web.period_pages import period_url
 from paperfeed.web.security import csrf_ok, safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -54,9 +56,17 @@ def home(request: Request, pf: PaperfeedDep, user: UserDep) -> Response:
 
 
 @router.get("/daily", response_class=HTMLResponse)
-def daily_pick(date_: Annotated[date, Query(alias="date")]) -> Response:
-    """The calendar form's target: redirect to the canonical day URL."""
-    return RedirectResponse(f"/daily/{date_.isoformat()}", status_code=303)
+def daily_pick(
+    date_: Annotated[str | None, Query(alias="date", max_length=40)] = None,
+    week: Annotated[str | None, Query(max_length=40)] = None,
+    month: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    """The date form's target, and the API's spellings (``?week=2026-W08``, ``?month=2026-02``):
+    redirect to the canonical page of that day, week or month."""
+    period = parse_period(day=date_, week=week, month=month)
+    if period is None:
+        raise _invalid("date", "give a date (2026-02-20), a week (2026-W08) or a month (2026-02)")
+    return RedirectResponse(period_url(period), status_code=303)
 
 
 @router.get("/daily/{day}.bib")
@@ -98,6 +108,9 @@ def _daily(request: Request, pf: PaperfeedDep, user: UserDep, day: date, tab: st
             "voted": voted,
             "prev_url": prev_url,
             "next_url": next_url,
+            "week": period_of("week", day),
+            "month": period_of("month", day),
+            "period_url": period_url,
         },
     )
 

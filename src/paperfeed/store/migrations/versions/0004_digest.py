@@ -1,14 +1,15 @@
 """Email digests: subscriptions, their follows, the send ledger, leases and scheduled runs.
 
 Revision ID: 0004_digest
-Revises: 0003_instances
+Revises: 0004_handles (written against 0003_instances; main had added 0004_handles meanwhile, so this
+revision follows it and keeps its own id, which later revisions may name as their down_revision)
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_digest"
-down_revision = "0003_instances"
+down_revision = "0004_handles"
 branch_labels = None
 depends_on = None
 
