@@ -7,6 +7,7 @@ defaults run on a laptop: a SQLite file in the platform's user data dir, arXiv a
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import Field, field_validator
@@ -52,6 +53,18 @@ class Settings(BaseSettings):
     mail_from: str = "paperfeed <paperfeed@localhost>"
     embedding_model: str = Field(
         default="all-MiniLM-L6-v2", description="sentence-transformers model name or local path."
+    )
+    embedding_precision: Literal["auto", "fp32", "bf16", "int8", "fp16"] = Field(
+        default="auto",
+        description=(
+            "Arithmetic of the embedding model. auto: bf16 on CPUs with AMX/AVX512-BF16, else int8 on CPU, "
+            "fp16 on CUDA (each measured within 0.005 nDCG@10 of fp32 on SciFact); fp32: the reference."
+        ),
+    )
+    embedding_max_tokens: int = Field(
+        default=0,
+        ge=0,
+        description="Tokens of title + abstract embedded; 0 = the model's own cap (256 for all-MiniLM-L6-v2).",
     )
     embed_after_ingest: bool = Field(default=True, description="Embed new papers after each ingest/sync.")
     vector_exact_max: int = Field(

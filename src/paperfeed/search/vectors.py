@@ -298,9 +298,9 @@ def open_vectors(app: Any) -> VectorStore | None:
     return store
 
 
-def update_vectors(app: Any, *, full: bool = False, batch_size: int = 64) -> Any:
+def update_vectors(app: Any, *, full: bool = False, batch_size: int | None = None) -> Any:
     """Embed the papers changed since the vectors' mark (skipping unchanged text); drop removed ids."""
-    from paperfeed.search.embedders import paper_text, text_hash, try_load_embedder
+    from paperfeed.search.embedders import paper_text, text_hash, try_load_configured
     from paperfeed.search.maintenance import (
         VECTORS_MARK_PREFIX,
         IndexMark,
@@ -319,7 +319,7 @@ def update_vectors(app: Any, *, full: bool = False, batch_size: int = 64) -> Any
     valid = mark is not None and dir_id == mark.index_id
     if not full and valid and mark is not None and mark.seq >= target:
         return UpdateReport("vectors", seq=mark.seq)
-    embedder, why = try_load_embedder(model)
+    embedder, why = try_load_configured(app.settings)
     if embedder is None:
         return UpdateReport("vectors", skipped=why)
     rebuild = full or not valid
