@@ -3,7 +3,7 @@
     python benchmarks/embed.py --abstracts 512 --runs 3                      # speed only
     python benchmarks/embed.py --abstracts 512 --beir /work/shared/data/scifact-train --split train
 
-What one run measures, every path in the same process and in turn (fp32, bf16, int8, fp32, bf16, …)
+What one run measures, every path in the same process and in turn (fp32, bf16, fp32, bf16, …)
 so that a machine whose speed drifts (a shared 2-core box) hurts all of them alike:
 
 * **abstracts/s** of ``embedder.encode`` over ``--abstracts`` real title + abstract texts (the first N
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--abstracts", type=int, default=512, help="real abstracts to embed per run")
     parser.add_argument("--runs", type=int, default=3, help="timed runs per path (median quoted)")
-    parser.add_argument("--paths", default="fp32,bf16,int8", help="precisions to compare, fp32 first")
+    parser.add_argument("--paths", default="fp32,bf16", help="precisions to compare, fp32 first")
     parser.add_argument("--max-tokens", type=int, default=0, help="token cap of the fast paths (0: model's)")
     parser.add_argument("--batch-size", type=int, default=None, help="fast paths' batch (default: theirs)")
     parser.add_argument("--sample", type=Path, default=SAMPLE, help="JSON lines with title and abstract")

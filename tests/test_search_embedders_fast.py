@@ -132,5 +132,5 @@ def test_precision_choice() -> None:
     assert resolve_precision("auto", "cuda:0") == "fp16"
     assert resolve_precision(None, "cpu") == cpu_precision()
     assert resolve_precision("FP32", "cuda") == "fp32"
-    with pytest.raises(ValueError, match="CPU-only"):
-        resolve_precision("int8", "cuda")
+    with pytest.raises(ValueError, match="for CUDA devices"):
+        resolve_precision("fp16", "cpu")

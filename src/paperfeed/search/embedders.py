@@ -211,8 +211,8 @@ def load_embedder(
     """The embedder for ``name``, loaded once per process (loading a model takes seconds).
 
     ``device`` None means CPU; "cuda" runs fp16 with tokenisation overlapping the GPU. ``precision``
-    None or "auto" picks the fastest path that met the quality bar on this hardware (bf16 or int8 on
-    CPU, fp16 on CUDA); "fp32" is the sentence-transformers reference. ``max_tokens`` None or 0 keeps
+    None or "auto" picks the fastest path that met the quality bar on this hardware (bf16 on CPUs
+    with AMX/AVX512-BF16, else fp32; fp16 on CUDA); "fp32" is the sentence-transformers reference. ``max_tokens`` None or 0 keeps
     the model's own cap (256 for all-MiniLM-L6-v2). An unusable device or a missing model raises
     :class:`EmbedderUnavailable` with what to do."""
     dev = check_device(device or "cpu")
