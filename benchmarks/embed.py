@@ -129,7 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--abstracts", type=int, default=512, help="real abstracts to embed per run")
     parser.add_argument("--runs", type=int, default=3, help="timed runs per path (median quoted)")
-    parser.add_argument("--paths", default="fp32,bf16", help="precisions to compare, fp32 first")
+    parser.add_argument(
+        "--paths",
+        default="fp32,bf16",
+        help="precisions to compare, fp32 first (bf16-unfused: bf16 without packed layers)",
+    )
     parser.add_argument("--max-tokens", type=int, default=0, help="token cap of the fast paths (0: model's)")
     parser.add_argument("--batch-size", type=int, default=None, help="fast paths' batch (default: theirs)")
     parser.add_argument("--sample", type=Path, default=SAMPLE, help="JSON lines with title and abstract")
@@ -143,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     from transformers import AutoConfig
 
     from paperfeed.search.embedders import load_embedder, resolve_model
+    from paperfeed.search.quantized import ReducedPrecisionEmbedder
 
     texts = load_texts(args.sample, args.abstracts)
     paths = [p.strip() for p in args.paths.split(",") if p.strip()]
@@ -150,6 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     for precision in paths:
         cap = None if precision == "fp32" else (args.max_tokens or None)
         batch = None if precision == "fp32" else args.batch_size
+        if precision == "bf16-unfused":  # the bf16 loop without oneDNN-packed layers: what packing adds
+            embedders[precision] = ReducedPrecisionEmbedder(
+                MODEL, resolve_model(MODEL), precision="bf16", max_tokens=cap, batch_size=batch, fuse=False
+            )
+            continue
         embedders[precision] = load_embedder(MODEL, batch_size=batch, precision=precision, max_tokens=cap)
     config = AutoConfig.from_pretrained(resolve_model(MODEL))
     tokenizer = next(iter(embedders.values()))
@@ -189,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.beir is not None:
         work_root = args.work_dir or Path(tempfile.mkdtemp(prefix="paperfeed-embed-bench-"))
         for row in rows:
+            if row["path"] == "bf16-unfused":
+                continue  # same arithmetic as bf16, same vectors to within rounding
             cap = 0 if row["path"] == "fp32" else args.max_tokens
             row.update(beir_scores(args.beir, args.split, row["path"], cap, work_root))
 

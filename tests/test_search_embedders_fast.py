@@ -19,7 +19,12 @@ from paperfeed.search.embedders import (
     load_embedder,
     resolve_model,
 )
-from paperfeed.search.quantized import ReducedPrecisionEmbedder, cpu_precision, resolve_precision
+from paperfeed.search.quantized import (
+    ReducedPrecisionEmbedder,
+    cpu_precision,
+    onednn_fusion_available,
+    resolve_precision,
+)
 
 pytestmark = pytest.mark.semantic
 SAMPLE = Path(__file__).parent / "data" / "arxiv-sample-300.jsonl"
@@ -52,6 +57,8 @@ def texts() -> list[str]:
 def test_fast_vectors_are_unit_and_close_to_fp32(
     fast: ReducedPrecisionEmbedder, reference: SentenceTransformerEmbedder, texts: list[str]
 ) -> None:
+    if fast.precision == "bf16" and onednn_fusion_available():
+        assert fast.packed_layers == 36  # 6 layers x (Q, K, V, attention output, 2 feed-forward)
     got, want = fast.encode(texts), reference.encode(texts)
     assert got.shape == want.shape == (len(texts), 384) and got.dtype == np.float32
     assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-4)

@@ -25,6 +25,7 @@ the same vectors (cosine > 0.99 with fp32, checked by tests) in the same 384 dim
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -192,6 +193,7 @@ class ReducedPrecisionEmbedder:
         self.precision = resolve_precision(precision, device)
         self.pooling = pooling_mode(path)
         self.packed_layers = 0
+        self._tokenize_lock = threading.Lock()
         self.tokenizer: Any = AutoTokenizer.from_pretrained(path, use_fast=True)
         model: Any = AutoModel.from_pretrained(path)
         model.eval()
@@ -216,13 +218,16 @@ class ReducedPrecisionEmbedder:
 
     # ------------------------------------------------------------------ encoding
     def _tokenize(self, texts: Sequence[str]) -> list[list[int]]:
-        encoded = self.tokenizer(
-            list(texts),
-            truncation=True,
-            max_length=self.max_tokens,
-            padding=False,
-            return_attention_mask=False,
-        )
+        # One call at a time: the Rust tokenizer's truncation settings are set per call, and two web
+        # requests tokenising at once fail with "Already borrowed".
+        with self._tokenize_lock:
+            encoded = self.tokenizer(
+                list(texts),
+                truncation=True,
+                max_length=self.max_tokens,
+                padding=False,
+                return_attention_mask=False,
+            )
         return [list(ids) for ids in encoded["input_ids"]]
 
     def _chunks(self, texts: Sequence[str], size: int) -> Iterator[tuple[int, list[list[int]]]]:
