@@ -12,7 +12,8 @@ so that a machine whose speed drifts (a shared 2-core box) hurts all of them ali
   median of several) divided by the model's FLOPs per abstract, counted from its config over the
   abstracts' real token counts at the path's cap (linear layers 2·(4h² + 2hi) per token and layer;
   attention products 4·L·h per token and layer, L the padded batch length);
-* **ratios**: each path against fp32 and against the ceiling; cosine of its vectors with fp32's;
+* **ratios**: each path against fp32 (of the medians, and the median of run-by-run ratios, which
+  cancels load changes between runs) and against the ceiling; cosine of its vectors with fp32's;
 * with ``--beir``: nDCG@10 of ``paperfeed eval beir`` (semantic and hybrid) for each path, run as
   child processes one after another (never two heavy jobs at once), each with its own work dir.
 
@@ -195,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     base = rows[0]["abstracts_per_s"]
     for row in rows:
         row["vs_fp32"] = round(row["abstracts_per_s"] / base, 2)
+        # run by run (the paths ran back to back), so a change in the machine's load between runs cancels
+        pairs = zip(seconds[rows[0]["path"]], seconds[row["path"]], strict=True)
+        row["vs_fp32_runwise"] = round(statistics.median(a / b for a, b in pairs), 2)
         row["vs_ceiling"] = round(row["abstracts_per_s"] / row["fp32_ceiling_per_s"], 2)
     if args.beir is not None:
         work_root = args.work_dir or Path(tempfile.mkdtemp(prefix="paperfeed-embed-bench-"))
@@ -221,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{header['mean_raw_tokens']} tokens on average before the cap; load average after: {load[0]:.2f}\n"
     )
     columns = ["path", "max_tokens", "batch", "gflop_per_abstract", "abstracts_per_s", "fp32_ceiling_per_s"]
-    columns += ["vs_fp32", "vs_ceiling", "cosine_min"]
+    columns += ["vs_fp32", "vs_fp32_runwise", "vs_ceiling", "cosine_min"]
     if args.beir is not None:
         columns += ["ndcg@10 semantic", "ndcg@10 hybrid"]
     print("| " + " | ".join(columns) + " |")
