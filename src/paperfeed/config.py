@@ -64,7 +64,10 @@ class Settings(BaseSettings):
     embedding_max_tokens: int = Field(
         default=0,
         ge=0,
-        description="Tokens of title + abstract embedded; 0 = the model's own cap (256 for all-MiniLM-L6-v2).",
+        description=(
+            "Tokens of title + abstract embedded; 0 (or more than the model's own cap) = that cap, "
+            "256 for all-MiniLM-L6-v2. Lower caps were measured to cost nDCG (docs/benchmarks.md)."
+        ),
     )
     embed_after_ingest: bool = Field(default=True, description="Embed new papers after each ingest/sync.")
     vector_exact_max: int = Field(

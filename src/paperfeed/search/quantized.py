@@ -5,8 +5,9 @@ own tokenizer call, runs BERT's unused pooler layer, and leaves precision to the
 corpus is dominated by the transformer's matrix products (about 21 MFLOP per token for
 all-MiniLM-L6-v2), so the gains come from doing them in cheaper arithmetic and from padding less:
 
-* ``bf16``: weights and activations in bfloat16. On CPUs with AMX or AVX512-BF16 (oneDNN uses
-  them) the products run about twice as fast as fp32; elsewhere bf16 is emulated and slow, so
+* ``bf16``: weights and activations in bfloat16, each ``Linear`` packed once for oneDNN with GELU
+  fused (:func:`pack_linears`). On CPUs with AMX or AVX512-BF16 this embedded 2.6× as many
+  abstracts per second as fp32 (docs/benchmarks.md); elsewhere bf16 is emulated and slow, so
   :func:`cpu_precision` picks it only where the CPU has the instructions.
 * no int8: torch's dynamic quantisation of the ``Linear`` layers (``quantize_dynamic``, any engine,
   per-tensor or per-channel weights) gave cosines with fp32 of only 0.91 (mean; 0.98 per-channel,
@@ -201,7 +202,7 @@ class ReducedPrecisionEmbedder:
             model.pooler = None  # BERT's [CLS] pooler layer: computed by default, never used for embeddings
         limit = int(getattr(model.config, "max_position_embeddings", 512) or 512)
         own = min(model_max_tokens(path, limit), limit)
-        self.max_tokens = min(max_tokens, limit) if max_tokens else own
+        self.max_tokens = min(max_tokens, own) if max_tokens else own  # never past what it was trained on
         self.batch_size = batch_size or (32 if device == "cpu" else 128)
         if self.precision == "bf16":
             model = model.to(torch.bfloat16)
@@ -218,8 +219,8 @@ class ReducedPrecisionEmbedder:
 
     # ------------------------------------------------------------------ encoding
     def _tokenize(self, texts: Sequence[str]) -> list[list[int]]:
-        # One call at a time: the Rust tokenizer's truncation settings are set per call, and two web
-        # requests tokenising at once fail with "Already borrowed".
+        # One call at a time: the Rust tokenizer's truncation settings are set on the shared object
+        # per call, and concurrent calls (two web requests) can fail with "Already borrowed".
         with self._tokenize_lock:
             encoded = self.tokenizer(
                 list(texts),
