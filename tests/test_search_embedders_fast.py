@@ -59,6 +59,8 @@ def test_fast_vectors_are_unit_and_close_to_fp32(
 ) -> None:
     if fast.precision == "bf16" and onednn_fusion_available():
         assert fast.packed_layers == 36  # 6 layers x (Q, K, V, attention output, 2 feed-forward)
+        fused_adds = [m for m in fast.model.modules() if type(m).__name__ == "ResidualOutput"]
+        assert len(fused_adds) == 12  # each layer's attention output and feed-forward output
     got, want = fast.encode(texts), reference.encode(texts)
     assert got.shape == want.shape == (len(texts), 384) and got.dtype == np.float32
     assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-4)
