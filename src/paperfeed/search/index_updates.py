@@ -92,7 +92,7 @@ def update_vectors(
     app: Paperfeed,
     *,
     full: bool = False,
-    batch_size: int = 64,
+    batch_size: int | None = None,
     budget: int | None = None,
     progress: Progress | None = None,
 ) -> UpdateReport:
@@ -102,7 +102,7 @@ def update_vectors(
     between slices of a long embedding job; the mark then moves to the last change it finished, and
     ``pending`` says how many papers are left.
     """
-    from paperfeed.search.embedders import paper_text, text_hash, try_load_embedder
+    from paperfeed.search.embedders import paper_text, text_hash, try_load_configured
 
     model = app.settings.embedding_model
     papers = app.store.papers
@@ -111,7 +111,7 @@ def update_vectors(
     mark = valid_mark(path) if VectorStore.exists(path) else None
     if not full and mark is not None and mark.seq >= target:
         return UpdateReport("vectors", seq=mark.seq)
-    embedder, why = try_load_embedder(model)
+    embedder, why = try_load_configured(app.settings)
     if embedder is None:
         return UpdateReport("vectors", skipped=why, pending=papers.changed_count(mark.seq if mark else 0))
     rebuild = full or mark is None
