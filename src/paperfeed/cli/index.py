@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,6 +12,7 @@ from paperfeed.cli.main import JsonOption, app, get_app
 from paperfeed.cli.output import emit_json, err, out
 from paperfeed.search.indexer import Indexer, catch_up, index_status
 from paperfeed.search.marks import UpdateReport
+from paperfeed.search.vector_files import export_vectors, import_vectors
 
 index_app = typer.Typer(help="The search indexes (derived from the store).", no_args_is_help=True)
 app.add_typer(index_app, name="index")
@@ -66,6 +68,36 @@ def index_status_command(as_json: JsonOption = False) -> None:
         f"search: {vec['search']}",
         highlight=False,
     )
+
+
+@index_app.command("export-vectors")
+def index_export_vectors(
+    file: Annotated[Path, typer.Argument(help="The .npz file to write.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Write this data dir's embeddings (with their model and text hashes) to a file."""
+    meta = export_vectors(get_app(), file)
+    if as_json:
+        emit_json(meta)
+    else:
+        out.print(f"{meta['count']:,} vectors of {meta['model']} written to {file}", highlight=False)
+
+
+@index_app.command("import-vectors")
+def index_import_vectors(
+    file: Annotated[Path, typer.Argument(help="A file written by `paperfeed index export-vectors`.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Load embeddings made elsewhere (same model and version) for the stored papers they match."""
+    report = import_vectors(get_app(), file)
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        out.print(
+            f"{report.imported:,} vectors imported, {report.stale:,} skipped (text changed), "
+            f"{report.pending:,} papers still to embed",
+            highlight=False,
+        )
 
 
 @index_app.command("follow")

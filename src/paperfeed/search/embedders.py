@@ -21,6 +21,7 @@ import hashlib
 import os
 import threading
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -55,6 +56,32 @@ def paper_text(paper: PaperRecord) -> str:
 def text_hash(text: str) -> str:
     """A short content hash: re-embed a paper only when its embedded text changed."""
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+@lru_cache(maxsize=8)
+def model_fingerprint(path: str) -> str:
+    """A short hash of a model directory's weights and configuration: which *version* of a model
+    made some vectors. Two copies of "all-MiniLM-L6-v2" with different weights give different
+    fingerprints, so vectors made by one are never searched with queries encoded by the other."""
+    digest = hashlib.sha256()
+    root = Path(path)
+    for name in ("config.json", *WEIGHT_FILES):
+        file = root / name
+        if file.is_file():
+            digest.update(name.encode())
+            with file.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def fingerprint_of(embedder: Embedder) -> str:
+    """The fingerprint of the model files an embedder loaded ("" when it has no directory)."""
+    path = getattr(embedder, "path", None)
+    return model_fingerprint(str(path)) if path else ""
 
 
 def resolve_model(name: str) -> str:

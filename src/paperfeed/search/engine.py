@@ -116,6 +116,16 @@ def semantic_available(app: Paperfeed) -> tuple[Any, Any, str | None]:
         return None, None, why
     if embedder.dim != vectors.dim:
         return None, None, f"stored vectors have {vectors.dim} dimensions, the model {embedder.dim}: rebuild"
+    from paperfeed.search.embedders import fingerprint_of
+
+    installed = fingerprint_of(embedder)
+    if vectors.fingerprint and installed and vectors.fingerprint != installed:
+        return (
+            None,
+            None,
+            f"the stored vectors were made by another version of {vectors.model} (model files "
+            f"{vectors.fingerprint}, installed {installed}): run `paperfeed index rebuild --full`",
+        )
     return embedder, vectors, None
 
 
