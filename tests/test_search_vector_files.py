@@ -80,19 +80,25 @@ def test_changed_text_is_left_to_the_indexer(sample_app: Paperfeed, exported: Pa
     try:
         paper = other.store.papers.get("2602.18409")
         assert paper is not None
-        changed = PaperRecord(**{**{n: getattr(paper, n) for n in paper.__slots__}, "abstract": "A new abstract."})
+        changed = PaperRecord(
+            **{**{n: getattr(paper, n) for n in paper.__slots__}, "abstract": "A new abstract."}
+        )
         changed.version = (paper.version or 1) + 1
         other.store.papers.write_batch([changed])
         report = import_vectors(other, exported)
         assert report.stale == 1 and report.pending == 1 and report.imported == 299
         path = vectors_path(other.settings, other.settings.embedding_model)
         mark = valid_mark(path)
-        assert mark is not None and mark.seq == 0  # the indexer goes over the feed again, embedding only that one
+        assert (
+            mark is not None and mark.seq == 0
+        )  # the indexer goes over the feed again, embedding only that one
     finally:
         other.close()
 
 
-def test_another_model_or_another_version_is_refused(sample_app: Paperfeed, exported: Path, tmp_path: Path) -> None:
+def test_another_model_or_another_version_is_refused(
+    sample_app: Paperfeed, exported: Path, tmp_path: Path
+) -> None:
     other = _second_app(sample_app.settings, tmp_path, "other")
     try:
         other.settings.embedding_model = "some-other-model"
@@ -129,7 +135,9 @@ def test_not_a_vectors_file_is_a_clear_error(sample_app: Paperfeed, tmp_path: Pa
     junk.write_bytes(b"not a zip")
     with pytest.raises(InvalidInput, match="not a paperfeed vectors file"):
         import_vectors(sample_app, junk)
-    result = CliRunner().invoke(cli_app, ["--data-dir", str(tmp_path / "d"), "index", "import-vectors", str(junk)])
+    result = CliRunner().invoke(
+        cli_app, ["--data-dir", str(tmp_path / "d"), "index", "import-vectors", str(junk)]
+    )
     assert result.exit_code == 2 and "Traceback" not in result.output
 
 

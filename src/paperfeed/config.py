@@ -133,7 +133,16 @@ class Settings(BaseSettings):
             "256 for all-MiniLM-L6-v2. Lower caps were measured to cost nDCG (docs/benchmarks.md)."
         ),
     )
-    embed_after_ingest: bool = Field(default=True, description="Embed new papers after each ingest/sync.")
+    embedding_device: str = Field(
+        default="cpu",
+        description="Where the embedding model runs: cpu, or cuda (fp16, tokenising in parallel).",
+    )
+    embedding_batch_size: int = Field(
+        default=0, ge=0, description="Texts per model batch; 0 = the embedding path's own default."
+    )
+    embed_after_ingest: bool = Field(
+        default=True, description="The indexer embeds new papers as they arrive."
+    )
     vector_exact_max: int = Field(
         default=50_000, ge=0, description="Up to this many vectors search is exact; above, a faiss IVF index."
     )

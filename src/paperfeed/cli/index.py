@@ -10,6 +10,7 @@ import typer
 
 from paperfeed.cli.main import JsonOption, app, get_app
 from paperfeed.cli.output import emit_json, err, out
+from paperfeed.errors import InvalidInput
 from paperfeed.search.indexer import Indexer, catch_up, index_status
 from paperfeed.search.marks import UpdateReport
 from paperfeed.search.vector_files import export_vectors, import_vectors
@@ -37,10 +38,26 @@ def index_rebuild(
         bool, typer.Option("--full", help="Rebuild from scratch even when an update would do.")
     ] = False,
     no_embed: Annotated[bool, typer.Option("--no-embed", help="Only the keyword index.")] = False,
+    device: Annotated[
+        str | None,
+        typer.Option(help="Embed on this device: cpu, or cuda (fp16; PAPERFEED_EMBEDDING_DEVICE)."),
+    ] = None,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(min=1, max=65536, help="Texts per model batch (PAPERFEED_EMBEDDING_BATCH_SIZE)."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Bring every index up to date with the store now (repairs after a crash; --full rebuilds)."""
-    reports = catch_up(get_app(), embed=not no_embed, full=full)
+    paperfeed = get_app()
+    if device is not None:
+        paperfeed.settings.embedding_device = device
+    if batch_size is not None:
+        paperfeed.settings.embedding_batch_size = batch_size
+    reports = catch_up(paperfeed, embed=not no_embed, full=full)
+    skipped = [r.skipped for r in reports if r.index == "vectors" and r.skipped]
+    if (device is not None or batch_size is not None) and skipped:
+        raise InvalidInput(skipped[0])  # an explicit device that cannot run is an error, not a note
     if as_json:
         emit_json({"indexes": [r.to_dict() for r in reports]})
     else:

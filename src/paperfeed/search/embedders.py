@@ -285,8 +285,14 @@ def try_load_embedder(
 def try_load_configured(settings: Any) -> tuple[Embedder | None, str | None]:
     """The embedder ``settings`` asks for: documents and queries both come through here, so they
     are always encoded by the same path (precision and token cap)."""
-    return try_load_embedder(
-        settings.embedding_model,
-        precision=getattr(settings, "embedding_precision", None),
-        max_tokens=getattr(settings, "embedding_max_tokens", None),
-    )
+    try:
+        embedder = load_embedder(
+            settings.embedding_model,
+            device=getattr(settings, "embedding_device", None) or None,
+            batch_size=getattr(settings, "embedding_batch_size", None) or None,
+            precision=getattr(settings, "embedding_precision", None),
+            max_tokens=getattr(settings, "embedding_max_tokens", None),
+        )
+    except EmbedderUnavailable as exc:
+        return None, str(exc)
+    return embedder, None
