@@ -7,6 +7,7 @@ defaults run on a laptop: a SQLite file in the platform's user data dir, arXiv a
 from __future__ import annotations
 
 import ipaddress
+import tempfile
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -247,9 +248,9 @@ class Settings(BaseSettings):
             )
         try:
             path.mkdir(parents=True, exist_ok=True)
-            probe = path / ".write-test"
-            probe.write_bytes(b"")
-            probe.unlink()
+            # A uniquely named probe: two commands started at once must not delete each other's.
+            with tempfile.TemporaryFile(dir=path):
+                pass
         except OSError as exc:
             raise InvalidInput(
                 f"cannot use the data dir {path}: {exc.strerror or exc}; choose a writable one with --data-dir"
