@@ -42,8 +42,12 @@ def ingest_file(
     progress: Callable[[IngestReport, int, int], None] | None = None,
 ) -> IngestReport:
     """Import one file of any supported format; ``progress(report, bytes_done, bytes_total)``."""
-    if not path.is_file():
+    if path.is_dir():
+        raise InputError(f"{path} is a folder: give one file (e.g. {path}/papers.jsonl)")
+    if not path.exists():
         raise InputError(f"no such file: {path}")
+    if not path.is_file():
+        raise InputError(f"{path} is not a regular file")
     readers_by_format = readers()
     fmt = file_format or detect_file_format(path)
     if fmt not in readers_by_format:
