@@ -37,26 +37,34 @@ __all__ = ["BatchResult", "PaperStore", "Window"]
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """Which papers: any of ``categories`` (all when empty), by ``author`` (exact name), first version
-    in ``[since, until)``, and containing every one of ``terms`` in title or abstract (substring)."""
+    """Which papers: any of ``categories`` (all when empty; a name without a dot such as ``cs`` is the
+    whole archive: ``cs``, ``cs.AI``, ``cs.LG``, …), by ``author`` (exact name), first version in
+    ``[since, until)``, containing every one of ``terms`` in title or abstract (substring), and
+    among ``ids`` when given (a set found elsewhere, e.g. by the search index, put in date order)."""
 
     categories: tuple[str, ...] = ()
     author: str | None = None
     since: datetime | None = None
     until: datetime | None = None
     terms: tuple[str, ...] = ()
+    ids: tuple[str, ...] | None = None
 
     def condition(self) -> ColumnElement[bool]:
         conditions: list[ColumnElement[bool]] = []
         if self.categories:
+            column = paper_categories.c.category
+            archives = [c for c in self.categories if "." not in c]
+            matches: list[ColumnElement[bool]] = [column.in_(list(self.categories))]
+            matches += [column.like(f"{archive}.%") for archive in archives]
             conditions.append(
                 exists(
                     select(paper_categories.c.paper_id).where(
-                        paper_categories.c.paper_id == papers.c.id,
-                        paper_categories.c.category.in_(list(self.categories)),
+                        paper_categories.c.paper_id == papers.c.id, or_(*matches)
                     )
                 )
             )
+        if self.ids is not None:
+            conditions.append(papers.c.id.in_(list(self.ids)))
         if self.author:
             conditions.append(
                 exists(
@@ -164,9 +172,16 @@ class PaperStore:
         limit: int = 20,
         offset: int = 0,
         newest_first: bool = True,
+        ids: Sequence[str] | None = None,
     ) -> list[PaperRecord]:
-        """Papers filtered by category (any of theirs), author, and first-version date window."""
-        window = Window(categories=(category,) if category else (), author=author, since=since, until=until)
+        """Papers filtered by category (any of theirs), author, first-version date window and ``ids``."""
+        window = Window(
+            categories=(category,) if category else (),
+            author=author,
+            since=since,
+            until=until,
+            ids=tuple(ids) if ids is not None else None,
+        )
         ids = self.window_ids(window, limit=limit, offset=offset, newest_first=newest_first)
         loaded = self.get_many(ids)
         return [loaded[i] for i in ids if i in loaded]

@@ -11,8 +11,7 @@ import re
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperfeed.community import actions
@@ -27,23 +26,18 @@ from paperfeed.web.common import (
     CATEGORY_PATTERN,
     PER_PAGE,
     CategoryQuery,
+    DateFormQuery,
     DateQuery,
+    DayPath,
     PageQuery,
     SearchQuery,
     WindowQuery,
     pager_urls,
 )
-from paperfeed.web.deps import CurrentCurator, CurrentMember, PaperfeedDep, UserDep, render
-from paperfeed.web.security import csrf_ok, safe_next
+from paperfeed.web.deps import CurrentCurator, CurrentMember, PaperfeedDep, UserDep, render, require_csrf
+from paperfeed.web.security import safe_next
 
 router = APIRouter(include_in_schema=False)
-
-
-def _require_csrf(request: Request, token: str | None) -> None:
-    if not csrf_ok(request, token):
-        raise HTTPException(
-            status_code=403, detail="the form expired or came from another site; reload and retry"
-        )
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -54,13 +48,14 @@ def home(request: Request, pf: PaperfeedDep, user: UserDep) -> Response:
 
 
 @router.get("/daily", response_class=HTMLResponse)
-def daily_pick(date_: Annotated[date, Query(alias="date")]) -> Response:
-    """The calendar form's target: redirect to the canonical day URL."""
-    return RedirectResponse(f"/daily/{date_.isoformat()}", status_code=303)
+def daily_pick(pf: PaperfeedDep, date_: DateFormQuery = None) -> Response:
+    """The calendar form's target: redirect to the canonical day URL (no date: the latest day)."""
+    day = date_ or daily_lib.latest_day(pf.store, pf.settings.categories) or utcnow().date()
+    return RedirectResponse(f"/daily/{day.isoformat()}", status_code=303)
 
 
 @router.get("/daily/{day}.bib")
-def daily_bibtex(pf: PaperfeedDep, day: date) -> Response:
+def daily_bibtex(pf: PaperfeedDep, day: DayPath) -> Response:
     result = daily_lib.daily_page(pf.store, pf.settings.categories, day, limit=500)
     papers = [f.paper for f in result.featured] or result.new_papers
     return Response(bib.bibtex(papers), media_type="application/x-bibtex; charset=utf-8")
@@ -71,7 +66,7 @@ def daily(
     request: Request,
     pf: PaperfeedDep,
     user: UserDep,
-    day: date,
+    day: DayPath,
     tab: Annotated[str, Query(pattern="^(featured|new)$")] = "featured",
     page: PageQuery = 1,
 ) -> Response:
@@ -88,6 +83,8 @@ def _daily(request: Request, pf: PaperfeedDep, user: UserDep, day: date, tab: st
     prev_url = (f"{base}&page={page - 1}" if page > 2 else base) if page > 1 else None
     next_url = f"{base}&page={page + 1}" if has_more else None
     voted = pf.store.votes.voted_by(user.id, shown) if user else set()
+    # Nothing featured: the page shows the day's new papers, so that is the tab that is selected.
+    shown_tab = "new" if tab == "featured" and not result.featured else tab
     return render(
         request,
         "daily.html",
@@ -95,6 +92,8 @@ def _daily(request: Request, pf: PaperfeedDep, user: UserDep, day: date, tab: st
             "nav": "daily",
             "page": result,
             "tab": tab,
+            "shown_tab": shown_tab,
+            "future": day > utcnow().date(),
             "voted": voted,
             "prev_url": prev_url,
             "next_url": next_url,
@@ -121,25 +120,19 @@ def trending_page(
     return render(request, "trending.html", context)
 
 
-def _invalid(field: str, message: str) -> RequestValidationError:
-    return RequestValidationError([{"loc": ("query", field), "msg": message, "type": "value_error"}])
-
-
 @router.get("/search", response_class=HTMLResponse)
 def search_page(
     request: Request,
     pf: PaperfeedDep,
     user: UserDep,
     q: SearchQuery = "",
-    category: Annotated[str | None, Query(max_length=32)] = None,
+    category: CategoryQuery = None,
     since: DateQuery = None,
     until: DateQuery = None,
     page: PageQuery = 1,
 ) -> Response:
-    """Search with filters; an HTMX request (typing) gets just the results fragment."""
-    category = (category or "").strip() or None
-    if category is not None and not re.fullmatch(CATEGORY_PATTERN, category):
-        raise _invalid("category", f"not an arXiv category: {category!r} (example: cs.LG)")
+    """Search with filters; an HTMX request (typing) gets just the results fragment, and the
+    ``HX-Push-Url`` header puts the query in the address bar (so Back and reload keep it)."""
     result = None
     context: dict[str, object] = {
         "nav": "search",
@@ -163,8 +156,13 @@ def search_page(
             "bib_url": "/search.bib" + (f"?{bib_query}" if bib_query else ""),
         }
     context["result"] = result
-    template = "partials/search_results.html" if request.headers.get("hx-request") else "search.html"
-    return render(request, template, context)
+    if not request.headers.get("hx-request"):
+        return render(request, "search.html", context)
+    response = render(request, "partials/search_results.html", context)
+    response.headers["HX-Push-Url"] = request.url.path + (
+        f"?{request.url.query}" if request.url.query else ""
+    )
+    return response
 
 
 @router.get("/papers/{paper_id:path}.bib")
@@ -235,12 +233,15 @@ def _listing(
 def author_page(
     request: Request, pf: PaperfeedDep, user: UserDep, name: str, page: PageQuery = 1
 ) -> Response:
+    name = name.strip()
+    if not name:
+        raise NotFound("no author name in the address: /authors/<name>, or search with author:<name>")
     return _listing(
         request,
         pf,
         user,
         heading=name,
-        subtitle="Papers by this author, newest first",
+        subtitle="Papers by this author (names that contain it, as search's author: matches), newest first",
         page=page,
         feed_url=None,
         author=name,
@@ -293,7 +294,7 @@ def vote_form(
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
     """Upvote (or withdraw); HTMX gets the new button, a plain form post is sent back to the page."""
-    _require_csrf(request, csrf_token)
+    require_csrf(request, csrf_token)
     result = actions.cast_vote(pf, user, paper_id, up=undo != "1")
     if not request.headers.get("hx-request"):
         referer = request.headers.get("referer", "")
@@ -319,7 +320,7 @@ def submit_post(
     paper: Annotated[str, Form(max_length=300)],
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
-    _require_csrf(request, csrf_token)
+    require_csrf(request, csrf_token)
     context: dict[str, object] = {"nav": "submit", "today": utcnow().date(), "submitted": paper}
     try:
         result = actions.submit_paper(pf, user, paper, fetch=request.app.state.arxiv_fetcher)
@@ -351,6 +352,6 @@ def curate(
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
     """Curators feature or unfeature a paper on a day, or hide a spam submission."""
-    _require_csrf(request, csrf_token)
+    require_csrf(request, csrf_token)
     actions.curate(pf, user, day, paper_id, action, fetch=request.app.state.arxiv_fetcher)
     return RedirectResponse(f"/daily/{day.isoformat()}", status_code=303)
