@@ -44,19 +44,22 @@ def _ascii_word(text: str) -> str:
 
 
 def citation_key(paper: PaperRecord) -> str:
-    """``<first author's surname><year><first title word>``, like Google Scholar's keys."""
-    surname = _ascii_word(paper.authors[0].split()[-1]) if paper.authors else "anon"
+    """``<first author's surname><year><first title word>``, like Google Scholar's keys; without
+    known authors, the first two significant title words (``principlesscaling``), never a made-up
+    "anon" author."""
+    surname = _ascii_word(paper.authors[0].split()[-1]) if paper.authors else ""
     year = str(paper.published.year) if paper.published else ""
-    words = [_ascii_word(w) for w in paper.title.split()]
-    word = next((w for w in words if w and w not in _STOPWORDS), "")
-    return f"{surname or 'anon'}{year}{word}"
+    words = [w for w in (_ascii_word(w) for w in paper.title.split()) if w and w not in _STOPWORDS]
+    if surname:
+        return f"{surname}{year}{words[0] if words else ''}"
+    return "".join(words[:2]) + year or "untitled"
 
 
 def bibtex_entry(paper: PaperRecord) -> str:
-    fields: list[tuple[str, str]] = [
-        ("title", "{" + _escape(paper.title) + "}"),
-        ("author", " and ".join(_escape(a) for a in paper.authors) or "Unknown"),
-    ]
+    """One ``@misc`` entry; fields that are not known (authors of a title-only paper) are left out."""
+    fields: list[tuple[str, str]] = [("title", "{" + _escape(paper.title) + "}")]
+    if paper.authors:
+        fields.append(("author", " and ".join(_escape(a) for a in paper.authors)))
     if paper.published:
         fields.append(("year", str(paper.published.year)))
     if not is_title_id(paper.paper_id):

@@ -54,7 +54,7 @@ STYLES = {
     "textsubscript": ("<sub>", "</sub>"),
 }
 # Commands whose argument is shown as plain text (no link is ever made from \url or \href).
-PLAIN_ARGUMENT = {"textrm", "textnormal", "textup", "textsf", "textmd", "mbox", "text", "url", "rm"}
+PLAIN_ARGUMENT = {"textrm", "textnormal", "textup", "textsf", "textmd", "mbox", "text", "url", "rm", "ce"}
 SWITCHES = {"bf", "it", "em", "sl", "sc", "tt", "rm", "bfseries", "itshape"}
 SYMBOLS = {
     "ldots": "…",
@@ -184,10 +184,13 @@ class _Reader:
 
     def command(self, name: str, start: int, end: int, depth: int) -> tuple[list[Atom], int]:
         """A ``\\name`` command at ``start`` (its name ends at ``end``)."""
-        if name in STYLES or name in PLAIN_ARGUMENT or name == "href":
+        if name in STYLES or name in PLAIN_ARGUMENT or name in ("href", "footnote"):
             arg = self.argument(end, depth)
             if arg is not None:
                 atoms, after = arg
+                if name == "footnote":  # inline, in parentheses
+                    opening, closing = self.unit(" (", start, start), self.unit(")", after, after)
+                    return [opening, *atoms, closing], after
                 if name == "href":  # \href{url}{text}: the text only, never a link
                     second = self.argument(after, depth)
                     if second is not None:

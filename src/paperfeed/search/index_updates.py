@@ -109,11 +109,12 @@ def update_vectors(
     target = papers.current_seq()
     path = vectors_path(app.settings, model)
     mark = valid_mark(path) if VectorStore.exists(path) else None
-    if not full and mark is not None and mark.seq >= target:
+    if not full and mark is not None and mark.seq >= target and mark.complete:
         return UpdateReport("vectors", seq=mark.seq)
     embedder, why = try_load_embedder(model)
     if embedder is None:
-        return UpdateReport("vectors", skipped=why, pending=papers.changed_count(mark.seq if mark else 0))
+        pending = papers.changed_count(mark.seq, mark.after_id) if mark else papers.count()
+        return UpdateReport("vectors", skipped=why, pending=pending)
     rebuild = full or mark is None
     vectors = (
         VectorStore.create(path, model=model, dim=embedder.dim)
@@ -121,15 +122,18 @@ def update_vectors(
         else VectorStore(path, exact_max=app.settings.vector_exact_max)
     )
     after = 0 if rebuild or mark is None else mark.seq
+    after_id = None if rebuild or mark is None else mark.after_id
     report = UpdateReport("vectors", full=rebuild, seq=target)
     removed = [] if rebuild else papers.removed_since(after)
     vectors.append([], [], np.zeros((0, vectors.dim), dtype=np.float32), removed)
     report.removed = len(removed)
-    done_through = target
-    for batch in papers.iter_changed_with_seq(after, batch_size=256, until_seq=target):
+    done: tuple[int, str | None] = (target, None)
+    last: tuple[int, str | None] = (after, after_id)
+    for batch in papers.iter_changed_with_seq(after, batch_size=256, until_seq=target, after_id=after_id):
         if budget is not None and report.indexed >= budget:
-            done_through = batch[0][1] - 1  # every change before this batch's first is complete
+            done = last  # everything up to the last paper of the previous batch is embedded
             break
+        last = (batch[-1][1], batch[-1][0].paper_id)
         texts = {p.paper_id: paper_text(p) for p, _ in batch}
         hashes = {pid: text_hash(t) for pid, t in texts.items()}
         todo = [pid for pid in texts if vectors.hash_of(pid) != hashes[pid]]
@@ -139,10 +143,10 @@ def update_vectors(
             report.indexed += len(todo)
             if progress is not None:
                 progress(report.indexed)
-    report.seq = max(after, done_through)
-    if report.seq < target:
-        report.pending = papers.changed_count(report.seq)
+    report.seq, done_id = done
+    if report.seq < target or done_id is not None:
+        report.pending = papers.changed_count(report.seq, done_id)
     if len(vectors) > app.settings.vector_exact_max:
         vectors.save_ann()
-    write_mark(path, IndexMark(vectors.index_id, report.seq))
+    write_mark(path, IndexMark(vectors.index_id, report.seq, done_id))
     return report

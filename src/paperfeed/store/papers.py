@@ -236,9 +236,13 @@ class PaperStore:
             ).scalar()
         return int(value or 0)
 
-    def changed_count(self, after_seq: int) -> int:
-        """How many stored papers changed after ``after_seq`` (what an index update would re-index)."""
-        query = select(func.count()).select_from(papers).where(papers.c.change_seq > after_seq)
+    def changed_count(self, after_seq: int, after_id: str | None = None) -> int:
+        """How many stored papers changed after ``after_seq`` (what an index update would re-index);
+        with ``after_id``, the papers of change ``after_seq`` up to that id count as done."""
+        after = papers.c.change_seq > after_seq
+        if after_id is not None:
+            after = after | and_(papers.c.change_seq == after_seq, papers.c.id > after_id)
+        query = select(func.count()).select_from(papers).where(after)
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
@@ -251,10 +255,16 @@ class PaperStore:
             yield [paper for paper, _ in batch]
 
     def iter_changed_with_seq(
-        self, after_seq: int, *, batch_size: int = 2000, until_seq: int | None = None
+        self,
+        after_seq: int,
+        *,
+        batch_size: int = 2000,
+        until_seq: int | None = None,
+        after_id: str | None = None,
     ) -> Iterator[list[tuple[PaperRecord, int]]]:
-        """:meth:`iter_changed` with each paper's ``change_seq`` (to resume part-way through)."""
-        last_seq, last_id = after_seq, None
+        """:meth:`iter_changed` with each paper's ``change_seq`` (to resume part-way through: pass
+        the last ``(change_seq, id)`` done as ``after_seq`` and ``after_id``)."""
+        last_seq, last_id = after_seq, after_id
         while True:
             after = papers.c.change_seq > last_seq
             if last_id is not None:

@@ -19,6 +19,7 @@ from paperfeed.community import bibtex as bib
 from paperfeed.community import daily as daily_lib
 from paperfeed.community.clock import utcnow
 from paperfeed.community.finder import find, similar_papers
+from paperfeed.community.submissions import FETCH_TIMEOUT
 from paperfeed.community.trending import WINDOWS
 from paperfeed.errors import NotFound, PaperfeedError
 from paperfeed.papers_json import arxiv_urls
@@ -307,9 +308,14 @@ def vote_form(
     )
 
 
+def _fetch_wait(request: Request) -> dict[str, object]:
+    settings = request.app.state.paperfeed.settings
+    return {"fetch_timeout": f"{min(settings.arxiv_timeout, FETCH_TIMEOUT):.0f}"}
+
+
 @router.get("/submit", response_class=HTMLResponse)
 def submit_form(request: Request) -> Response:
-    return render(request, "submit.html", {"nav": "submit", "today": utcnow().date()})
+    return render(request, "submit.html", {"nav": "submit", "today": utcnow().date(), **_fetch_wait(request)})
 
 
 @router.post("/submit", response_class=HTMLResponse)
@@ -321,7 +327,12 @@ def submit_post(
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
     require_csrf(request, csrf_token)
-    context: dict[str, object] = {"nav": "submit", "today": utcnow().date(), "submitted": paper}
+    context: dict[str, object] = {
+        "nav": "submit",
+        "today": utcnow().date(),
+        "submitted": paper,
+        **_fetch_wait(request),
+    }
     try:
         result = actions.submit_paper(pf, user, paper, fetch=request.app.state.arxiv_fetcher)
     except PaperfeedError as exc:  # shown on the form, with the status the error's kind has
