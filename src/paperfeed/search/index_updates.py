@@ -95,12 +95,13 @@ def update_vectors(
     batch_size: int = 64,
     budget: int | None = None,
     progress: Progress | None = None,
+    read_batch: int = 256,
 ) -> UpdateReport:
     """Embed the papers changed since the vectors' mark (skipping unchanged text); drop removed ids.
 
     ``budget`` caps how many papers one call embeds, so the indexer can keep the keyword index fresh
-    between slices of a long embedding job; the mark then moves to the last change it finished, and
-    ``pending`` says how many papers are left.
+    between slices of a long embedding job (checked every ``read_batch`` papers); the mark then
+    records the last paper done, even inside a change, and ``pending`` says how many are left.
     """
     from paperfeed.search.embedders import paper_text, text_hash, try_load_embedder
 
@@ -129,7 +130,8 @@ def update_vectors(
     report.removed = len(removed)
     done: tuple[int, str | None] = (target, None)
     last: tuple[int, str | None] = (after, after_id)
-    for batch in papers.iter_changed_with_seq(after, batch_size=256, until_seq=target, after_id=after_id):
+    changed = papers.iter_changed_with_seq(after, batch_size=read_batch, until_seq=target, after_id=after_id)
+    for batch in changed:
         if budget is not None and report.indexed >= budget:
             done = last  # everything up to the last paper of the previous batch is embedded
             break
