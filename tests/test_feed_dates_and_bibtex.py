@@ -77,5 +77,7 @@ def test_bibtex_of_a_title_only_paper_invents_no_author() -> None:
     assert "author" not in entry and "Unknown" not in entry
     assert citation_key(paper) == "principlesscaling"
     assert entry.startswith("@misc{principlesscaling,")
+    latex = PaperRecord(paper_id="2602.99980", title=r"\textbf{D}ynamic Routing", authors=["Ada Lovelace"])
+    assert citation_key(latex) == "lovelacedynamic"
     known = PaperRecord(paper_id="2602.18409", title="Unifying approach", authors=["Huan Luo"])
     assert "author = {Huan Luo}" in bibtex_entry(known) and citation_key(known) == "luounifying"

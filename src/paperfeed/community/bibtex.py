@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from paperfeed.community.latex import latex_text
 from paperfeed.ids import is_title_id
 from paperfeed.records import PaperRecord
 
@@ -49,7 +50,8 @@ def citation_key(paper: PaperRecord) -> str:
     "anon" author."""
     surname = _ascii_word(paper.authors[0].split()[-1]) if paper.authors else ""
     year = str(paper.published.year) if paper.published else ""
-    words = [w for w in (_ascii_word(w) for w in paper.title.split()) if w and w not in _STOPWORDS]
+    title = latex_text(paper.title)  # "\textbf{D}ynamic" is the word "dynamic"
+    words = [w for w in (_ascii_word(w) for w in title.split()) if w and w not in _STOPWORDS]
     if surname:
         return f"{surname}{year}{words[0] if words else ''}"
     return "".join(words[:2]) + year or "untitled"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -160,9 +161,8 @@ def search_page(
     if not request.headers.get("hx-request"):
         return render(request, "search.html", context)
     response = render(request, "partials/search_results.html", context)
-    response.headers["HX-Push-Url"] = request.url.path + (
-        f"?{request.url.query}" if request.url.query else ""
-    )
+    filled = [(key, value) for key, value in request.query_params.multi_items() if value.strip()]
+    response.headers["HX-Push-Url"] = request.url.path + (f"?{urlencode(filled)}" if filled else "")
     return response
 
 
