@@ -66,6 +66,13 @@ def test_a_data_dir_that_is_a_file_or_unwritable_is_one_line(tmp_path: Path) -> 
     assert code == 2 and "cannot use the data dir" in err and "Traceback" not in err
 
 
+def test_an_unusable_setting_is_one_line(tmp_path: Path) -> None:
+    code, _, err = run(tmp_path, "stats", env={"PAPERFEED_ARXIV_MIN_INTERVAL": "1"})
+    assert code == 2 and "PAPERFEED_ARXIV_MIN_INTERVAL" in err and "Traceback" not in err
+    code, _, err = run(tmp_path, "stats", env={"PAPERFEED_CATEGORIES": "cs.LG, cs.CL"})
+    assert code == 0, err  # a list setting written the way people write lists
+
+
 def test_papers_list_says_when_nothing_matches(sample_dir: Path, tmp_path: Path) -> None:
     code, _, err = run(sample_dir, "papers", "list", "--category", "nucl-th")
     assert code == 0 and "no papers match (category nucl-th)" in err

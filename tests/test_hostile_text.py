@@ -4,9 +4,11 @@ the store holds."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -15,6 +17,7 @@ from fastapi.testclient import TestClient
 from paperfeed.community.feeds import atom, rss
 from paperfeed.context import Paperfeed
 from paperfeed.ingest.fields import record_from_mapping
+from paperfeed.ingest.jobs import ingest_file
 from paperfeed.records import PaperRecord, RecordInvalid, finalize
 from paperfeed.search.indexer import catch_up
 from paperfeed.web.app import create_app
@@ -88,11 +91,31 @@ def test_bidi_overrides_are_stripped_at_ingest_and_render(sample_app: Paperfeed,
     assert "<bdi>Eve resU</bdi>" in client.get("/papers/2602.99991").text
 
 
+def test_an_import_with_control_characters_stores_clean_text(
+    paperfeed_app: Paperfeed, tmp_path: Path
+) -> None:
+    """On PostgreSQL a NUL used to fail the whole batch (text cannot hold it); on SQLite it was stored."""
+    record = {
+        "id": "2602.99992",
+        "title": "Nul\u0000 title",
+        "abstract": "esc\u001b abstract",
+        "authors": ["A\u0000 B"],
+    }
+    source = tmp_path / "nul.jsonl"
+    source.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    report = ingest_file(paperfeed_app, source)
+    assert report.added == 1 and report.skipped == 0
+    paper = paperfeed_app.store.papers.get("2602.99992")
+    assert paper is not None and paper.title == "Nul title" and paper.abstract == "esc abstract"
+    assert paper.authors == ["A B"]
+
+
 def test_feeds_are_valid_xml_whatever_the_store_holds(sample_app: Paperfeed, client: TestClient) -> None:
+    nul = "\x00" if sample_app.store.database.is_sqlite else "\x01"  # PostgreSQL cannot hold a NUL
     sample_app.store.papers.write_batch(
         [
             raw_record(
-                title="Null\x00 in the title \ufffe",
+                title=f"Null{nul} in the title \ufffe",
                 abstract="A form feed \x0c and escape \x1b and <b>tags</b> & ampersands",
                 authors=["Bell\x07 Author"],
             )

@@ -117,7 +117,8 @@ ACCENTS = {
 ESCAPED_CHARS = set("%&_#{}$")
 SPACES = {",": "\u2009", ";": " ", ":": " ", " ": " ", "!": "", "\\": " ", "/": ""}
 
-_SPECIAL = re.compile(r"https?://|\$\$?|\\[()\[\]]|\\[A-Za-z]+|\\.|[{}~`']|--?-?", re.DOTALL)
+# Where something other than plain text may start (a lone "-" or "'" is plain text: no token).
+_SPECIAL = re.compile(r"https?://|\$\$?|\\[()\[\]]|\\[A-Za-z]+|\\.|[{}~`]|''|---?", re.DOTALL)
 _URL_REST = re.compile(r"[^\s{}]*")
 _SWITCH = re.compile(r"\\([A-Za-z]+)\s*")
 
@@ -278,15 +279,13 @@ class _Reader:
             if end < len(text) and text[end].isalnum() and quote > 0 and (tick < 0 or quote < tick):
                 return [self.unit("‘", start, end)], end  # `word' (LaTeX), not a Markdown `code`
             return [self.run(start, end)], end
-        if token == "'":
-            if text.startswith("'", end):
-                return [self.unit("”", start, end + 1)], end + 1
-            return [self.run(start, end)], end
+        if token == "''":
+            return [self.unit("”", start, end)], end
         if token == "---":
             return [self.unit("—", start, end)], end
         if token == "--":
             return [self.unit("–", start, end)], end
-        return [self.run(start, end)], end  # "-", a stray "}" or "\)"
+        return [self.run(start, end)], end  # a stray "\)" or "\]"
 
     def read(self, position: int, depth: int, in_group: bool = False) -> tuple[list[Atom], int]:
         """Atoms from ``position`` to the end (or to the ``}`` closing the group); index after it."""
