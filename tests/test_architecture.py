@@ -7,6 +7,7 @@ the base modules; and no import cycles between sibling modules or packages.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from importlinter.cli import lint_imports
@@ -16,7 +17,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_import_contracts_are_kept(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(ROOT)
-    exit_code = lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True)
+    # import-linter configures logging with dictConfig, which disables every logger that exists
+    # (paperfeed.mail's among them): later tests reading the log would see nothing. Undo that.
+    loggers = [lg for lg in logging.root.manager.loggerDict.values() if isinstance(lg, logging.Logger)]
+    disabled = {lg: lg.disabled for lg in loggers}
+    try:
+        exit_code = lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True)
+    finally:
+        for lg, was in disabled.items():
+            lg.disabled = was
     report = capsys.readouterr().out
     assert exit_code == 0, report
     assert "0 broken" in report
