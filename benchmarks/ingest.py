@@ -4,12 +4,14 @@ Generates N Kaggle-format records with real-looking lengths (titles ~10 words, a
 1-12 authors, 1-4 categories, 1-4 versions), then in the same run measures
 
 * the floor: parsing the file with paperfeed's Kaggle reader, storing nothing;
-* the real thing: ``paperfeed ingest file`` into a fresh SQLite store, in a child process;
+* the real thing: ``paperfeed ingest file`` into a fresh store, in a child process: SQLite, and with
+  ``--backend postgresql`` a database in a throwaway PostgreSQL cluster started for the run (the
+  tests' ``tests/pg_cluster.py``; COPY is the write path there);
 * a re-run of the same command (everything unchanged: the cost of a resumed import);
 
 each with wall time, records/s and the child's peak RSS. Usage::
 
-    python benchmarks/ingest.py --records 100000 [--records 1000000] [--out benchmarks/out]
+    python benchmarks/ingest.py --records 100000 [--records 1000000] [--backend sqlite --backend postgresql]
 """
 
 from __future__ import annotations
@@ -204,70 +206,97 @@ def main() -> None:
     parser.add_argument("--records", type=int, action="append", help="N (repeatable); default 100000")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out"))
     parser.add_argument("--keep", action="store_true", help="keep generated files and stores")
+    parser.add_argument(
+        "--backend", action="append", choices=["sqlite", "postgresql"], help="repeatable; default sqlite"
+    )
     options = parser.parse_args()
     options.out.mkdir(parents=True, exist_ok=True)
     print(f"machine: {machine()}")
     rows = []
-    for count in options.records or [100_000]:
-        source = options.out / f"kaggle-synthetic-{count}.jsonl"
-        if not source.exists():
-            started = time.perf_counter()
-            generate(source, count)
-            print(
-                f"generated {count:,} records ({source.stat().st_size / 1e6:,.0f} MB) in "
-                f"{time.perf_counter() - started:.1f}s"
-            )
-        data_dir = options.out / f"store-{count}"
-        if data_dir.exists():
-            subprocess.run(["rm", "-rf", str(data_dir)], check=True)
-        env = dict(os.environ, PAPERFEED_DATA_DIR=str(data_dir), PAPERFEED_EMBED_AFTER_INGEST="false")
-        parse_s, parse_rss, parse_out = measure([sys.executable, "-c", PARSE_ONLY, str(source)], env)
-        parsed = int(parse_out.strip())
-        cli = [
-            sys.executable,
-            "-m",
-            "paperfeed",
-            "ingest",
-            "file",
-            str(source),
-            "--format",
-            "kaggle",
-            "--defer-index",
-            "--json",
-        ]
-        ingest_s, ingest_rss, ingest_out = measure(cli, env)
-        report = json.loads(ingest_out)
-        rerun_s, rerun_rss, rerun_out = measure(cli, env)
-        rerun = json.loads(rerun_out)
-        assert report["added"] == parsed == count, (report, parsed)
-        assert rerun["unchanged"] == count, rerun
-        row = {
-            "records": count,
-            "parse_s": parse_s,
-            "parse_rps": count / parse_s,
-            "parse_rss_mb": parse_rss / 1024,
-            "ingest_s": ingest_s,
-            "ingest_rps": count / ingest_s,
-            "ingest_rss_mb": ingest_rss / 1024,
-            "rerun_s": rerun_s,
-            "rerun_rps": count / rerun_s,
-            "rerun_rss_mb": rerun_rss / 1024,
-            "ratio_vs_parse": ingest_s / parse_s,
-            "store_mb": sum(p.stat().st_size for p in data_dir.rglob("*") if p.is_file()) / 1e6,
-        }
-        rows.append(row)
-        print(
-            f"N={count:,}: parse only {row['parse_rps']:,.0f} rec/s ({parse_s:.1f}s, {row['parse_rss_mb']:.0f} MB) | "
-            f"ingest {row['ingest_rps']:,.0f} rec/s ({ingest_s:.1f}s, peak RSS {row['ingest_rss_mb']:.0f} MB, "
-            f"{row['ratio_vs_parse']:.2f}x the parse time) | re-run {row['rerun_rps']:,.0f} rec/s "
-            f"({row['rerun_rss_mb']:.0f} MB) | store {row['store_mb']:,.0f} MB"
-        )
-        if not options.keep:
-            source.unlink()
-            subprocess.run(["rm", "-rf", str(data_dir)], check=True)
+    backends = options.backend or ["sqlite"]
+    cluster = None
+    if "postgresql" in backends:
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from tests.pg_cluster import PgCluster
+
+        cluster = PgCluster().start()
+    try:
+        for count in options.records or [100_000]:
+            for backend in backends:
+                rows.append(run_one(options, count, backend, cluster))
+            if not options.keep:
+                (options.out / f"kaggle-synthetic-{count}.jsonl").unlink(missing_ok=True)
+    finally:
+        if cluster is not None:
+            cluster.stop()
     (options.out / "ingest-results.json").write_text(
         json.dumps({"machine": machine(), "rows": rows}, indent=2)
     )
+
+
+def run_one(options: argparse.Namespace, count: int, backend: str, cluster: object) -> dict[str, object]:
+    """Parse-only floor, ingest and re-run of one file into one fresh store of ``backend``."""
+    source = options.out / f"kaggle-synthetic-{count}.jsonl"
+    if not source.exists():
+        started = time.perf_counter()
+        generate(source, count)
+        print(
+            f"generated {count:,} records ({source.stat().st_size / 1e6:,.0f} MB) in "
+            f"{time.perf_counter() - started:.1f}s"
+        )
+    data_dir = options.out / f"store-{count}"
+    if data_dir.exists():
+        subprocess.run(["rm", "-rf", str(data_dir)], check=True)
+    env = dict(os.environ, PAPERFEED_DATA_DIR=str(data_dir), PAPERFEED_EMBED_AFTER_INGEST="false")
+    database_url = cluster.create_database() if backend == "postgresql" else None  # type: ignore[attr-defined]
+    if database_url:
+        env["PAPERFEED_DATABASE_URL"] = database_url
+    parse_s, parse_rss, parse_out = measure([sys.executable, "-c", PARSE_ONLY, str(source)], env)
+    parsed = int(parse_out.strip())
+    cli = [
+        sys.executable,
+        "-m",
+        "paperfeed",
+        "ingest",
+        "file",
+        str(source),
+        "--format",
+        "kaggle",
+        "--defer-index",
+        "--json",
+    ]
+    ingest_s, ingest_rss, ingest_out = measure(cli, env)
+    report = json.loads(ingest_out)
+    rerun_s, rerun_rss, rerun_out = measure(cli, env)
+    rerun = json.loads(rerun_out)
+    assert report["added"] == parsed == count, (report, parsed)
+    assert rerun["unchanged"] == count, rerun
+    row = {
+        "backend": backend,
+        "records": count,
+        "parse_s": parse_s,
+        "parse_rps": count / parse_s,
+        "parse_rss_mb": parse_rss / 1024,
+        "ingest_s": ingest_s,
+        "ingest_rps": count / ingest_s,
+        "ingest_rss_mb": ingest_rss / 1024,
+        "rerun_s": rerun_s,
+        "rerun_rps": count / rerun_s,
+        "rerun_rss_mb": rerun_rss / 1024,
+        "ratio_vs_parse": ingest_s / parse_s,
+        "store_mb": sum(p.stat().st_size for p in data_dir.rglob("*") if p.is_file()) / 1e6,
+    }
+    if database_url:
+        cluster.drop_database(database_url)  # type: ignore[attr-defined]
+    print(
+        f"{backend} N={count:,}: parse only {row['parse_rps']:,.0f} rec/s ({parse_s:.1f}s, {row['parse_rss_mb']:.0f} MB) | "
+        f"ingest {row['ingest_rps']:,.0f} rec/s ({ingest_s:.1f}s, peak RSS {row['ingest_rss_mb']:.0f} MB, "
+        f"{row['ratio_vs_parse']:.2f}x the parse time) | re-run {row['rerun_rps']:,.0f} rec/s "
+        f"({row['rerun_rss_mb']:.0f} MB) | store {row['store_mb']:,.0f} MB"
+    )
+    if not options.keep:
+        subprocess.run(["rm", "-rf", str(data_dir)], check=True)
+    return row
 
 
 if __name__ == "__main__":

@@ -1,10 +1,17 @@
-"""Shared helpers of the web tests: an app on the 300-record sample, users and signed-in clients."""
+"""Shared helpers of the web tests: an app on the 300-record sample, users and signed-in clients,
+and a real uvicorn server on loopback."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from paperfeed.community.accounts import User, create_session, ensure_user
@@ -41,3 +48,20 @@ def sign_in(client: TestClient, app: Paperfeed, email: str, role: str = "member"
     session_id = create_session(app.store, user)
     client.cookies.set(SESSION_COOKIE, session_id)
     return user, session_csrf_token(app.settings.secret_key, session_id)
+
+
+@contextmanager
+def serving(web: FastAPI, port: int) -> Iterator[str]:
+    """``web`` served by a real uvicorn server on 127.0.0.1:``port`` in a thread; yields its URL."""
+    server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, f"uvicorn did not start on port {port}"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

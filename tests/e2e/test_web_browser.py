@@ -12,20 +12,17 @@ import email
 import email.policy
 import re
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from paperfeed.context import Paperfeed
 from paperfeed.records import PaperRecord
 from paperfeed.web.app import create_app
 from tests.test_web_api_auth import free_port
-from tests.web_support import recorded_fetcher
+from tests.web_support import recorded_fetcher, serving
 
 # A paper whose title and abstract use LaTeX text markup (as about one arXiv abstract in nine does).
 LATEX_PAPER = PaperRecord(
@@ -54,22 +51,9 @@ def server(sample_app: Paperfeed) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     sample_app.settings.base_url = base
     assert sample_app.settings.smtp_host is None  # a fresh install: mail goes to the console backend
-    config = uvicorn.Config(
-        create_app(sample_app, arxiv_fetcher=recorded_fetcher),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-    )
-    web = uvicorn.Server(config)
-    thread = threading.Thread(target=web.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not web.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert web.started
-    yield base
-    web.should_exit = True
-    thread.join(10)
+    with serving(create_app(sample_app, arxiv_fetcher=recorded_fetcher), port) as url:
+        assert url == base
+        yield base
 
 
 @pytest.fixture
@@ -170,6 +154,13 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
     assert page.evaluate("document.querySelector('header.site').getBoundingClientRect().height") < 80
     page.set_viewport_size({"width": 1100, "height": 900})
 
+    # A public handle, chosen on the account page, replaces the email in the header.
+    page.click("header a[href='/account']")
+    page.fill("input[name=handle]", "Reader-1")
+    page.click("form[action='/account'] button")
+    expect(page.locator("p.notice")).to_contain_text("Your handle is now reader-1.")
+    expect(page.locator("header")).to_contain_text("reader-1")
+
     # Trending is empty, then an upvote (HTMX) makes the paper trend.
     page.goto(server + "/trending")
     expect(page.locator("p.notice")).to_contain_text("No upvotes")
@@ -192,6 +183,15 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
     expect(page.locator("[data-busy-status]")).to_contain_text("Looking the paper up")
     expect(page.locator("form[action='/submit'] button")).to_be_disabled()
 
+    # The week's top list, and a click down to one of its days.
+    page.goto(server + "/weekly/2026-W08")
+    expect(page.locator("h1")).to_contain_text("Top papers of the week")
+    expect(page.locator(".daynav strong")).to_have_text("Week 8, 2026")
+    assert page.locator("li.paper").count() == 25
+    page.screenshot(path=shots / "weekly.png", full_page=True)
+    page.click("nav.tabs a[href='/daily/2026-02-19']")
+    expect(page).to_have_url(server + "/daily/2026-02-19")
+
     # Submit a paper: it is featured on today's page.
     page.goto(server + "/submit")
     page.fill("input[name=paper]", "https://arxiv.org/abs/2602.18409")
@@ -200,6 +200,8 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
     page.goto(server + "/")
     expect(page.locator("li.paper")).to_have_count(1)
     page.screenshot(path=shots / "daily-featured.png", full_page=True)
+    page.goto(server + "/weekly")  # this week now: the submission, by its submitter's handle
+    expect(page.locator("li.paper").first).to_contain_text("submitted by reader-1")
 
     # Dark mode and a phone-sized screen.
     page.emulate_media(color_scheme="dark")
@@ -209,6 +211,9 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
     assert background == "rgb(18, 21, 28)"
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     page.screenshot(path=shots / "daily-dark-mobile.png", full_page=True)
+    page.goto(server + "/monthly/2026-02")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.screenshot(path=shots / "monthly-dark-mobile.png", full_page=True)
 
     # Nothing was requested from any other host.
     hosts = {re.sub(r"^(\w+://[^/]+).*", r"\1", url) for url in page.requests}  # type: ignore[attr-defined]

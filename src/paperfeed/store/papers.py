@@ -34,6 +34,8 @@ from paperfeed.store.schema import (
 
 __all__ = ["BatchResult", "PaperStore", "Window"]
 
+_IN_CHUNK = 900  # ids per IN (...) list: well under every driver's limit on bound parameters
+
 
 @dataclass(frozen=True, slots=True)
 class Window:
@@ -142,6 +144,31 @@ class PaperStore:
         )
         query = select(papers.c.id).where(window.condition()).order_by(*order).limit(limit).offset(offset)
         return self._ids(query)
+
+    def window_dates(
+        self, window: Window, *, limit: int | None = None, among: Sequence[str] | None = None
+    ) -> list[tuple[str, datetime]]:
+        """Papers in ``window`` with their first-version dates (naive UTC), newest first (then by
+        id, newest first): the first ``limit`` of them, or, with ``among``, those of these ids.
+
+        Ids and dates only, so a period's list can be ordered and paged before any record is
+        loaded (papers without a date are in no dated window and are skipped)."""
+        column = papers.c.published_at
+        query = select(papers.c.id, column).where(column.isnot(None), window.condition())
+        found: list[tuple[str, datetime]] = []
+        with self.engine.connect() as conn:
+            if among is None:
+                ordered = query.order_by(column.desc(), papers.c.id.desc())
+                rows = conn.execute(ordered.limit(limit) if limit is not None else ordered)
+                return [(row[0], _datetime(row[1])) for row in rows]
+            ids = list(dict.fromkeys(among))
+            for start in range(0, len(ids), _IN_CHUNK):
+                chunk = ids[start : start + _IN_CHUNK]
+                found += [
+                    (row[0], _datetime(row[1])) for row in conn.execute(query.where(papers.c.id.in_(chunk)))
+                ]
+        found.sort(key=lambda item: (item[1], item[0]), reverse=True)
+        return found[:limit] if limit is not None else found
 
     def window_count(self, window: Window) -> int:
         with self.engine.connect() as conn:
@@ -311,6 +338,12 @@ class PaperStore:
         with self.engine.begin() as conn:
             conn.execute(delete(store_state).where(store_state.c.key == key))
             conn.execute(insert(store_state).values(key=key, value=value))
+
+
+def _datetime(value: Any) -> datetime:
+    """A naive-UTC datetime from what the driver returns (SQLite may give text)."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.replace(tzinfo=None)
 
 
 def _day(value: Any) -> str | None:

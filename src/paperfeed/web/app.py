@@ -27,7 +27,7 @@ from paperfeed.config import UnsafeSettings, is_loopback
 from paperfeed.context import Paperfeed
 from paperfeed.records import is_web_url, strip_bidi_controls
 from paperfeed.search.indexer import Indexer
-from paperfeed.web import api, auth, errors, feeds, pages
+from paperfeed.web import api, auth, errors, feeds, hf_api, pages, period_pages
 from paperfeed.web.common import current_page_path
 from paperfeed.web.highlight import mark, tex
 from paperfeed.web.methods import MethodTable
@@ -146,7 +146,9 @@ def create_app(
         return response
 
     errors.install(web)
+    web.include_router(hf_api.router)  # before the pages: /papers/{id}.md is not a paper page
     web.include_router(pages.router)
+    web.include_router(period_pages.router)
     web.include_router(auth.router)
     web.include_router(feeds.router)
     web.include_router(api.router)

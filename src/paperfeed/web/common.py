@@ -34,7 +34,7 @@ def _strip_to_none(value: str | None) -> str | None:
     return value.strip() or None
 
 
-def _blank_to_none(value: object) -> object:
+def blank_to_none(value: object) -> object:
     """Empty form fields (``?since=``) mean "no filter", not a malformed value."""
     return None if isinstance(value, str) and not value.strip() else value
 
@@ -75,18 +75,8 @@ _DATE_OR_BLANK = {"anyOf": [{"type": "string", "format": "date"}, {"type": "stri
 DateQuery = Annotated[
     date | None,
     BeforeValidator(_iso_date),
-    BeforeValidator(_blank_to_none),
+    BeforeValidator(blank_to_none),
     Query(description="A date like 2026-02-20; blank means no limit.", json_schema_extra=_DATE_OR_BLANK),
-]
-DateFormQuery = Annotated[
-    date | None,
-    BeforeValidator(_iso_date),
-    BeforeValidator(_blank_to_none),
-    Query(
-        alias="date",
-        description="The day picker's date; blank means the latest day.",
-        json_schema_extra=_DATE_OR_BLANK,
-    ),
 ]
 DayPath = Annotated[date, BeforeValidator(_iso_date), Path(description="A day like 2026-02-20.")]
 

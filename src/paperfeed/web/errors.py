@@ -26,6 +26,7 @@ from paperfeed.errors import (
     UpstreamUnavailable,
 )
 from paperfeed.web.deps import render
+from paperfeed.web.hf_api import speaks_hf
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,10 @@ def validation_details(exc: RequestValidationError) -> list[str]:
 
 
 def error_response(request: Request, status: int, message: str, details: list[str] | None = None) -> Response:
+    if speaks_hf(request.url.path):
+        # The Hugging Face Papers API's shape, which huggingface_hub puts into the error it raises;
+        # bad parameters are a 400 there (the client raises its BadRequestError).
+        return JSONResponse({"error": message}, status_code=400 if status == 422 else status)
     if _wants_json(request):
         body: dict[str, Any] = {
             "error": {

@@ -1,4 +1,5 @@
-"""RSS 2.0 (``.xml``) and Atom (``.atom``) feeds for the daily list, trending, categories and searches."""
+"""RSS 2.0 (``.xml``) and Atom (``.atom``) feeds for the daily list, trending, the weekly and monthly
+top lists, categories and searches."""
 
 from __future__ import annotations
 
@@ -9,14 +10,16 @@ from urllib.parse import quote
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
-from paperfeed.community import actions, feeds
+from paperfeed.community import actions, feeds, period_lists
 from paperfeed.community import daily as daily_lib
 from paperfeed.community.clock import utcnow
 from paperfeed.community.feeds import FeedEntry
 from paperfeed.community.finder import find
+from paperfeed.community.periods import Period, parse_key
 from paperfeed.context import Paperfeed
 from paperfeed.web.common import CATEGORY_PATTERN, CategoryQuery, SearchQuery, WindowQuery
 from paperfeed.web.deps import PaperfeedDep
+from paperfeed.web.period_pages import period_url
 
 router = APIRouter(prefix="/feeds", include_in_schema=False)
 FEED_SIZE = 50
@@ -48,6 +51,37 @@ def daily_feed(request: Request, pf: PaperfeedDep, fmt: FormatPath) -> Response:
         (p, None) for p in page.new_papers
     ]
     return _feed(pf, request, fmt, f"paperfeed daily papers {day.isoformat()}", "/", entries)
+
+
+def _top_feed(request: Request, pf: Paperfeed, fmt: str, period: Period) -> Response:
+    """The top of a week's or month's list (the trending order of its page)."""
+    result = period_lists.period_list(
+        pf.store, pf.settings.categories, period, sort="trending", limit=FEED_SIZE
+    )
+    title = f"paperfeed top papers, {period.label}"
+    return _feed(pf, request, fmt, title, period_url(period), [e.paper for e in result.entries])
+
+
+@router.get("/weekly.{fmt}")
+def latest_week_feed(request: Request, pf: PaperfeedDep, fmt: FormatPath) -> Response:
+    """The week of the newest papers, top first."""
+    return _top_feed(request, pf, fmt, period_lists.latest_period(pf.store, pf.settings.categories, "week"))
+
+
+@router.get("/weekly/{week}.{fmt}")
+def week_feed(request: Request, pf: PaperfeedDep, week: str, fmt: FormatPath) -> Response:
+    return _top_feed(request, pf, fmt, parse_key("week", week))
+
+
+@router.get("/monthly.{fmt}")
+def latest_month_feed(request: Request, pf: PaperfeedDep, fmt: FormatPath) -> Response:
+    """The month of the newest papers, top first."""
+    return _top_feed(request, pf, fmt, period_lists.latest_period(pf.store, pf.settings.categories, "month"))
+
+
+@router.get("/monthly/{month}.{fmt}")
+def month_feed(request: Request, pf: PaperfeedDep, month: str, fmt: FormatPath) -> Response:
+    return _top_feed(request, pf, fmt, parse_key("month", month))
 
 
 @router.get("/trending.{fmt}")

@@ -20,6 +20,7 @@ from paperfeed.community import bibtex as bib
 from paperfeed.community import daily as daily_lib
 from paperfeed.community.clock import utcnow
 from paperfeed.community.finder import find, similar_papers
+from paperfeed.community.periods import parse_period, period_of
 from paperfeed.community.submissions import FETCH_TIMEOUT
 from paperfeed.community.trending import WINDOWS
 from paperfeed.errors import NotFound, PaperfeedError
@@ -28,7 +29,6 @@ from paperfeed.web.common import (
     CATEGORY_PATTERN,
     PER_PAGE,
     CategoryQuery,
-    DateFormQuery,
     DateQuery,
     DayPath,
     PageQuery,
@@ -37,6 +37,7 @@ from paperfeed.web.common import (
     pager_urls,
 )
 from paperfeed.web.deps import CurrentCurator, CurrentMember, PaperfeedDep, UserDep, render, require_csrf
+from paperfeed.web.period_pages import period_url
 from paperfeed.web.security import safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -50,10 +51,20 @@ def home(request: Request, pf: PaperfeedDep, user: UserDep) -> Response:
 
 
 @router.get("/daily", response_class=HTMLResponse)
-def daily_pick(pf: PaperfeedDep, date_: DateFormQuery = None) -> Response:
-    """The calendar form's target: redirect to the canonical day URL (no date: the latest day)."""
-    day = date_ or daily_lib.latest_day(pf.store, pf.settings.categories) or utcnow().date()
-    return RedirectResponse(f"/daily/{day.isoformat()}", status_code=303)
+def daily_pick(
+    pf: PaperfeedDep,
+    date_: Annotated[str | None, Query(alias="date", max_length=40)] = None,
+    week: Annotated[str | None, Query(max_length=40)] = None,
+    month: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    """The date form's target, and the API's spellings (``?week=2026-W08``, ``?month=2026-02``):
+    redirect to the canonical page of that day, week or month; with none given (or blank), the
+    latest day."""
+    period = parse_period(day=(date_ or "").strip(), week=(week or "").strip(), month=(month or "").strip())
+    if period is None:
+        day = daily_lib.latest_day(pf.store, pf.settings.categories) or utcnow().date()
+        return RedirectResponse(f"/daily/{day.isoformat()}", status_code=303)
+    return RedirectResponse(period_url(period), status_code=303)
 
 
 @router.get("/daily/{day}.bib")
@@ -99,6 +110,9 @@ def _daily(request: Request, pf: PaperfeedDep, user: UserDep, day: date, tab: st
             "voted": voted,
             "prev_url": prev_url,
             "next_url": next_url,
+            "week": period_of("week", day),
+            "month": period_of("month", day),
+            "period_url": period_url,
         },
     )
 

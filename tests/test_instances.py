@@ -1,0 +1,192 @@
+"""Several instances, one service: real `paperfeed serve` processes on one store.
+
+On a throwaway PostgreSQL cluster, and on one SQLite file (several instances on one machine).
+
+Three servers, as a two-machine deployment runs them: A and B each with their own data dir and
+indexer (two machines), C with `--no-indexer` sharing A's data dir (a second instance on machine A).
+Over HTTP: a session made once is valid on all three, a vote through one is counted on the others,
+and a paper ingested by the CLI (next to the running servers, so it hands the indexing over) is found
+by search on all three within 30 seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from paperfeed.community.accounts import create_api_token, create_session, ensure_user
+from paperfeed.store import Store
+from tests.conftest import SAMPLE_300
+from tests.pg_cluster import PgCluster, free_port
+
+pytestmark = pytest.mark.slow
+
+
+def _env(url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "PAPERFEED_DATABASE_URL": url,
+            "PAPERFEED_INDEXER_POLL_SECONDS": "0.5",
+            "PAPERFEED_EMBED_AFTER_INGEST": "false",
+        }
+    )
+    return env
+
+
+def _cli(data_dir: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "paperfeed", "--data-dir", str(data_dir), *args],
+        env=_env(url),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def _eventually(check: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"not within {seconds:.0f} s: {what}")
+
+
+@pytest.fixture
+def cluster_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'shared' / 'paperfeed.sqlite3'}"
+        return
+    pg_cluster: PgCluster = request.getfixturevalue("pg_cluster")
+    url = pg_cluster.create_database()
+    try:
+        yield url
+    finally:
+        pg_cluster.drop_database(url)
+
+
+@pytest.fixture
+def servers(cluster_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+    machine_a, machine_b = tmp_path / "machine-a", tmp_path / "machine-b"
+    loaded = _cli(machine_a, cluster_url, "ingest", "file", str(SAMPLE_300), "--json")
+    assert loaded.returncode == 0, loaded.stderr
+    plan = {"A": (machine_a, []), "B": (machine_b, []), "C": (machine_a, ["--no-indexer"])}
+    processes: dict[str, subprocess.Popen[str]] = {}
+    urls: dict[str, str] = {}
+    try:
+        for name, (data_dir, extra) in plan.items():
+            port = free_port()
+            processes[name] = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "paperfeed",
+                    "--data-dir",
+                    str(data_dir),
+                    "serve",
+                    "--port",
+                    str(port),
+                    *extra,
+                ],
+                env=_env(cluster_url),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            urls[name] = f"http://127.0.0.1:{port}"
+        for name, base in urls.items():
+
+            def healthy(base: str = base) -> bool:
+                try:
+                    return httpx.get(base + "/healthz", timeout=2).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            _eventually(healthy, 60, f"server {name} answers")
+        yield urls
+    finally:
+        for process in processes.values():
+            process.terminate()
+        for name, process in processes.items():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            assert process.returncode is not None, name
+
+
+def _search_ids(base: str, query: str) -> list[str]:
+    response = httpx.get(base + "/api/v1/search", params={"q": query}, timeout=10)
+    if response.status_code != 200:
+        return []
+    return [item["id"] for item in response.json()["items"]]
+
+
+def test_three_instances_on_one_store_are_one_service(
+    servers: dict[str, str], cluster_url: str, tmp_path: Path
+) -> None:
+    # Every instance serves the papers, and B's own indexer has built B's own index from the store.
+    for name, base in servers.items():
+        _eventually(
+            lambda base=base: "2602.18409" in _search_ids(base, "uniform expressivity graph"),
+            30,
+            f"{name} searches",
+        )
+
+    store = Store.open(cluster_url)
+    try:
+        ensure_user(store, "reader@example.org")
+        token = create_api_token(store, "reader@example.org")
+        session = create_session(store, ensure_user(store, "reader@example.org"))
+    finally:
+        store.close()
+
+    # A session is a row in the store: valid on every instance.
+    for base in servers.values():
+        me = httpx.get(base + "/api/v1/me", cookies={"pf_session": session}, timeout=10)
+        assert me.status_code == 200 and me.json()["email"] == "reader@example.org"
+
+    # A vote through A is counted on B and C; a second vote through C is still one vote.
+    auth = {"Authorization": f"Bearer {token}"}
+    voted = httpx.post(servers["A"] + "/api/v1/papers/2602.18409/vote", headers=auth, timeout=10)
+    assert voted.status_code == 200 and voted.json()["upvotes"] == 1
+    again = httpx.post(servers["C"] + "/api/v1/papers/2602.18409/vote", headers=auth, timeout=10)
+    assert again.status_code == 200 and again.json()["upvotes"] == 1
+    for base in servers.values():
+        paper = httpx.get(base + "/api/v1/papers/2602.18409", timeout=10).json()
+        assert paper["upvotes"] == 1
+        trending = httpx.get(base + "/api/v1/trending", timeout=10).json()
+        assert [item["id"] for item in trending["items"]] == ["2602.18409"]
+
+    # A paper ingested by the CLI next to the running servers: the CLI exits 0 (A's indexer holds the
+    # index, so it hands over) and every instance finds the paper within 30 seconds.
+    record = {
+        "arxiv_id": "2603.99999v1",
+        "title": "Quetzalcoatl attention for ocelot-scale sequence models",
+        "authors": ["Ada Lovelace"],
+        "abstract": "We study quetzalcoatl attention, a mechanism for very long sequences.",
+        "categories": ["cs.LG"],
+        "published_date": "2026-03-02 10:00:00 UTC",
+    }
+    fresh = tmp_path / "fresh.jsonl"
+    fresh.write_text(json.dumps(record) + "\n")
+    ingested = _cli(tmp_path / "machine-a", cluster_url, "ingest", "file", str(fresh), "--json")
+    assert ingested.returncode == 0, ingested.stderr
+    assert json.loads(ingested.stdout)["index"]["handed_over"] is True
+    started = time.monotonic()
+    for name, base in servers.items():
+        _eventually(
+            lambda base=base: _search_ids(base, "quetzalcoatl") == ["2603.99999"],
+            30,
+            f"{name} finds the paper",
+        )
+    assert time.monotonic() - started < 30
