@@ -28,7 +28,7 @@ SEARCH_PARAM_MAX = 100_000
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def _strip_to_none(value: str | None) -> str | None:
+def strip_to_none(value: str | None) -> str | None:
     if value is None:
         return None
     return value.strip() or None
@@ -54,12 +54,12 @@ CategoryQuery = Annotated[
         description="arXiv category (cs.LG) or a whole archive (cs); blank means any.",
         examples=["cs.LG"],
     ),
-    AfterValidator(_strip_to_none),
+    AfterValidator(strip_to_none),
 ]
 AuthorQuery = Annotated[
     str | None,
     Query(max_length=300, description="Part or all of an author's name, matched as search's author: does."),
-    AfterValidator(_strip_to_none),
+    AfterValidator(strip_to_none),
 ]
 PageQuery = Annotated[int, Query(ge=1, le=2000, description="1-based page number.")]
 WindowQuery = Annotated[str, Query(pattern="^(day|week|month)$", description="day, week or month.")]
