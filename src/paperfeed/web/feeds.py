@@ -59,7 +59,8 @@ def _top_feed(request: Request, pf: Paperfeed, fmt: str, period: Period) -> Resp
         pf.store, pf.settings.categories, period, sort="trending", limit=FEED_SIZE
     )
     title = f"paperfeed top papers, {period.label}"
-    return _feed(pf, request, fmt, title, period_url(period), [e.paper for e in result.entries])
+    entries = [(e.paper, e.listed_at) for e in result.entries]  # dated when each joined the list
+    return _feed(pf, request, fmt, title, period_url(period), entries)
 
 
 @router.get("/weekly.{fmt}")
