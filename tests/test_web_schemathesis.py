@@ -3,7 +3,7 @@ in as a curator (so the write routes are exercised past their authentication), n
 error, and every answer matches what the document declares (statuses, content types, the Allow
 header of OPTIONS).
 
-The example count is bounded so the suite stays fast (about 25 s a backend). One built-in check is
+The example count is bounded so the suite stays fast (about 20-30 s a backend). One built-in check is
 left out: ``positive_data_acceptance`` expects every schema-valid request to succeed, but an opaque
 ``cursor`` or a paper id can be well-formed and still unknown (422, 404): that is correct behaviour
 which no schema can express.
@@ -23,7 +23,7 @@ from paperfeed.context import Paperfeed
 from paperfeed.web.app import create_app
 from tests.web_support import recorded_fetcher
 
-EXAMPLES_PER_OPERATION = 25
+EXAMPLES_PER_OPERATION = 20
 
 
 @pytest.fixture

@@ -177,7 +177,17 @@ def paper_info(pf: PaperfeedDep, paper_id: str) -> dict[str, Any]:
     return paper_object(paper_status(pf, paper_id))
 
 
-@router.get("/papers/{paper_id:path}.md", summary="Hugging Face Papers API: one paper as Markdown")
+@router.get(
+    "/papers/{paper_id:path}.md",
+    summary="Hugging Face Papers API: one paper as Markdown",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The paper as Markdown.",
+            "content": {"text/markdown": {"schema": {"type": "string"}}},
+        }
+    },
+)
 def paper_as_markdown(pf: PaperfeedDep, paper_id: str) -> Response:
     status = paper_status(pf, paper_id)
     text = paper_markdown(
