@@ -62,7 +62,10 @@ def build_store(data_dir: Path, papers: int) -> list[str]:
             fmt = "jsonl" if path.name.endswith(".jsonl.gz") else "hf-page"
             ingest_file(app, path, file_format=fmt)
         base = [
-            p for batch in app.store.papers.iter_changed(0) for p in batch if not p.paper_id.startswith("title:")
+            p
+            for batch in app.store.papers.iter_changed(0)
+            for p in batch
+            if not p.paper_id.startswith("title:")
         ]
         need = papers - app.store.papers.count()
         rng = random.Random(7)

@@ -17,15 +17,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_import_contracts_are_kept(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(ROOT)
-    # import-linter configures logging with dictConfig, which disables every logger that exists
-    # (paperfeed.mail's among them): later tests reading the log would see nothing. Undo that.
-    loggers = [lg for lg in logging.root.manager.loggerDict.values() if isinstance(lg, logging.Logger)]
-    disabled = {lg: lg.disabled for lg in loggers}
+    # import-linter configures logging with dictConfig, which disables every logger that exists at
+    # that moment ("paperfeed.mail" among them, if imported): later tests of log output would fail
+    # depending on the order modules were imported in. Put the loggers back as they were.
+    loggers = [x for x in logging.Logger.manager.loggerDict.values() if isinstance(x, logging.Logger)]
+    disabled = {logger: logger.disabled for logger in loggers}
     try:
         exit_code = lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True)
     finally:
-        for lg, was in disabled.items():
-            lg.disabled = was
+        for logger, was in disabled.items():
+            logger.disabled = was
     report = capsys.readouterr().out
     assert exit_code == 0, report
     assert "0 broken" in report

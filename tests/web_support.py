@@ -65,3 +65,22 @@ def serving(web: FastAPI, port: int) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def recorded_ids_fetcher(app: Paperfeed, arxiv_ids: list[str]) -> None:
+    """The library import's batched fetcher (one id-list request), arXiv faked at the transport by the
+    recorded answer: it knows 1707.08567 and nothing else (0808.05394 is not a paper)."""
+    from paperfeed.library.importers import fetch_arxiv_ids
+
+    body = RECORDED_IDLIST.read_bytes()
+    requests: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(str(request.url))
+        if "1707.08567" in str(request.url):
+            return httpx.Response(200, content=body, headers={"content-type": "application/atom+xml"})
+        empty = body.split(b"<entry>")[0] + b"</feed>"
+        return httpx.Response(200, content=empty, headers={"content-type": "application/atom+xml"})
+
+    fetch_arxiv_ids(app, arxiv_ids, transport=httpx.MockTransport(handler))
+    assert len(requests) == 1, requests  # one batched request, whatever the number of ids

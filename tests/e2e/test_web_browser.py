@@ -21,7 +21,7 @@ import pytest
 from paperfeed.context import Paperfeed
 from paperfeed.records import PaperRecord
 from paperfeed.web.app import create_app
-from tests.test_web_api_auth import free_port
+from tests.test_web_api_auth import Inbox, free_port
 from tests.web_support import recorded_fetcher, serving
 
 # A paper whose title and abstract use LaTeX text markup (as about one arXiv abstract in nine does).
@@ -140,7 +140,7 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
     page.goto(server + "/papers/2602.18409")
     page.click("a.static[title='Sign in to upvote']")
     expect(page).to_have_url(server + "/login?next=/papers/2602.18409")
-    page.fill("input[name=email]", "reader@example.org")
+    page.fill("form[action='/login'] input[name=email]", "reader@example.org")
     page.click("form[action='/login'] button")
     expect(page.locator("p.notice")).to_contain_text("does not send email yet")
     expect(page.locator("p.notice")).to_contain_text("outbox")
@@ -149,9 +149,10 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
     expect(page).to_have_url(server + "/papers/2602.18409")
     expect(page.locator("header")).to_contain_text("reader@example.org")
 
-    # Signed in at 1280 px the header is one row.
+    # Signed in at 1280 px the header's navigation is one row (the subscribe line sits below it).
     page.set_viewport_size({"width": 1280, "height": 900})
-    assert page.evaluate("document.querySelector('header.site').getBoundingClientRect().height") < 80
+    assert page.evaluate("document.querySelector('header.site > .inner').getBoundingClientRect().height") < 60
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     page.set_viewport_size({"width": 1100, "height": 900})
 
     # A public handle, chosen on the account page, replaces the email in the header.
@@ -182,6 +183,20 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
     page.click("form[action='/submit'] button")
     expect(page.locator("[data-busy-status]")).to_contain_text("Looking the paper up")
     expect(page.locator("form[action='/submit'] button")).to_be_disabled()
+
+    # Library buttons (HTMX): save one paper, "not interested" folds another away; /library lists it.
+    page.goto(server + "/daily/2026-02-19?tab=new")
+    first, second = page.locator("li.paper").nth(0), page.locator("li.paper").nth(1)
+    saved_title = first.locator("h3").inner_text()
+    first.locator("form[action='/library/save'] button").click()
+    expect(first.locator("form[action='/library/save'] button")).to_have_text("★ Saved")
+    second.locator("form[action='/library/feedback'] button", has_text="Not interested").click()
+    expect(second.locator(".actions.dismissed")).to_be_attached()
+    expect(second.locator(".abstract-short")).to_be_hidden()
+    page.screenshot(path=shots / "daily-library-buttons.png", full_page=True)
+    page.goto(server + "/library")
+    expect(page.locator("ol.papers li.paper h3").first).to_contain_text(saved_title[:40])
+    page.screenshot(path=shots / "library.png", full_page=True)
 
     # The week's top list, and a click down to one of its days.
     page.goto(server + "/weekly/2026-W08")
@@ -218,7 +233,7 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
     # Nothing was requested from any other host.
     hosts = {re.sub(r"^(\w+://[^/]+).*", r"\1", url) for url in page.requests}  # type: ignore[attr-defined]
     assert hosts == {server}, hosts
-    assert len(list(shots.glob("*.png"))) >= 6
+    assert len(list(shots.glob("*.png"))) >= 8
 
 
 def _paper_with_math(page: object, server: str) -> str | None:
@@ -244,3 +259,73 @@ def link_in_outbox(app: Paperfeed, server: str) -> str:
     match = re.search(re.escape(server) + r"(/login/verify\?\S+)", body)
     assert match, body
     return match.group(1)
+
+
+def _text_part(message: object) -> str:
+    for part in message.walk():  # type: ignore[attr-defined]
+        if part.get_content_type() == "text/plain":
+            return str(part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8"))
+    raise AssertionError("no text/plain part")
+
+
+def _link(message: object, server: str, kind: str) -> str:
+    match = re.search(re.escape(server) + r"(/digest/" + kind + r"/\S+)", _text_part(message))
+    assert match, _text_part(message)
+    return match.group(1)
+
+
+def test_subscriber_journey(
+    page: object, server: str, inbox: Inbox, sample_app: Paperfeed, tmp_path: Path
+) -> None:
+    """Subscribe from the header, confirm from the mail, get a digest, unsubscribe with one click."""
+    from datetime import date
+
+    from playwright.sync_api import Page, expect
+
+    from paperfeed.digest.sender import send_digests
+
+    assert isinstance(page, Page)
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+
+    # The header's form, on any page; HTMX answers in place.
+    page.goto(server + "/trending")
+    page.fill("#subscribe-email", "subscriber@example.org")
+    page.click("form.subscribe button")
+    expect(page.locator(".subscribe-status")).to_contain_text("confirmation link is on its way")
+    page.screenshot(path=shots / "subscribed.png")
+
+    # The confirmation mail's link opens a page; only its button confirms.
+    confirmation = inbox.wait(1)
+    assert confirmation["Subject"] == "Confirm your paperfeed digest subscription"
+    page.goto(server + _link(confirmation, server, "confirm"))
+    (pending,) = sample_app.store.digests.for_email("subscriber@example.org")
+    assert pending.status == "pending"
+    page.click("form[action^='/digest/confirm/'] button")
+    expect(page.locator("p.notice")).to_contain_text("Confirmed")
+    page.fill("input[name=categories]", "cs.CL")
+    page.click("form.subscription button[value=save]")
+    expect(page.locator("p.notice")).to_contain_text("Saved")
+    page.screenshot(path=shots / "manage.png", full_page=True)
+
+    # The operator's send (the library call behind `paperfeed digest send --period 2026-02-20`).
+    report = send_digests(sample_app, day=date(2026, 2, 20))
+    assert report.total("sent") == 1
+    digest = inbox.wait(2)
+    assert digest["List-Unsubscribe"]
+    page.goto(server + _link(digest, server, "view"))
+    expect(page.locator("h1")).to_contain_text("paperfeed daily digest")
+    expect(page.locator("body")).to_contain_text("new in cs.CL")
+    page.screenshot(path=shots / "digest.png", full_page=True)
+
+    # One click to leave, no sign-in.
+    page.goto(server + _link(digest, server, "unsubscribe"))
+    page.click("form[action^='/digest/unsubscribe/'] button")
+    expect(page.locator("h1")).to_have_text("Unsubscribed")
+    page.screenshot(path=shots / "unsubscribed.png")
+    assert sample_app.store.digests.get(pending.id).status == "unsubscribed"  # type: ignore[union-attr]
+    assert send_digests(sample_app, day=date(2026, 2, 19)).total("sent") == 0
+    assert len(inbox.messages) == 2
+
+    hosts = {re.sub(r"^(\w+://[^/]+).*", r"\1", url) for url in page.requests}  # type: ignore[attr-defined]
+    assert hosts == {server}, hosts

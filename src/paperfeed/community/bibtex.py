@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from paperfeed.community.latex import latex_text
 from paperfeed.ids import is_title_id
@@ -19,8 +19,8 @@ _SPECIAL = {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_"}
 _STOPWORDS = {"a", "an", "the", "on", "of", "for", "in", "and", "to", "with", "towards", "toward"}
 
 
-def _escape(text: str) -> str:
-    """Escape LaTeX specials outside math, and drop unbalanced braces."""
+def escape_text(text: str) -> str:
+    """Escape LaTeX specials outside math, and drop unbalanced braces (titles, names, abstracts)."""
     out: list[str] = []
     depth = 0
     in_math = False
@@ -57,11 +57,12 @@ def citation_key(paper: PaperRecord) -> str:
     return "".join(words[:2]) + year or "untitled"
 
 
-def bibtex_entry(paper: PaperRecord) -> str:
-    """One ``@misc`` entry; fields that are not known (authors of a title-only paper) are left out."""
-    fields: list[tuple[str, str]] = [("title", "{" + _escape(paper.title) + "}")]
-    if paper.authors:
-        fields.append(("author", " and ".join(_escape(a) for a in paper.authors)))
+def bibtex_entry(paper: PaperRecord, *, key: str | None = None, extra: Sequence[tuple[str, str]] = ()) -> str:
+    """One ``@misc`` entry; ``key`` replaces the citation key, ``extra`` adds fields whose values are
+    already BibTeX (a library export's keywords and notes)."""
+    fields: list[tuple[str, str]] = [("title", "{" + escape_text(paper.title) + "}")]
+    if paper.authors:  # papers known by title only have none: no invented "Unknown" author
+        fields.append(("author", " and ".join(escape_text(a) for a in paper.authors)))
     if paper.published:
         fields.append(("year", str(paper.published.year)))
     if not is_title_id(paper.paper_id):
@@ -75,9 +76,10 @@ def bibtex_entry(paper: PaperRecord) -> str:
     if paper.doi:
         fields.append(("doi", paper.doi))
     if paper.journal_ref:
-        fields.append(("journal", _escape(paper.journal_ref)))
+        fields.append(("journal", escape_text(paper.journal_ref)))
+    fields += list(extra)
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
-    return f"@misc{{{citation_key(paper)},\n{body}\n}}\n"
+    return f"@misc{{{key or citation_key(paper)},\n{body}\n}}\n"
 
 
 def bibtex(papers: Iterable[PaperRecord]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, insert, or_, select
@@ -68,12 +68,11 @@ class Window:
         if self.ids is not None:
             conditions.append(papers.c.id.in_(list(self.ids)))
         if self.author:
+            # IN, not a correlated EXISTS: SQLite then starts from the author's few papers (name
+            # index) instead of testing every paper of the date range against the name (0.5 ms
+            # against 200 ms for a prolific name over a month of 20,000 papers).
             conditions.append(
-                exists(
-                    select(paper_authors.c.paper_id).where(
-                        paper_authors.c.paper_id == papers.c.id, paper_authors.c.name == self.author
-                    )
-                )
+                papers.c.id.in_(select(paper_authors.c.paper_id).where(paper_authors.c.name == self.author))
             )
         if self.since is not None:
             conditions.append(papers.c.published_at >= naive_utc(self.since))
@@ -116,6 +115,65 @@ class PaperStore:
             return conn.execute(
                 select(paper_aliases.c.paper_id).where(paper_aliases.c.alias == paper_id)
             ).scalar()
+
+    def resolve_ids(self, paper_ids: Sequence[str]) -> dict[str, str]:
+        """:meth:`resolve_id` for many ids in a few queries: ``{asked id: stored id}`` for known ones."""
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(paper_ids))
+        with self.engine.connect() as conn:
+            for start in range(0, len(unique), 500):
+                chunk = unique[start : start + 500]
+                found.update(
+                    {
+                        row.id: row.id
+                        for row in conn.execute(select(papers.c.id).where(papers.c.id.in_(chunk)))
+                    }
+                )
+                missing = [i for i in chunk if i not in found]
+                if missing:
+                    rows = conn.execute(
+                        select(paper_aliases.c.alias, paper_aliases.c.paper_id).where(
+                            paper_aliases.c.alias.in_(missing)
+                        )
+                    )
+                    found.update({row.alias: row.paper_id for row in rows})
+        return found
+
+    def _rows_in(self, column: Any, values: Sequence[str], *selected: Any) -> Iterator[Any]:
+        """Rows of ``selected`` columns whose ``column`` is one of ``values`` (500 per query), by id."""
+        unique = [v for v in dict.fromkeys(values) if v]
+        with self.engine.connect() as conn:
+            for start in range(0, len(unique), 500):
+                chunk = unique[start : start + 500]
+                yield from conn.execute(select(*selected).where(column.in_(chunk)).order_by(papers.c.id))
+
+    def published_dates(self, paper_ids: Sequence[str]) -> dict[str, datetime | None]:
+        """First-version dates (aware UTC) of stored papers; unknown ids are absent. Cheap: no records."""
+        found: dict[str, datetime | None] = {}
+        for row in self._rows_in(papers.c.id, paper_ids, papers.c.id, papers.c.published_at):
+            value = row.published_at
+            if isinstance(value, str):
+                value = datetime.fromisoformat(value)
+            found[row.id] = value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+        return found
+
+    def ids_by_doi(self, dois: Sequence[str]) -> dict[str, list[str]]:
+        """Stored papers per DOI, keyed by the lowercased DOI (DOIs are case-insensitive; the store
+        keeps them as sources spell them, so the given, lower and upper case forms are looked up)."""
+        spellings = [s for d in dois for s in (d, d.lower(), d.upper())]
+        found: dict[str, list[str]] = {}
+        for row in self._rows_in(papers.c.doi, spellings, papers.c.doi, papers.c.id):
+            ids = found.setdefault(str(row.doi).lower(), [])
+            if row.id not in ids:
+                ids.append(row.id)
+        return found
+
+    def ids_by_title_key(self, keys: Sequence[str]) -> dict[str, list[str]]:
+        """Stored papers per normalised title (:func:`paperfeed.ids.normalize_title`)."""
+        found: dict[str, list[str]] = {}
+        for row in self._rows_in(papers.c.title_key, keys, papers.c.title_key, papers.c.id):
+            found.setdefault(row.title_key, []).append(row.id)
+        return found
 
     def get(self, paper_id: str) -> PaperRecord | None:
         """One paper by base id or alias, or ``None``."""

@@ -1,9 +1,10 @@
 """The app factory: ``create_app(paperfeed)`` builds the FastAPI app around one :class:`Paperfeed`.
 
-It wires the routers (pages, auth, feeds, API), the vendored static files (HTMX, KaTeX, Swagger UI:
+It wires the routers (pages, auth, feeds, digests, API), the vendored static files (HTMX, KaTeX, Swagger UI:
 the pages never load anything from another host, which the Content-Security-Policy also enforces),
 the error handlers, the CSRF cookie, and, unless disabled, the indexer as a background thread
-(the data dir's one index writer; requests only ever read the indexes).
+(the data dir's one index writer; requests only ever read the indexes); with the scheduler setting,
+the daily ``sync`` and digest send as another.
 """
 
 from __future__ import annotations
@@ -25,9 +26,22 @@ from paperfeed.community.latex import latex_text
 from paperfeed.community.submissions import Fetcher, fetch_from_arxiv
 from paperfeed.config import UnsafeSettings, is_loopback
 from paperfeed.context import Paperfeed
+from paperfeed.digest.schedule import Scheduler
+from paperfeed.library.importers import fetch_arxiv_ids, one_by_one
 from paperfeed.records import is_web_url, strip_bidi_controls
 from paperfeed.search.indexer import Indexer
-from paperfeed.web import api, auth, errors, feeds, hf_api, pages, period_pages
+from paperfeed.web import (
+    api,
+    auth,
+    digest,
+    errors,
+    feeds,
+    hf_api,
+    library_api,
+    library_pages,
+    pages,
+    period_pages,
+)
 from paperfeed.web.common import current_page_path
 from paperfeed.web.highlight import mark, tex
 from paperfeed.web.methods import MethodTable
@@ -59,27 +73,39 @@ def _is_ip(host: str) -> bool:
 
 
 def create_app(
-    app: Paperfeed | None = None, *, arxiv_fetcher: Fetcher | None = None, indexer: bool | None = None
+    app: Paperfeed | None = None,
+    *,
+    arxiv_fetcher: Fetcher | None = None,
+    indexer: bool | None = None,
+    scheduler: bool | None = None,
 ) -> FastAPI:
     """The web app for ``app`` (default: one built from the environment's settings).
 
-    ``arxiv_fetcher(paperfeed, arxiv_id)`` imports a missing submitted paper; tests pass one that
-    uses a recorded arXiv response, the default calls arXiv's API. ``indexer`` (default: the
-    ``indexer`` setting) runs the follow loop in a background thread while the app is up.
+    ``arxiv_fetcher(paperfeed, arxiv_id)`` imports a missing submitted (or library-imported) paper;
+    tests pass one that uses a recorded arXiv response, the default calls arXiv's API. ``indexer``
+    (default: the ``indexer`` setting) runs the follow loop in a background thread while the app is
+    up; ``scheduler`` (default: the ``scheduler`` setting) runs ``sync`` and the digest send daily
+    (:mod:`paperfeed.digest.schedule`; one scheduler across instances, by a lease in the store).
     """
     paperfeed = app or Paperfeed()
     run_indexer = paperfeed.settings.indexer if indexer is None else indexer
+    run_scheduler = paperfeed.settings.scheduler if scheduler is None else scheduler
 
     @asynccontextmanager
     async def lifespan(_web: FastAPI) -> AsyncIterator[None]:
         follower = Indexer(paperfeed) if run_indexer else None
         if follower is not None:
             follower.start_thread()
+        planner = Scheduler(paperfeed) if run_scheduler else None
+        planner_thread = planner.start_thread() if planner is not None else None
         try:
             yield
         finally:
             if follower is not None:
                 follower.stop.set()
+            if planner is not None and planner_thread is not None:
+                planner.stop.set()
+                planner_thread.join(timeout=10)  # lets it give its lease back; a long job keeps going
 
     web = FastAPI(
         title="paperfeed API",
@@ -91,6 +117,9 @@ def create_app(
     )
     web.state.paperfeed = paperfeed
     web.state.arxiv_fetcher = arxiv_fetcher or fetch_from_arxiv
+    # Library imports fetch missing papers in one batched arXiv request; an injected one-id fetcher
+    # (the tests' recorded arXiv) is used id by id instead.
+    web.state.arxiv_ids_fetcher = one_by_one(arxiv_fetcher) if arxiv_fetcher else fetch_arxiv_ids
     web.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     env = web.state.templates.env
     env.filters["mark"] = mark
@@ -151,6 +180,10 @@ def create_app(
     web.include_router(period_pages.router)
     web.include_router(auth.router)
     web.include_router(feeds.router)
+    web.include_router(library_pages.router)
+    web.include_router(digest.router)
     web.include_router(api.router)
+    web.include_router(library_api.router)
+    web.include_router(digest.api_router)
     web.state.methods = MethodTable(web.routes)  # for OPTIONS and the Allow header of a 405
     return web

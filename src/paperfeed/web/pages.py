@@ -24,6 +24,7 @@ from paperfeed.community.periods import parse_period, period_of
 from paperfeed.community.submissions import FETCH_TIMEOUT
 from paperfeed.community.trending import WINDOWS
 from paperfeed.errors import NotFound, PaperfeedError
+from paperfeed.library.marks import marks_for, paper_state
 from paperfeed.papers_json import arxiv_urls
 from paperfeed.web.common import (
     CATEGORY_PATTERN,
@@ -108,6 +109,7 @@ def _daily(request: Request, pf: PaperfeedDep, user: UserDep, day: date, tab: st
             "shown_tab": shown_tab,
             "future": day > utcnow().date(),
             "voted": voted,
+            "marks": marks_for(pf, user, shown),
             "prev_url": prev_url,
             "next_url": next_url,
             "week": period_of("week", day),
@@ -132,6 +134,7 @@ def trending_page(
         "window": window,
         "windows": list(WINDOWS),
         "category": category,
+        "marks": marks_for(pf, user, [e.paper.paper_id for e in entries]),
     }
     return render(request, "trending.html", context)
 
@@ -167,6 +170,7 @@ def search_page(
         context |= {
             "votes": pf.store.votes.counts(ids),
             "voted": pf.store.votes.voted_by(user.id, ids) if user else set(),
+            "marks": marks_for(pf, user, ids),
             "prev_url": prev_url,
             "next_url": next_url,
             "bib_url": "/search.bib" + (f"?{bib_query}" if bib_query else ""),
@@ -191,7 +195,8 @@ def similar_fragment(request: Request, pf: PaperfeedDep, user: UserDep, paper_id
     """Similar papers, loaded by HTMX after the paper page."""
     paper = actions.get_paper(pf, paper_id)
     similar = actions.with_votes(pf, similar_papers(pf, paper, limit=5), user)
-    return render(request, "partials/similar.html", {"similar": similar})
+    marks = marks_for(pf, user, [item.paper.paper_id for item in similar])
+    return render(request, "partials/similar.html", {"similar": similar, "marks": marks})
 
 
 @router.get("/papers/{paper_id:path}", response_class=HTMLResponse)
@@ -209,6 +214,7 @@ def paper_page(request: Request, pf: PaperfeedDep, user: UserDep, paper_id: str)
             "votes": listed.upvotes,
             "voted": listed.voted,
             "bibtex": bib.bibtex_entry(paper),
+            "library": paper_state(pf, user, paper.paper_id),
         },
     )
 
@@ -229,6 +235,7 @@ def _listing(
         pf, user, category=category, author=author, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
     )
     prev_url, next_url = pager_urls(request, page, has_more)
+    follow = ("author", author) if author else ("category", category) if category else None
     return render(
         request,
         "listing.html",
@@ -240,6 +247,8 @@ def _listing(
             "prev_url": prev_url,
             "next_url": next_url,
             "feed_url": feed_url,
+            "marks": marks_for(pf, user, [item.paper.paper_id for item in listed]),
+            "follow": follow,
         },
     )
 

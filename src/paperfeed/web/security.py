@@ -77,3 +77,16 @@ def safe_next(target: str | None) -> str:
     if parts.scheme or parts.netloc or any(ch in target for ch in "\r\n\t"):
         return "/"
     return target
+
+
+def referer_path(request: Request, fallback: str = "/") -> str:
+    """Where a plain form post goes back to: the referring page of this site, else ``fallback``."""
+    referer = request.headers.get("referer", "")
+    if "://" not in referer:
+        return fallback
+    rest = referer.split("://", 1)[1]
+    host, _, path = rest.partition("/")
+    if host != request.headers.get("host", host):
+        return fallback
+    target = safe_next("/" + path)
+    return target if target != "/" or path == "" else fallback
