@@ -46,6 +46,7 @@ _MEANING = {
     422: "A parameter or the body is invalid (the message names it).",
     429: "Too many requests of this kind; Retry-After says when to try again.",
     502: "arXiv could not be reached to fetch a missing paper; try again later.",
+    503: "The mail server (or the store) cannot be reached right now; try again later.",
 }
 
 
