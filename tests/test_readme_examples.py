@@ -17,13 +17,16 @@ ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 runner = CliRunner()
 
-# Left out, with the reason: they reach arXiv, block (a server), or name the reader's own file.
+# Left out, with the reason: they reach arXiv, block (a server), name the reader's own file, or need
+# a subscription for an address no earlier example subscribes.
 NOT_RUN = (
     "paperfeed ingest arxiv",
     "paperfeed ingest oai",
     "paperfeed sync",
     "paperfeed serve",
     "paperfeed ingest file",
+    "paperfeed library import",
+    "paperfeed digest preview",
 )
 
 

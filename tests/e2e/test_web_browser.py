@@ -285,6 +285,8 @@ def test_subscriber_journey(
     from paperfeed.digest.sender import send_digests
 
     assert isinstance(page, Page)
+    sample_app.settings.smtp_host = "127.0.0.1"  # this journey reads its mail from a real SMTP server
+    sample_app.settings.smtp_port = inbox.port  # type: ignore[attr-defined]
     shots = tmp_path / "screenshots"
     shots.mkdir()
 
