@@ -119,7 +119,31 @@ class Settings(BaseSettings):
     embedding_model: str = Field(
         default="all-MiniLM-L6-v2", description="sentence-transformers model name or local path."
     )
-    embed_after_ingest: bool = Field(default=True, description="Embed new papers after each ingest/sync.")
+    embedding_precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
+        default="auto",
+        description=(
+            "Arithmetic of the embedding model. auto: bf16 on CPUs with AMX/AVX512-BF16, else fp32; fp16 "
+            "on CUDA. fp32 is the sentence-transformers reference."
+        ),
+    )
+    embedding_max_tokens: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Tokens of title + abstract embedded; 0 (or more than the model's own cap) = that cap, "
+            "256 for all-MiniLM-L6-v2. Lower caps were measured to cost nDCG (docs/benchmarks.md)."
+        ),
+    )
+    embedding_device: str = Field(
+        default="cpu",
+        description="Where the embedding model runs: cpu, or cuda (fp16, tokenising in parallel).",
+    )
+    embedding_batch_size: int = Field(
+        default=0, ge=0, description="Texts per model batch; 0 = the embedding path's own default."
+    )
+    embed_after_ingest: bool = Field(
+        default=True, description="The indexer embeds new papers as they arrive."
+    )
     vector_exact_max: int = Field(
         default=50_000, ge=0, description="Up to this many vectors search is exact; above, a faiss IVF index."
     )

@@ -67,6 +67,7 @@ def serve(
     """Serve the web app and the JSON API (uvicorn), with the indexer in the background."""
     import uvicorn
 
+    from paperfeed.cli.ingest import load_demo_vectors
     from paperfeed.ingest.jobs import load_demo
     from paperfeed.search.indexer import catch_up_or_hand_over
 
@@ -77,8 +78,10 @@ def serve(
     if demo and paperfeed.store.papers.count() == 0:
         err.print("empty store: loading the demo corpus …")
         report = load_demo(paperfeed)
+        vectors = load_demo_vectors(paperfeed)
         catch_up_or_hand_over(paperfeed, embed=False)
-        err.print(f"demo corpus loaded: {report.added:,} papers")
+        loaded = f", {vectors['imported']:,} demo vectors" if vectors.get("imported") else ""
+        err.print(f"demo corpus loaded: {report.added:,} papers{loaded}")
     paperfeed.close()
     # Workers are separate processes: they rebuild settings from the environment.
     os.environ["PAPERFEED_DATA_DIR"] = str(settings.data_dir)

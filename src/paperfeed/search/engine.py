@@ -105,17 +105,27 @@ def open_lexical(app: Paperfeed) -> LexicalIndex:
 
 def semantic_available(app: Paperfeed) -> tuple[Any, Any, str | None]:
     """(embedder, vector store, None) when semantic search can run, else (None, None, why not)."""
-    from paperfeed.search.embedders import try_load_embedder
+    from paperfeed.search.embedders import try_load_configured
     from paperfeed.search.vectors import open_vectors
 
     vectors = open_vectors(app)
     if vectors is None or len(vectors) == 0:
         return None, None, "no papers are embedded yet (paperfeed index rebuild with the semantic extra)"
-    embedder, why = try_load_embedder(app.settings.embedding_model)
+    embedder, why = try_load_configured(app.settings)
     if embedder is None:
         return None, None, why
     if embedder.dim != vectors.dim:
         return None, None, f"stored vectors have {vectors.dim} dimensions, the model {embedder.dim}: rebuild"
+    from paperfeed.search.embedders import fingerprint_of
+
+    installed = fingerprint_of(embedder)
+    if vectors.fingerprint and installed and vectors.fingerprint != installed:
+        return (
+            None,
+            None,
+            f"the stored vectors were made by another version of {vectors.model} (model files "
+            f"{vectors.fingerprint}, installed {installed}): run `paperfeed index rebuild --full`",
+        )
     return embedder, vectors, None
 
 
