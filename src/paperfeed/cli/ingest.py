@@ -20,6 +20,7 @@ from paperfeed.errors import PaperfeedError
 from paperfeed.ids import normalize_paper_id
 from paperfeed.ingest import jobs
 from paperfeed.ingest.pipeline import IngestReport
+from paperfeed.search.engine import semantic_available
 from paperfeed.search.indexer import CatchUp, catch_up_or_hand_over
 from paperfeed.search.vector_files import import_vectors
 
@@ -225,7 +226,11 @@ def demo_command(
         )
     out.print(f"{summary} into {paperfeed.settings.data_dir}", highlight=False)
     if vectors.get("imported") is not None:
-        out.print(f"demo vectors: {vectors['imported']:,} loaded (semantic search and similar papers ready)")
+        _, _, why_not = semantic_available(paperfeed)  # queries still need the model (the extra)
+        ready = "similar papers ready" if why_not else "semantic search and similar papers ready"
+        out.print(f"demo vectors: {vectors['imported']:,} loaded ({ready})", highlight=False)
+        if why_not:
+            err.print(f"demo vectors loaded, but {why_not}", highlight=False)
     elif vectors.get("note"):
         err.print(f"demo vectors not loaded: {vectors['note']}", highlight=False)
     for index_report in catch.reports:
