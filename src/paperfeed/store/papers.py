@@ -39,26 +39,34 @@ _IN_CHUNK = 900  # ids per IN (...) list: well under every driver's limit on bou
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """Which papers: any of ``categories`` (all when empty), by ``author`` (exact name), first version
-    in ``[since, until)``, and containing every one of ``terms`` in title or abstract (substring)."""
+    """Which papers: any of ``categories`` (all when empty; a name without a dot such as ``cs`` is the
+    whole archive: ``cs``, ``cs.AI``, ``cs.LG``, …), by ``author`` (exact name), first version in
+    ``[since, until)``, containing every one of ``terms`` in title or abstract (substring), and
+    among ``ids`` when given (a set found elsewhere, e.g. by the search index, put in date order)."""
 
     categories: tuple[str, ...] = ()
     author: str | None = None
     since: datetime | None = None
     until: datetime | None = None
     terms: tuple[str, ...] = ()
+    ids: tuple[str, ...] | None = None
 
     def condition(self) -> ColumnElement[bool]:
         conditions: list[ColumnElement[bool]] = []
         if self.categories:
+            column = paper_categories.c.category
+            archives = [c for c in self.categories if "." not in c]
+            matches: list[ColumnElement[bool]] = [column.in_(list(self.categories))]
+            matches += [column.like(f"{archive}.%") for archive in archives]
             conditions.append(
                 exists(
                     select(paper_categories.c.paper_id).where(
-                        paper_categories.c.paper_id == papers.c.id,
-                        paper_categories.c.category.in_(list(self.categories)),
+                        paper_categories.c.paper_id == papers.c.id, or_(*matches)
                     )
                 )
             )
+        if self.ids is not None:
+            conditions.append(papers.c.id.in_(list(self.ids)))
         if self.author:
             # IN, not a correlated EXISTS: SQLite then starts from the author's few papers (name
             # index) instead of testing every paper of the date range against the name (0.5 ms
@@ -249,9 +257,16 @@ class PaperStore:
         limit: int = 20,
         offset: int = 0,
         newest_first: bool = True,
+        ids: Sequence[str] | None = None,
     ) -> list[PaperRecord]:
-        """Papers filtered by category (any of theirs), author, and first-version date window."""
-        window = Window(categories=(category,) if category else (), author=author, since=since, until=until)
+        """Papers filtered by category (any of theirs), author, first-version date window and ``ids``."""
+        window = Window(
+            categories=(category,) if category else (),
+            author=author,
+            since=since,
+            until=until,
+            ids=tuple(ids) if ids is not None else None,
+        )
         ids = self.window_ids(window, limit=limit, offset=offset, newest_first=newest_first)
         loaded = self.get_many(ids)
         return [loaded[i] for i in ids if i in loaded]
@@ -306,9 +321,13 @@ class PaperStore:
             ).scalar()
         return int(value or 0)
 
-    def changed_count(self, after_seq: int) -> int:
-        """How many stored papers changed after ``after_seq`` (what an index update would re-index)."""
-        query = select(func.count()).select_from(papers).where(papers.c.change_seq > after_seq)
+    def changed_count(self, after_seq: int, after_id: str | None = None) -> int:
+        """How many stored papers changed after ``after_seq`` (what an index update would re-index);
+        with ``after_id``, the papers of change ``after_seq`` up to that id count as done."""
+        after = papers.c.change_seq > after_seq
+        if after_id is not None:
+            after = after | and_(papers.c.change_seq == after_seq, papers.c.id > after_id)
+        query = select(func.count()).select_from(papers).where(after)
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
@@ -321,10 +340,16 @@ class PaperStore:
             yield [paper for paper, _ in batch]
 
     def iter_changed_with_seq(
-        self, after_seq: int, *, batch_size: int = 2000, until_seq: int | None = None
+        self,
+        after_seq: int,
+        *,
+        batch_size: int = 2000,
+        until_seq: int | None = None,
+        after_id: str | None = None,
     ) -> Iterator[list[tuple[PaperRecord, int]]]:
-        """:meth:`iter_changed` with each paper's ``change_seq`` (to resume part-way through)."""
-        last_seq, last_id = after_seq, None
+        """:meth:`iter_changed` with each paper's ``change_seq`` (to resume part-way through: pass
+        the last ``(change_seq, id)`` done as ``after_seq`` and ``after_id``)."""
+        last_seq, last_id = after_seq, after_id
         while True:
             after = papers.c.change_seq > last_seq
             if last_id is not None:
