@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -66,16 +65,3 @@ def test_broken_lines_are_errors() -> None:
     assert isinstance(items[0], PaperRecord)
     assert isinstance(items[1], RecordError) and items[1].where == "line 2"
     assert items[2] == RecordError("id 0704.0001", "bad version 'second'")
-
-
-def test_parse_speed_budget() -> None:
-    """The bulk import must reach 20k records/s end to end; parsing alone gets a generous share.
-
-    Locally this measures ~55k records/s; the assertion is far lower so a busy CI box does not flake.
-    """
-    text = SNAPSHOT.read_text(encoding="utf-8") * 50  # 10,000 records
-    start = time.perf_counter()
-    count = sum(1 for _ in read_kaggle(io.StringIO(text)))
-    rate = count / (time.perf_counter() - start)
-    assert count == 10_000
-    assert rate > 15_000, f"{rate:.0f} records/s"

@@ -106,3 +106,12 @@ def test_similar_tfidf_finds_a_near_duplicate_and_survives_unique_words(sample_a
     assert similar(sample_app, ["2602.18409"], limit=3, method="tfidf").hits[0].paper_id == "2699.00001"
     # Words found in no other paper make no query: an empty list, not an error.
     assert similar(sample_app, ["2699.00002"], limit=3, method="tfidf").hits == []
+
+
+def test_index_rebuild_on_a_device_that_cannot_run_is_a_clear_error(paperfeed_app: Paperfeed) -> None:
+    torch = __import__("pytest").importorskip("torch")
+    if torch.cuda.is_available():
+        __import__("pytest").skip("this machine has CUDA")
+    code, out = _invoke(paperfeed_app, "index", "rebuild", "--device", "cuda", "--json")
+    assert code == 2
+    assert "cuda" in json.loads(out)["error"]["message"]

@@ -1,16 +1,23 @@
-"""Shared helpers of the web tests: an app on the 300-record sample, users and signed-in clients."""
+"""Shared helpers of the web tests: an app on the 300-record sample, users and signed-in clients,
+and a real uvicorn server on loopback."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from paperfeed.community.accounts import User, create_session, ensure_user
 from paperfeed.community.submissions import fetch_from_arxiv
 from paperfeed.context import Paperfeed
-from paperfeed.web.security import CSRF_COOKIE, SESSION_COOKIE
+from paperfeed.web.security import SESSION_COOKIE, session_csrf_token
 
 RECORDED_IDLIST = (
     Path(__file__).parent
@@ -35,9 +42,45 @@ def recorded_fetcher(app: Paperfeed, arxiv_id: str) -> None:
 
 
 def sign_in(client: TestClient, app: Paperfeed, email: str, role: str = "member") -> tuple[User, str]:
-    """Give ``client`` a session for ``email`` and a CSRF cookie; returns the user and the CSRF token."""
+    """Give ``client`` a session for ``email``; returns the user and the session's CSRF token (what
+    its pages' forms carry: the token is bound to the session, see ``paperfeed.web.security``)."""
     user = ensure_user(app.store, email, role=role)
-    client.cookies.set(SESSION_COOKIE, create_session(app.store, user))
-    token = "test-csrf-token-0123456789"
-    client.cookies.set(CSRF_COOKIE, token)
-    return user, token
+    session_id = create_session(app.store, user)
+    client.cookies.set(SESSION_COOKIE, session_id)
+    return user, session_csrf_token(app.settings.secret_key, session_id)
+
+
+@contextmanager
+def serving(web: FastAPI, port: int) -> Iterator[str]:
+    """``web`` served by a real uvicorn server on 127.0.0.1:``port`` in a thread; yields its URL."""
+    server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, f"uvicorn did not start on port {port}"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def recorded_ids_fetcher(app: Paperfeed, arxiv_ids: list[str]) -> None:
+    """The library import's batched fetcher (one id-list request), arXiv faked at the transport by the
+    recorded answer: it knows 1707.08567 and nothing else (0808.05394 is not a paper)."""
+    from paperfeed.library.importers import fetch_arxiv_ids
+
+    body = RECORDED_IDLIST.read_bytes()
+    requests: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(str(request.url))
+        if "1707.08567" in str(request.url):
+            return httpx.Response(200, content=body, headers={"content-type": "application/atom+xml"})
+        empty = body.split(b"<entry>")[0] + b"</feed>"
+        return httpx.Response(200, content=empty, headers={"content-type": "application/atom+xml"})
+
+    fetch_arxiv_ids(app, arxiv_ids, transport=httpx.MockTransport(handler))
+    assert len(requests) == 1, requests  # one batched request, whatever the number of ids

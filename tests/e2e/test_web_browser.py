@@ -1,26 +1,38 @@
 """End-to-end in real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright).
 
-A real uvicorn server on loopback serves the app over the 300-record sample; sign-in goes through a
-real aiosmtpd server. Every request the browser makes is recorded: none may leave the app's host.
-Screenshots of each page land in the test's tmp folder.
+A real uvicorn server on loopback serves the app over the 300-record sample. Sign-in goes the way it
+goes on a fresh install: no mail server, so the console mail backend writes the link to the data
+dir's outbox and the page says so. Every request the browser makes is recorded: none may leave
+the app's host. Screenshots of each page land in the test's tmp folder.
 """
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 import shutil
-import threading
-import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from paperfeed.context import Paperfeed
+from paperfeed.records import PaperRecord
 from paperfeed.web.app import create_app
 from tests.test_web_api_auth import Inbox, free_port
-from tests.web_support import recorded_fetcher
+from tests.web_support import recorded_fetcher, serving
+
+# A paper whose title and abstract use LaTeX text markup (as about one arXiv abstract in nine does).
+LATEX_PAPER = PaperRecord(
+    paper_id="2602.99980",
+    title=r"\textbf{D}ynamic ``Routing'' for $\alpha$-Nets",
+    abstract=r"Accuracy rises from 5\% to 52\% with \emph{no} extra cost on Schr\"odinger's $\alpha$-nets.",
+    authors=["Ada Lovelace"],
+    categories=["cs.LG"],
+    published=datetime(2026, 2, 19, 12, tzinfo=UTC),
+)
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
@@ -30,31 +42,18 @@ pytestmark = [
 
 
 @pytest.fixture
-def server(sample_app: Paperfeed, inbox: Inbox) -> Iterator[str]:
+def server(sample_app: Paperfeed) -> Iterator[str]:
     from paperfeed.search.indexer import catch_up
 
+    sample_app.store.papers.write_batch([LATEX_PAPER])
     catch_up(sample_app, embed=False)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     sample_app.settings.base_url = base
-    sample_app.settings.smtp_host = "127.0.0.1"
-    sample_app.settings.smtp_port = inbox.port  # type: ignore[attr-defined]
-    config = uvicorn.Config(
-        create_app(sample_app, arxiv_fetcher=recorded_fetcher),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-    )
-    web = uvicorn.Server(config)
-    thread = threading.Thread(target=web.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not web.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert web.started
-    yield base
-    web.should_exit = True
-    thread.join(10)
+    assert sample_app.settings.smtp_host is None  # a fresh install: mail goes to the console backend
+    with serving(create_app(sample_app, arxiv_fetcher=recorded_fetcher), port) as url:
+        assert url == base
+        yield base
 
 
 @pytest.fixture
@@ -82,7 +81,7 @@ def page(server: str) -> Iterator[object]:
         browser.close()
 
 
-def test_reader_journey(page: object, server: str, inbox: Inbox, tmp_path: Path) -> None:
+def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_path: Path) -> None:
     from playwright.sync_api import Page, expect
 
     assert isinstance(page, Page)
@@ -96,12 +95,19 @@ def test_reader_journey(page: object, server: str, inbox: Inbox, tmp_path: Path)
     assert page.locator("li.paper").count() >= 20
     page.screenshot(path=shots / "daily.png", full_page=True)
 
-    # Results as you type (HTMX), then open a paper.
+    # Results as you type (HTMX): the address follows the query, so Back comes back to it.
     page.goto(server + "/search")
     page.locator("#q").press_sequentially("graph neural", delay=20)
     expect(page.locator("#results mark").first).to_be_visible(timeout=10_000)
+    expect(page).to_have_url(re.compile(r"/search\?q=graph\+neural"), timeout=10_000)
     page.screenshot(path=shots / "search.png", full_page=True)
     page.locator("#results li.paper h3 a").first.click()
+    expect(page.locator("article h1")).to_be_visible()
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/search\?q=graph\+neural"))
+    expect(page.locator("#q")).to_have_value("graph neural")
+    expect(page.locator("#results li.paper").first).to_be_visible()
+    page.go_forward()
     expect(page.locator("article h1")).to_be_visible()
     expect(page.locator("#similar-h")).to_be_visible()
     expect(page.locator("section[aria-labelledby=similar-h] li.paper").first).to_be_visible(timeout=15_000)
@@ -116,15 +122,45 @@ def test_reader_journey(page: object, server: str, inbox: Inbox, tmp_path: Path)
         expect(page.locator(".abstract .katex").first).to_be_attached(timeout=5_000)
         page.screenshot(path=shots / "math.png", full_page=True)
 
-    # Sign in through the emailed magic link.
-    page.goto(server + "/login?next=/papers/2602.18409")
-    page.fill("input[name=email]", "reader@example.org")
+    # LaTeX text markup reads as text; the formula is typeset by KaTeX.
+    page.goto(server + "/papers/2602.99980")
+    expect(page.locator("article h1 b")).to_have_text("D")
+    expect(page.locator("article h1")).to_contain_text("Dynamic “Routing” for")
+    abstract = page.locator(".abstract")
+    expect(abstract).to_contain_text("Accuracy rises from 5% to 52% with no extra cost on Schrödinger's")
+    expect(abstract.locator("i")).to_have_text("no")
+    expect(abstract.locator(".katex").first).to_be_attached(timeout=5_000)
+    visible = abstract.evaluate(
+        "e => { const c = e.cloneNode(true); c.querySelectorAll('.katex').forEach(k => k.remove()); return c.textContent; }"
+    )
+    assert "\\" not in visible and "$" not in visible, visible
+    page.screenshot(path=shots / "latex.png", full_page=True)
+
+    # Sign in on a fresh install: the page says the link went to the outbox; it works from there.
+    page.goto(server + "/papers/2602.18409")
+    page.click("a.static[title='Sign in to upvote']")
+    expect(page).to_have_url(server + "/login?next=/papers/2602.18409")
+    page.fill("form[action='/login'] input[name=email]", "reader@example.org")
     page.click("form[action='/login'] button")
-    expect(page.locator("p.notice")).to_contain_text("on its way")
-    page.goto(server + link_in_browser(inbox, server))
+    expect(page.locator("p.notice")).to_contain_text("does not send email yet")
+    expect(page.locator("p.notice")).to_contain_text("outbox")
+    page.goto(server + link_in_outbox(sample_app, server))
     page.click("form[action='/login/verify'] button")
     expect(page).to_have_url(server + "/papers/2602.18409")
     expect(page.locator("header")).to_contain_text("reader@example.org")
+
+    # Signed in at 1280 px the header's navigation is one row (the subscribe line sits below it).
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert page.evaluate("document.querySelector('header.site > .inner').getBoundingClientRect().height") < 60
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.set_viewport_size({"width": 1100, "height": 900})
+
+    # A public handle, chosen on the account page, replaces the email in the header.
+    page.click("header a[href='/account']")
+    page.fill("input[name=handle]", "Reader-1")
+    page.click("form[action='/account'] button")
+    expect(page.locator("p.notice")).to_contain_text("Your handle is now reader-1.")
+    expect(page.locator("header")).to_contain_text("reader-1")
 
     # Trending is empty, then an upvote (HTMX) makes the paper trend.
     page.goto(server + "/trending")
@@ -138,6 +174,39 @@ def test_reader_journey(page: object, server: str, inbox: Inbox, tmp_path: Path)
     expect(page.locator("li.paper h3")).to_contain_text("Unifying approach")
     page.screenshot(path=shots / "trending.png", full_page=True)
 
+    # Submitting says it may wait (a paper new to the server is fetched from arXiv).
+    page.goto(server + "/submit")
+    page.evaluate(
+        "document.querySelector('form[data-busy]').addEventListener('submit', e => e.preventDefault())"
+    )
+    page.fill("input[name=paper]", "2602.18409")
+    page.click("form[action='/submit'] button")
+    expect(page.locator("[data-busy-status]")).to_contain_text("Looking the paper up")
+    expect(page.locator("form[action='/submit'] button")).to_be_disabled()
+
+    # Library buttons (HTMX): save one paper, "not interested" folds another away; /library lists it.
+    page.goto(server + "/daily/2026-02-19?tab=new")
+    first, second = page.locator("li.paper").nth(0), page.locator("li.paper").nth(1)
+    saved_title = first.locator("h3").inner_text()
+    first.locator("form[action='/library/save'] button").click()
+    expect(first.locator("form[action='/library/save'] button")).to_have_text("★ Saved")
+    second.locator("form[action='/library/feedback'] button", has_text="Not interested").click()
+    expect(second.locator(".actions.dismissed")).to_be_attached()
+    expect(second.locator(".abstract-short")).to_be_hidden()
+    page.screenshot(path=shots / "daily-library-buttons.png", full_page=True)
+    page.goto(server + "/library")
+    expect(page.locator("ol.papers li.paper h3").first).to_contain_text(saved_title[:40])
+    page.screenshot(path=shots / "library.png", full_page=True)
+
+    # The week's top list, and a click down to one of its days.
+    page.goto(server + "/weekly/2026-W08")
+    expect(page.locator("h1")).to_contain_text("Top papers of the week")
+    expect(page.locator(".daynav strong")).to_have_text("Week 8, 2026")
+    assert page.locator("li.paper").count() == 25
+    page.screenshot(path=shots / "weekly.png", full_page=True)
+    page.click("nav.tabs a[href='/daily/2026-02-19']")
+    expect(page).to_have_url(server + "/daily/2026-02-19")
+
     # Submit a paper: it is featured on today's page.
     page.goto(server + "/submit")
     page.fill("input[name=paper]", "https://arxiv.org/abs/2602.18409")
@@ -146,6 +215,8 @@ def test_reader_journey(page: object, server: str, inbox: Inbox, tmp_path: Path)
     page.goto(server + "/")
     expect(page.locator("li.paper")).to_have_count(1)
     page.screenshot(path=shots / "daily-featured.png", full_page=True)
+    page.goto(server + "/weekly")  # this week now: the submission, by its submitter's handle
+    expect(page.locator("li.paper").first).to_contain_text("submitted by reader-1")
 
     # Dark mode and a phone-sized screen.
     page.emulate_media(color_scheme="dark")
@@ -155,11 +226,14 @@ def test_reader_journey(page: object, server: str, inbox: Inbox, tmp_path: Path)
     assert background == "rgb(18, 21, 28)"
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     page.screenshot(path=shots / "daily-dark-mobile.png", full_page=True)
+    page.goto(server + "/monthly/2026-02")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.screenshot(path=shots / "monthly-dark-mobile.png", full_page=True)
 
     # Nothing was requested from any other host.
     hosts = {re.sub(r"^(\w+://[^/]+).*", r"\1", url) for url in page.requests}  # type: ignore[attr-defined]
     assert hosts == {server}, hosts
-    assert len(list(shots.glob("*.png"))) >= 6
+    assert len(list(shots.glob("*.png"))) >= 8
 
 
 def _paper_with_math(page: object, server: str) -> str | None:
@@ -176,9 +250,84 @@ def _paper_with_math(page: object, server: str) -> str | None:
     return None
 
 
-def link_in_browser(inbox: Inbox, server: str) -> str:
-    message = inbox.wait(1)
-    body = message.get_payload(decode=True).decode()  # type: ignore[union-attr]
+def link_in_outbox(app: Paperfeed, server: str) -> str:
+    """The sign-in link from the newest message the console backend wrote to DATA_DIR/outbox/."""
+    outbox = app.settings.data_dir / "outbox"
+    newest = max(outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime)
+    message = email.message_from_bytes(newest.read_bytes(), policy=email.policy.default)
+    body = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     match = re.search(re.escape(server) + r"(/login/verify\?\S+)", body)
     assert match, body
     return match.group(1)
+
+
+def _text_part(message: object) -> str:
+    for part in message.walk():  # type: ignore[attr-defined]
+        if part.get_content_type() == "text/plain":
+            return str(part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8"))
+    raise AssertionError("no text/plain part")
+
+
+def _link(message: object, server: str, kind: str) -> str:
+    match = re.search(re.escape(server) + r"(/digest/" + kind + r"/\S+)", _text_part(message))
+    assert match, _text_part(message)
+    return match.group(1)
+
+
+def test_subscriber_journey(
+    page: object, server: str, inbox: Inbox, sample_app: Paperfeed, tmp_path: Path
+) -> None:
+    """Subscribe from the header, confirm from the mail, get a digest, unsubscribe with one click."""
+    from datetime import date
+
+    from playwright.sync_api import Page, expect
+
+    from paperfeed.digest.sender import send_digests
+
+    assert isinstance(page, Page)
+    sample_app.settings.smtp_host = "127.0.0.1"  # this journey reads its mail from a real SMTP server
+    sample_app.settings.smtp_port = inbox.port  # type: ignore[attr-defined]
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+
+    # The header's form, on any page; HTMX answers in place.
+    page.goto(server + "/trending")
+    page.fill("#subscribe-email", "subscriber@example.org")
+    page.click("form.subscribe button")
+    expect(page.locator(".subscribe-status")).to_contain_text("confirmation link is on its way")
+    page.screenshot(path=shots / "subscribed.png")
+
+    # The confirmation mail's link opens a page; only its button confirms.
+    confirmation = inbox.wait(1)
+    assert confirmation["Subject"] == "Confirm your paperfeed digest subscription"
+    page.goto(server + _link(confirmation, server, "confirm"))
+    (pending,) = sample_app.store.digests.for_email("subscriber@example.org")
+    assert pending.status == "pending"
+    page.click("form[action^='/digest/confirm/'] button")
+    expect(page.locator("p.notice")).to_contain_text("Confirmed")
+    page.fill("input[name=categories]", "cs.CL")
+    page.click("form.subscription button[value=save]")
+    expect(page.locator("p.notice")).to_contain_text("Saved")
+    page.screenshot(path=shots / "manage.png", full_page=True)
+
+    # The operator's send (the library call behind `paperfeed digest send --period 2026-02-20`).
+    report = send_digests(sample_app, day=date(2026, 2, 20))
+    assert report.total("sent") == 1
+    digest = inbox.wait(2)
+    assert digest["List-Unsubscribe"]
+    page.goto(server + _link(digest, server, "view"))
+    expect(page.locator("h1")).to_contain_text("paperfeed daily digest")
+    expect(page.locator("body")).to_contain_text("new in cs.CL")
+    page.screenshot(path=shots / "digest.png", full_page=True)
+
+    # One click to leave, no sign-in.
+    page.goto(server + _link(digest, server, "unsubscribe"))
+    page.click("form[action^='/digest/unsubscribe/'] button")
+    expect(page.locator("h1")).to_have_text("Unsubscribed")
+    page.screenshot(path=shots / "unsubscribed.png")
+    assert sample_app.store.digests.get(pending.id).status == "unsubscribed"  # type: ignore[union-attr]
+    assert send_digests(sample_app, day=date(2026, 2, 19)).total("sent") == 0
+    assert len(inbox.messages) == 2
+
+    hosts = {re.sub(r"^(\w+://[^/]+).*", r"\1", url) for url in page.requests}  # type: ignore[attr-defined]
+    assert hosts == {server}, hosts

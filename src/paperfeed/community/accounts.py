@@ -11,6 +11,7 @@ addresses. Only SHA-256 hashes of secrets reach the store.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -36,6 +37,7 @@ __all__ = [
     "normalize_email",
     "redeem_login_token",
     "session_user",
+    "set_handle",
 ]
 
 LOGIN_TOKEN_TTL = timedelta(minutes=15)
@@ -72,6 +74,43 @@ def ensure_user(store: Store, email: str, *, role: str | None = None) -> User:
     if role is not None and role not in ROLES:
         raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
     return store.accounts.ensure_user(normalize_email(email), role=role, now=utcnow())
+
+
+# ------------------------------------------------------------------------------ handles
+HANDLE_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
+RESERVED_HANDLES = frozenset({"admin", "curator", "paperfeed", "api", "anonymous"})
+
+
+def normalize_handle(text: str) -> str:
+    """A handle as stored: lower case, 1-32 letters, digits and inner hyphens (like a GitHub or
+    Hugging Face user name, so it fits in URLs and the Papers API's ``submitter`` parameter)."""
+    value = text.strip().removeprefix("@").lower()
+    if not HANDLE_PATTERN.match(value):
+        raise AccountError(
+            f"a handle is 1 to 32 letters, digits and hyphens, starting and ending with a letter or "
+            f"digit (got {text.strip()[:40]!r})"
+        )
+    if value in RESERVED_HANDLES:
+        raise AccountError(f"the handle {value!r} is reserved; choose another")
+    return value
+
+
+def set_handle(store: Store, user: User, text: str) -> User:
+    """Give ``user`` the public handle ``text`` (blank removes it); a taken handle is refused.
+
+    The handle is the only name paperfeed shows for a member outside their own pages (as the
+    submitter of a featured paper): it is chosen, never derived from the email address."""
+    handle = normalize_handle(text) if text.strip() else None
+    if handle is not None and handle != user.handle:
+        owner = store.accounts.user_by_handle(handle)
+        if owner is not None and owner.id != user.id:
+            raise AccountError(f"the handle {handle!r} is taken; choose another")
+    if not store.accounts.set_handle(user.id, handle):
+        raise AccountError(f"the handle {handle!r} is taken; choose another")
+    updated = store.accounts.get_user(user_id=user.id)
+    if updated is None:
+        raise NotFound(f"no user {user.id}")
+    return updated
 
 
 # ------------------------------------------------------------------------------ magic links

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+from paperfeed.community.latex import latex_text
 from paperfeed.ids import is_title_id
 from paperfeed.records import PaperRecord
 
@@ -18,8 +19,8 @@ _SPECIAL = {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_"}
 _STOPWORDS = {"a", "an", "the", "on", "of", "for", "in", "and", "to", "with", "towards", "toward"}
 
 
-def _escape(text: str) -> str:
-    """Escape LaTeX specials outside math, and drop unbalanced braces."""
+def escape_text(text: str) -> str:
+    """Escape LaTeX specials outside math, and drop unbalanced braces (titles, names, abstracts)."""
     out: list[str] = []
     depth = 0
     in_math = False
@@ -44,19 +45,24 @@ def _ascii_word(text: str) -> str:
 
 
 def citation_key(paper: PaperRecord) -> str:
-    """``<first author's surname><year><first title word>``, like Google Scholar's keys."""
-    surname = _ascii_word(paper.authors[0].split()[-1]) if paper.authors else "anon"
+    """``<first author's surname><year><first title word>``, like Google Scholar's keys; without
+    known authors, the first two significant title words (``principlesscaling``), never a made-up
+    "anon" author."""
+    surname = _ascii_word(paper.authors[0].split()[-1]) if paper.authors else ""
     year = str(paper.published.year) if paper.published else ""
-    words = [_ascii_word(w) for w in paper.title.split()]
-    word = next((w for w in words if w and w not in _STOPWORDS), "")
-    return f"{surname or 'anon'}{year}{word}"
+    title = latex_text(paper.title)  # "\textbf{D}ynamic" is the word "dynamic"
+    words = [w for w in (_ascii_word(w) for w in title.split()) if w and w not in _STOPWORDS]
+    if surname:
+        return f"{surname}{year}{words[0] if words else ''}"
+    return "".join(words[:2]) + year or "untitled"
 
 
-def bibtex_entry(paper: PaperRecord) -> str:
-    fields: list[tuple[str, str]] = [
-        ("title", "{" + _escape(paper.title) + "}"),
-        ("author", " and ".join(_escape(a) for a in paper.authors) or "Unknown"),
-    ]
+def bibtex_entry(paper: PaperRecord, *, key: str | None = None, extra: Sequence[tuple[str, str]] = ()) -> str:
+    """One ``@misc`` entry; ``key`` replaces the citation key, ``extra`` adds fields whose values are
+    already BibTeX (a library export's keywords and notes)."""
+    fields: list[tuple[str, str]] = [("title", "{" + escape_text(paper.title) + "}")]
+    if paper.authors:  # papers known by title only have none: no invented "Unknown" author
+        fields.append(("author", " and ".join(escape_text(a) for a in paper.authors)))
     if paper.published:
         fields.append(("year", str(paper.published.year)))
     if not is_title_id(paper.paper_id):
@@ -70,9 +76,10 @@ def bibtex_entry(paper: PaperRecord) -> str:
     if paper.doi:
         fields.append(("doi", paper.doi))
     if paper.journal_ref:
-        fields.append(("journal", _escape(paper.journal_ref)))
+        fields.append(("journal", escape_text(paper.journal_ref)))
+    fields += list(extra)
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
-    return f"@misc{{{citation_key(paper)},\n{body}\n}}\n"
+    return f"@misc{{{key or citation_key(paper)},\n{body}\n}}\n"
 
 
 def bibtex(papers: Iterable[PaperRecord]) -> str:

@@ -53,7 +53,14 @@ _ARXIV_JOURNAL = re.compile(r"arxiv[:\s]*(\S+)", re.IGNORECASE)
 _LATEX = LatexNodes2Text(math_mode="verbatim")
 
 
+_LATEX_SYNTAX = re.compile(r"[\\$~%]|--|``|''|[?!]`")
+
+
 def _decode(text: str) -> str:
+    if _LATEX_SYNTAX.search(text) is None:
+        # Only braces (``{BERT}``), which group and protect case: what LaTeX makes of it is the text
+        # without them. Most names and titles are like this; pylatexenc is slow, so skip it.
+        return text.replace("{", "").replace("}", "")
     try:
         return _LATEX.latex_to_text(text)
     except Exception:  # pylatexenc is lenient, but a malformed macro must not lose the entry

@@ -96,44 +96,55 @@ def update_vectors(
     app: Paperfeed,
     *,
     full: bool = False,
-    batch_size: int = 64,
+    batch_size: int | None = None,
     budget: int | None = None,
     progress: Progress | None = None,
+    read_batch: int = 256,
 ) -> UpdateReport:
     """Embed the papers changed since the vectors' mark (skipping unchanged text); drop removed ids.
 
     ``budget`` caps how many papers one call embeds, so the indexer can keep the keyword index fresh
-    between slices of a long embedding job; the mark then moves to the last change it finished, and
-    ``pending`` says how many papers are left.
+    between slices of a long embedding job (checked every ``read_batch`` papers); the mark then
+    records the last paper done, even inside a change, and ``pending`` says how many are left.
     """
-    from paperfeed.search.embedders import paper_text, text_hash, try_load_embedder
+    from paperfeed.search.embedders import fingerprint_of, paper_text, text_hash, try_load_configured
 
     model = app.settings.embedding_model
     papers = app.store.papers
     target = papers.current_seq()
     path = vectors_path(app.settings, model)
     mark = valid_mark(path) if VectorStore.exists(path) else None
-    if not full and mark is not None and mark.seq >= target:
+    if not full and mark is not None and mark.seq >= target and mark.complete:
         return UpdateReport("vectors", seq=mark.seq)
-    embedder, why = try_load_embedder(model)
+    embedder, why = try_load_configured(app.settings)
     if embedder is None:
-        return UpdateReport("vectors", skipped=why, pending=papers.changed_count(mark.seq if mark else 0))
-    rebuild = full or mark is None
+        pending = papers.changed_count(mark.seq, mark.after_id) if mark else papers.count()
+        return UpdateReport("vectors", skipped=why, pending=pending)
+    fingerprint = fingerprint_of(embedder)
+    existing = VectorStore(path, exact_max=app.settings.vector_exact_max) if mark is not None else None
+    # Vectors made by another version of the model are useless with this one's queries: start over.
+    foreign = existing is not None and bool(existing.fingerprint) and existing.fingerprint != fingerprint
+    rebuild = full or existing is None or foreign
     vectors = (
-        VectorStore.create(path, model=model, dim=embedder.dim)
+        VectorStore.create(path, model=model, dim=embedder.dim, fingerprint=fingerprint)
         if rebuild
-        else VectorStore(path, exact_max=app.settings.vector_exact_max)
+        else existing
     )
+    assert vectors is not None
     after = 0 if rebuild or mark is None else mark.seq
+    after_id = None if rebuild or mark is None else mark.after_id
     report = UpdateReport("vectors", full=rebuild, seq=target)
     removed = [] if rebuild else papers.removed_since(after)
     vectors.append([], [], np.zeros((0, vectors.dim), dtype=np.float32), removed)
     report.removed = len(removed)
-    done_through = target
-    for batch in papers.iter_changed_with_seq(after, batch_size=256, until_seq=target):
+    done: tuple[int, str | None] = (target, None)
+    last: tuple[int, str | None] = (after, after_id)
+    changed = papers.iter_changed_with_seq(after, batch_size=read_batch, until_seq=target, after_id=after_id)
+    for batch in changed:
         if budget is not None and report.indexed >= budget:
-            done_through = batch[0][1] - 1  # every change before this batch's first is complete
+            done = last  # everything up to the last paper of the previous batch is embedded
             break
+        last = (batch[-1][1], batch[-1][0].paper_id)
         texts = {p.paper_id: paper_text(p) for p, _ in batch}
         hashes = {pid: text_hash(t) for pid, t in texts.items()}
         todo = [pid for pid in texts if vectors.hash_of(pid) != hashes[pid]]
@@ -143,10 +154,10 @@ def update_vectors(
             report.indexed += len(todo)
             if progress is not None:
                 progress(report.indexed)
-    report.seq = max(after, done_through)
-    if report.seq < target:
-        report.pending = papers.changed_count(report.seq)
+    report.seq, done_id = done
+    if report.seq < target or done_id is not None:
+        report.pending = papers.changed_count(report.seq, done_id)
     if len(vectors) > app.settings.vector_exact_max:
         vectors.save_ann()
-    write_mark(path, IndexMark(vectors.index_id, report.seq))
+    write_mark(path, IndexMark(vectors.index_id, report.seq, done_id))
     return report

@@ -33,6 +33,7 @@ from paperfeed.search.query import (
     FieldWeights,
     ParsedQuery,
     build_query,
+    category_query,
     constraint_clauses,
 )
 
@@ -185,8 +186,8 @@ class LexicalIndex:
     ) -> list[tantivy.Query]:
         """Filters for --category, --since (on or after) and --until (on or before, whole day)."""
         filters: list[tantivy.Query] = []
-        if category:
-            filters.append(tantivy.Query.term_query(self.schema, "categories", category.strip().lower()))
+        if category:  # a dotless name is the whole archive, as in the query syntax's cat:cs
+            filters.append(category_query(self.schema, category))
         if since or until:
             lower = to_epoch(since) if since else None
             upper = to_epoch(until) + 86_399 if until else None

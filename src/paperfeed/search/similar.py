@@ -54,14 +54,33 @@ class SimilarHit:
     score: float
 
 
+EXPLANATIONS = {
+    "embeddings": (
+        "embeddings: cosine similarity between each paper's embedding and the mean embedding of the "
+        "given papers (minus half of the --not papers'); score 1 = same direction, 0 = unrelated"
+    ),
+    "tfidf": (
+        "tfidf: a linear classifier over TF-IDF words and word pairs, trained to tell the given papers "
+        f"from up to {POOL_SIZE:,} keyword matches of their words (--not papers count 5x against); "
+        "score = its decision value: only the order matters, higher is more alike (it is usually below 0, "
+        "as a few given papers stand against thousands)"
+    ),
+}
+"""What each method does and what its scores mean, for people (the CLI prints it)."""
+
+
 @dataclass(slots=True)
 class SimilarResults:
     method: str
     hits: list[SimilarHit] = field(default_factory=list)
     notice: str | None = None
 
+    @property
+    def explanation(self) -> str:
+        return EXPLANATIONS[self.method]
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return asdict(self) | {"explanation": self.explanation}
 
 
 def _resolve(app: Paperfeed, ids: Sequence[str]) -> list[str]:

@@ -2,28 +2,50 @@
 
 :class:`Store` opens one database (SQLite or PostgreSQL, chosen by URL) and hands out one typed
 interface per concern: ``papers`` (records, windows, the change feed), ``accounts``, ``votes``,
-``featured``, ``rate_limits``. Features call these; nothing above this package imports SQLAlchemy.
+``featured``, ``rate_limits``, ``library`` (collections, entries, annotations), ``signals``
+(follows, feedback, impressions, feed-driver switches), ``digests`` (subscriptions and the send
+ledger), ``leases`` and ``schedule`` (coordination between processes). Features call these; nothing
+above this package imports SQLAlchemy.
 """
 
 from __future__ import annotations
 
 from paperfeed.store.accounts import AccountStore, User
 from paperfeed.store.database import Database, StoreUnavailable, redact_url
+from paperfeed.store.digest import ClaimedSend, DigestChoices, DigestStore, SendRecord, Subscription
 from paperfeed.store.featured import FeaturedEntry, FeaturedStore
+from paperfeed.store.leases import LeaseStore, ScheduleStore
+from paperfeed.store.library import Annotation, Collection, Entry, LibraryStore
 from paperfeed.store.papers import BatchResult, PaperStore, Window
 from paperfeed.store.ratelimits import RateLimitStore
+from paperfeed.store.signals import Feedback, Follow, Impression, SignalStore
 from paperfeed.store.votes import VoteStore
 
 __all__ = [
     "AccountStore",
+    "Annotation",
     "BatchResult",
+    "ClaimedSend",
+    "Collection",
     "Database",
+    "DigestChoices",
+    "DigestStore",
+    "Entry",
     "FeaturedEntry",
     "FeaturedStore",
+    "Feedback",
+    "Follow",
+    "Impression",
+    "LeaseStore",
+    "LibraryStore",
     "PaperStore",
     "RateLimitStore",
+    "ScheduleStore",
+    "SendRecord",
+    "SignalStore",
     "Store",
     "StoreUnavailable",
+    "Subscription",
     "User",
     "VoteStore",
     "Window",
@@ -41,6 +63,11 @@ class Store:
         self.votes = VoteStore(database)
         self.featured = FeaturedStore(database)
         self.rate_limits = RateLimitStore(database)
+        self.library = LibraryStore(database)
+        self.signals = SignalStore(database)
+        self.digests = DigestStore(database)
+        self.leases = LeaseStore(database)
+        self.schedule = ScheduleStore(database)
 
     @classmethod
     def open(cls, url: str) -> Store:

@@ -8,11 +8,13 @@ a new user by ``INSERT … ON CONFLICT DO NOTHING``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from paperfeed.store.database import Database
 from paperfeed.store.schema import ROLES, api_tokens, login_tokens, sessions, users
@@ -25,6 +27,7 @@ class User:
     id: int
     email: str
     role: str
+    handle: str | None = None
 
     @property
     def is_curator(self) -> bool:
@@ -36,7 +39,7 @@ class User:
 
 
 def _user(row: Any) -> User:
-    return User(id=int(row.id), email=str(row.email), role=str(row.role))
+    return User(id=int(row.id), email=str(row.email), role=str(row.role), handle=row.handle)
 
 
 class AccountStore:
@@ -74,6 +77,31 @@ class AccountStore:
                 )
             row = conn.execute(select(users).where(users.c.email == email)).one()
         return _user(row)
+
+    def user_by_handle(self, handle: str) -> User | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(users).where(users.c.handle == handle)).first()
+        return _user(row) if row else None
+
+    def set_handle(self, user_id: int, handle: str | None) -> bool:
+        """Give the member ``handle`` (``None`` clears it); ``False`` when another member has it.
+        The unique index decides, so two members claiming one name at once get one success."""
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(update(users).where(users.c.id == user_id).values(handle=handle))
+        except IntegrityError:
+            return False
+        return True
+
+    def handles(self, user_ids: Sequence[int]) -> dict[int, str]:
+        """The handles of those of ``user_ids`` that chose one."""
+        if not user_ids:
+            return {}
+        query = select(users.c.id, users.c.handle).where(
+            users.c.id.in_(list(dict.fromkeys(user_ids))), users.c.handle.isnot(None)
+        )
+        with self._engine.connect() as conn:
+            return {int(row.id): str(row.handle) for row in conn.execute(query)}
 
     # ------------------------------------------------------------ sign-in tokens
     def add_login_token(self, token_hash: str, email: str, *, created: datetime, expires: datetime) -> None:

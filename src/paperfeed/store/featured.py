@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -31,6 +32,12 @@ def as_date(value: Any) -> date | None:
     if isinstance(value, date):
         return value
     return datetime.fromisoformat(str(value)).date()
+
+
+def _entry(row: Any) -> FeaturedEntry:
+    day = as_date(row.day)
+    assert day is not None  # the column is part of the primary key
+    return FeaturedEntry(day, row.paper_id, row.source, row.user_id, row.created_at, bool(row.hidden))
 
 
 class FeaturedStore:
@@ -110,20 +117,33 @@ class FeaturedStore:
         if not include_hidden:
             query = query.where(featured.c.hidden.is_(False))
         with self._engine.connect() as conn:
-            return [
-                FeaturedEntry(
-                    as_date(row.day) or first,
-                    row.paper_id,
-                    row.source,
-                    row.user_id,
-                    row.created_at,
-                    bool(row.hidden),
-                )
-                for row in conn.execute(query)
-            ]
+            return [_entry(row) for row in conn.execute(query)]
 
     def for_day(self, day: date, *, include_hidden: bool = False) -> list[FeaturedEntry]:
         return self.for_days(day, day, include_hidden=include_hidden)
+
+    def for_papers(self, paper_ids: Sequence[str]) -> dict[str, list[FeaturedEntry]]:
+        """The visible entries of each paper in ``paper_ids``, oldest day first; papers never
+        featured are absent."""
+        if not paper_ids:
+            return {}
+        query = (
+            select(featured)
+            .where(featured.c.paper_id.in_(list(dict.fromkeys(paper_ids))), featured.c.hidden.is_(False))
+            .order_by(featured.c.day, featured.c.created_at)
+        )
+        found: dict[str, list[FeaturedEntry]] = {}
+        with self._engine.connect() as conn:
+            for row in conn.execute(query):
+                found.setdefault(row.paper_id, []).append(_entry(row))
+        return found
+
+    def earliest_day(self) -> date | None:
+        """The oldest day with a visible featured paper."""
+        with self._engine.connect() as conn:
+            return as_date(
+                conn.execute(select(func.min(featured.c.day)).where(featured.c.hidden.is_(False))).scalar()
+            )
 
     def latest_day(self) -> date | None:
         """The newest day with a visible featured paper."""

@@ -45,11 +45,15 @@ from paperfeed.store.schema import (
 
 __all__ = ["BatchResult", "PaperStore", "Window"]
 
+_IN_CHUNK = 900  # ids per IN (...) list: well under every driver's limit on bound parameters
+
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """Which papers: any of ``categories`` (all when empty), by ``author`` (exact name), first version
-    in ``[since, until)``, and containing every one of ``terms`` in title or abstract (substring).
+    """Which papers: any of ``categories`` (all when empty; a name without a dot such as ``cs`` is the
+    whole archive: ``cs``, ``cs.AI``, ``cs.LG``, …), by ``author`` (exact name), first version in
+    ``[since, until)``, containing every one of ``terms`` in title or abstract (substring), and
+    among ``ids`` when given (a set found elsewhere, e.g. by the search index, put in date order).
 
     A window with an author or categories is read from that look-up table (keyed so that the newest
     papers of one author or category are a range scan, see ``store/schema/papers.py``), otherwise
@@ -61,10 +65,13 @@ class Window:
     since: datetime | None = None
     until: datetime | None = None
     terms: tuple[str, ...] = ()
+    ids: tuple[str, ...] | None = None
 
     def paper_conditions(self) -> list[ColumnElement[bool]]:
-        """Conditions on ``papers`` columns alone (terms; the author's exact name, see lookup)."""
+        """Conditions on ``papers`` columns alone (ids and terms; the author's exact name, see lookup)."""
         conditions: list[ColumnElement[bool]] = []
+        if self.ids is not None:
+            conditions.append(papers.c.id.in_(list(self.ids)))
         for term in self.terms:
             like = f"%{term.lower()}%"
             conditions.append(
@@ -80,6 +87,17 @@ class Window:
         if self.until is not None:
             conditions.append(papers.c.published_at < naive_utc(self.until))
         return and_(papers.c.id.isnot(None), *conditions)
+
+    def category_match(self) -> ColumnElement[bool]:
+        """The look-up's category is one of ``categories``, or inside one of the archives among them.
+
+        An archive (``cs``) is the key range ``cs.`` up to ``cs/`` (``/`` follows ``.``), so it is a
+        range scan of the one b-tree, as a single category is."""
+        column = paper_categories.c.category
+        matches: list[ColumnElement[bool]] = [column.in_(sorted(set(self.categories)))]
+        for archive in sorted({c for c in self.categories if "." not in c}):
+            matches.append(and_(column >= f"{archive}.", column < f"{archive}/"))
+        return or_(*matches)
 
     @property
     def uses_lookup(self) -> bool:
@@ -98,16 +116,16 @@ class Window:
                     exists(
                         select(paper_categories.c.paper_id).where(
                             paper_categories.c.paper_id == paper_authors.c.paper_id,
-                            paper_categories.c.category.in_(list(self.categories)),
+                            self.category_match(),
                         )
                     )
                 )
         else:
             categories = sorted(set(self.categories))
-            if len(categories) == 1:
+            if len(categories) == 1 and "." in categories[0]:
                 query = query.where(paper_categories.c.category == categories[0])
             else:
-                query = query.where(paper_categories.c.category.in_(categories)).distinct()
+                query = query.where(self.category_match()).distinct()
         if self.since is not None:
             # One lower bound only: with a second one (ts > 0) SQLite picked that one for the range
             # scan and read a category's whole history (measured at 2.7M papers: 1.4 s, not 0.3 ms).
@@ -156,6 +174,69 @@ class PaperStore:
                 select(paper_aliases.c.paper_id).where(paper_aliases.c.alias == paper_id)
             ).scalar()
 
+    def resolve_ids(self, paper_ids: Sequence[str]) -> dict[str, str]:
+        """:meth:`resolve_id` for many ids in a few queries: ``{asked id: stored id}`` for known ones."""
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(paper_ids))
+        with self.engine.connect() as conn:
+            for start in range(0, len(unique), 500):
+                chunk = unique[start : start + 500]
+                found.update(
+                    {
+                        row.id: row.id
+                        for row in conn.execute(select(papers.c.id).where(papers.c.id.in_(chunk)))
+                    }
+                )
+                missing = [i for i in chunk if i not in found]
+                if missing:
+                    rows = conn.execute(
+                        select(paper_aliases.c.alias, paper_aliases.c.paper_id).where(
+                            paper_aliases.c.alias.in_(missing)
+                        )
+                    )
+                    found.update({row.alias: row.paper_id for row in rows})
+        return found
+
+    def _rows_in(self, column: Any, values: Sequence[Any], *selected: Any) -> Iterator[Any]:
+        """Rows of ``selected`` columns whose ``column`` is one of ``values`` (500 per query), by id."""
+        unique = [v for v in dict.fromkeys(values) if v]
+        with self.engine.connect() as conn:
+            for start in range(0, len(unique), 500):
+                chunk = unique[start : start + 500]
+                yield from conn.execute(select(*selected).where(column.in_(chunk)).order_by(papers.c.id))
+
+    def published_dates(self, paper_ids: Sequence[str]) -> dict[str, datetime | None]:
+        """First-version dates (aware UTC) of stored papers; unknown ids are absent. Cheap: no records."""
+        found: dict[str, datetime | None] = {}
+        for row in self._rows_in(papers.c.id, paper_ids, papers.c.id, papers.c.published_at):
+            value = row.published_at
+            if isinstance(value, str):
+                value = datetime.fromisoformat(value)
+            found[row.id] = value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+        return found
+
+    def ids_by_doi(self, dois: Sequence[str]) -> dict[str, list[str]]:
+        """Stored papers per DOI, keyed by the lowercased DOI (DOIs are case-insensitive; the store
+        keeps them as sources spell them, so the given, lower and upper case forms are looked up)."""
+        spellings = [s for d in dois for s in (d, d.lower(), d.upper())]
+        found: dict[str, list[str]] = {}
+        for row in self._rows_in(papers.c.doi, spellings, papers.c.doi, papers.c.id):
+            ids = found.setdefault(str(row.doi).lower(), [])
+            if row.id not in ids:
+                ids.append(row.id)
+        return found
+
+    def ids_by_title_key(self, keys: Sequence[str]) -> dict[str, list[str]]:
+        """Stored papers per normalised title (:func:`paperfeed.ids.normalize_title`)."""
+        found: dict[str, list[str]] = {}
+        wanted = set(keys)
+        hashes = [key_hash(key) for key in dict.fromkeys(keys) if key]
+        # Through the integer hash's index; the key itself is checked here (hashes may collide).
+        for row in self._rows_in(papers.c.title_hash, hashes, papers.c.title_key, papers.c.id):
+            if row.title_key in wanted and row.id not in found.get(row.title_key, []):
+                found.setdefault(row.title_key, []).append(row.id)
+        return found
+
     def get(self, paper_id: str) -> PaperRecord | None:
         """One paper by base id or alias, or ``None``."""
         resolved = self.resolve_id(paper_id)
@@ -191,6 +272,36 @@ class PaperStore:
         )
         query = select(papers.c.id).where(window.condition()).order_by(*by_date).limit(limit).offset(offset)
         return self._ids(query)
+
+    def window_dates(
+        self, window: Window, *, limit: int | None = None, among: Sequence[str] | None = None
+    ) -> list[tuple[str, datetime]]:
+        """Papers in ``window`` with their first-version dates (naive UTC), newest first (then by
+        id, newest first): the first ``limit`` of them, or, with ``among``, those of these ids.
+
+        Ids and dates only, so a period's list can be ordered and paged before any record is
+        loaded (papers without a date are in no dated window and are skipped)."""
+        column = papers.c.published_at
+        if window.uses_lookup:
+            found_ids = window.lookup(dated=True).subquery()
+            query = select(papers.c.id, column).join(found_ids, found_ids.c.paper_id == papers.c.id)
+            query = query.where(column.isnot(None))
+        else:
+            query = select(papers.c.id, column).where(column.isnot(None), window.condition())
+        found: list[tuple[str, datetime]] = []
+        with self.engine.connect() as conn:
+            if among is None:
+                ordered = query.order_by(column.desc(), papers.c.id.desc())
+                rows = conn.execute(ordered.limit(limit) if limit is not None else ordered)
+                return [(row[0], _datetime(row[1])) for row in rows]
+            ids = list(dict.fromkeys(among))
+            for start in range(0, len(ids), _IN_CHUNK):
+                chunk = ids[start : start + _IN_CHUNK]
+                found += [
+                    (row[0], _datetime(row[1])) for row in conn.execute(query.where(papers.c.id.in_(chunk)))
+                ]
+        found.sort(key=lambda item: (item[1], item[0]), reverse=True)
+        return found[:limit] if limit is not None else found
 
     def window_count(self, window: Window) -> int:
         query = (
@@ -246,9 +357,16 @@ class PaperStore:
         limit: int = 20,
         offset: int = 0,
         newest_first: bool = True,
+        ids: Sequence[str] | None = None,
     ) -> list[PaperRecord]:
-        """Papers filtered by category (any of theirs), author, and first-version date window."""
-        window = Window(categories=(category,) if category else (), author=author, since=since, until=until)
+        """Papers filtered by category (any of theirs), author, first-version date window and ``ids``."""
+        window = Window(
+            categories=(category,) if category else (),
+            author=author,
+            since=since,
+            until=until,
+            ids=tuple(ids) if ids is not None else None,
+        )
         ids = self.window_ids(window, limit=limit, offset=offset, newest_first=newest_first)
         loaded = self.get_many(ids)
         return [loaded[i] for i in ids if i in loaded]
@@ -309,9 +427,13 @@ class PaperStore:
             ).scalar()
         return int(value or 0)
 
-    def changed_count(self, after_seq: int) -> int:
-        """How many stored papers changed after ``after_seq`` (what an index update would re-index)."""
-        query = select(func.count()).select_from(papers).where(papers.c.change_seq > after_seq)
+    def changed_count(self, after_seq: int, after_id: str | None = None) -> int:
+        """How many stored papers changed after ``after_seq`` (what an index update would re-index);
+        with ``after_id``, the papers of change ``after_seq`` up to that id count as done."""
+        after = papers.c.change_seq > after_seq
+        if after_id is not None:
+            after = after | and_(papers.c.change_seq == after_seq, papers.c.id > after_id)
+        query = select(func.count()).select_from(papers).where(after)
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
@@ -324,12 +446,18 @@ class PaperStore:
             yield [paper for paper, _ in batch]
 
     def iter_changed_with_seq(
-        self, after_seq: int, *, batch_size: int = 2000, until_seq: int | None = None
+        self,
+        after_seq: int,
+        *,
+        batch_size: int = 2000,
+        until_seq: int | None = None,
+        after_id: str | None = None,
     ) -> Iterator[list[tuple[PaperRecord, int]]]:
-        """:meth:`iter_changed` with each paper's ``change_seq`` (to resume part-way through).
+        """:meth:`iter_changed` with each paper's ``change_seq`` (to resume part-way through: pass
+        the last ``(change_seq, id)`` done as ``after_seq`` and ``after_id``).
 
         One query per batch (keyset pagination on (change_seq, id)): a paper is one row."""
-        last_seq, last_id = after_seq, None
+        last_seq, last_id = after_seq, after_id
         while True:
             after = papers.c.change_seq > last_seq
             if last_id is not None:
@@ -375,6 +503,12 @@ class PaperStore:
         with self.engine.begin() as conn:
             conn.execute(delete(store_state).where(store_state.c.key == key))
             conn.execute(insert(store_state).values(key=key, value=value))
+
+
+def _datetime(value: Any) -> datetime:
+    """A naive-UTC datetime from what the driver returns (SQLite may give text)."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.replace(tzinfo=None)
 
 
 def _day(value: Any) -> str | None:

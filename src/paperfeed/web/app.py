@@ -1,9 +1,10 @@
 """The app factory: ``create_app(paperfeed)`` builds the FastAPI app around one :class:`Paperfeed`.
 
-It wires the routers (pages, auth, feeds, API), the vendored static files (HTMX, KaTeX, Swagger UI:
+It wires the routers (pages, auth, feeds, digests, API), the vendored static files (HTMX, KaTeX, Swagger UI:
 the pages never load anything from another host, which the Content-Security-Policy also enforces),
 the error handlers, the CSRF cookie, and, unless disabled, the indexer as a background thread
-(the data dir's one index writer; requests only ever read the indexes).
+(the data dir's one index writer; requests only ever read the indexes); with the scheduler setting,
+the daily ``sync`` and digest send as another.
 """
 
 from __future__ import annotations
@@ -21,12 +22,29 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.base import RequestResponseEndpoint
 
+from paperfeed.community.latex import latex_text
 from paperfeed.community.submissions import Fetcher, fetch_from_arxiv
 from paperfeed.config import UnsafeSettings, is_loopback
 from paperfeed.context import Paperfeed
+from paperfeed.digest.schedule import Scheduler
+from paperfeed.library.importers import fetch_arxiv_ids, one_by_one
+from paperfeed.records import is_web_url, strip_bidi_controls
 from paperfeed.search.indexer import Indexer
-from paperfeed.web import api, auth, errors, feeds, pages
-from paperfeed.web.highlight import mark
+from paperfeed.web import (
+    api,
+    auth,
+    digest,
+    errors,
+    feeds,
+    hf_api,
+    library_api,
+    library_pages,
+    pages,
+    period_pages,
+)
+from paperfeed.web.common import current_page_path
+from paperfeed.web.highlight import mark, tex
+from paperfeed.web.methods import MethodTable
 from paperfeed.web.security import CSRF_COOKIE
 
 log = logging.getLogger(__name__)
@@ -36,6 +54,12 @@ CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
     "font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
+# The page uses none of these browser features; say so, so an injected frame or script cannot either.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=(), interest-cohort=()"
+)
+HSTS = "max-age=31536000"
 # FastAPI's Swagger page starts the UI with an inline script: allow exactly that on /docs.
 DOCS_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
 
@@ -49,27 +73,39 @@ def _is_ip(host: str) -> bool:
 
 
 def create_app(
-    app: Paperfeed | None = None, *, arxiv_fetcher: Fetcher | None = None, indexer: bool | None = None
+    app: Paperfeed | None = None,
+    *,
+    arxiv_fetcher: Fetcher | None = None,
+    indexer: bool | None = None,
+    scheduler: bool | None = None,
 ) -> FastAPI:
     """The web app for ``app`` (default: one built from the environment's settings).
 
-    ``arxiv_fetcher(paperfeed, arxiv_id)`` imports a missing submitted paper; tests pass one that
-    uses a recorded arXiv response, the default calls arXiv's API. ``indexer`` (default: the
-    ``indexer`` setting) runs the follow loop in a background thread while the app is up.
+    ``arxiv_fetcher(paperfeed, arxiv_id)`` imports a missing submitted (or library-imported) paper;
+    tests pass one that uses a recorded arXiv response, the default calls arXiv's API. ``indexer``
+    (default: the ``indexer`` setting) runs the follow loop in a background thread while the app is
+    up; ``scheduler`` (default: the ``scheduler`` setting) runs ``sync`` and the digest send daily
+    (:mod:`paperfeed.digest.schedule`; one scheduler across instances, by a lease in the store).
     """
     paperfeed = app or Paperfeed()
     run_indexer = paperfeed.settings.indexer if indexer is None else indexer
+    run_scheduler = paperfeed.settings.scheduler if scheduler is None else scheduler
 
     @asynccontextmanager
     async def lifespan(_web: FastAPI) -> AsyncIterator[None]:
         follower = Indexer(paperfeed) if run_indexer else None
         if follower is not None:
             follower.start_thread()
+        planner = Scheduler(paperfeed) if run_scheduler else None
+        planner_thread = planner.start_thread() if planner is not None else None
         try:
             yield
         finally:
             if follower is not None:
                 follower.stop.set()
+            if planner is not None and planner_thread is not None:
+                planner.stop.set()
+                planner_thread.join(timeout=10)  # lets it give its lease back; a long job keeps going
 
     web = FastAPI(
         title="paperfeed API",
@@ -81,8 +117,19 @@ def create_app(
     )
     web.state.paperfeed = paperfeed
     web.state.arxiv_fetcher = arxiv_fetcher or fetch_from_arxiv
+    # Library imports fetch missing papers in one batched arXiv request; an injected one-id fetcher
+    # (the tests' recorded arXiv) is used id by id instead.
+    web.state.arxiv_ids_fetcher = one_by_one(arxiv_fetcher) if arxiv_fetcher else fetch_arxiv_ids
     web.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
-    web.state.templates.env.filters["mark"] = mark
+    env = web.state.templates.env
+    env.filters["mark"] = mark
+    env.filters["tex"] = tex
+    env.filters["tex_plain"] = latex_text
+    env.tests["web_url"] = is_web_url  # code links: http(s) only, whatever the store holds
+    env.globals["here"] = current_page_path  # the page to come back to after signing in
+    # Every value a template prints loses bidirectional overrides (U+202E …): a title or a name
+    # must not be able to reverse the text around it (see paperfeed.records.BIDI_CONTROLS).
+    env.finalize = strip_bidi_controls
     _ = paperfeed.store  # open and migrate the store now, not on the first request
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
@@ -109,27 +156,34 @@ def create_app(
             except UnsafeSettings as exc:
                 log.error("%s", exc)
                 return Response(str(exc), status_code=503, media_type="text/plain")
-        response = await call_next(request)
-        token = getattr(request.state, "csrf_token", None)
-        if token and request.cookies.get(CSRF_COOKIE) != token:
-            response.set_cookie(
-                CSRF_COOKIE,
-                token,
-                httponly=True,
-                samesite="lax",
-                path="/",
-                secure=paperfeed.settings.base_url.startswith("https://"),
-            )
+        https = paperfeed.settings.base_url.startswith("https://")
+        if request.method == "OPTIONS" and (allow := web.state.methods.allowed(request.url.path)):
+            response: Response = Response(status_code=204, headers={"Allow": ", ".join(allow)})
+        else:
+            response = await call_next(request)
+        nonce = getattr(request.state, "csrf_nonce", None)
+        if nonce and request.cookies.get(CSRF_COOKIE) != nonce:
+            response.set_cookie(CSRF_COOKIE, nonce, httponly=True, samesite="lax", path="/", secure=https)
         response.headers.setdefault(
             "Content-Security-Policy", DOCS_CSP if request.url.path == "/docs" else CSP
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if https:  # only over https: on plain http the header is ignored, and localhost must stay usable
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
 
     errors.install(web)
+    web.include_router(hf_api.router)  # before the pages: /papers/{id}.md is not a paper page
     web.include_router(pages.router)
+    web.include_router(period_pages.router)
     web.include_router(auth.router)
     web.include_router(feeds.router)
+    web.include_router(library_pages.router)
+    web.include_router(digest.router)
     web.include_router(api.router)
+    web.include_router(library_api.router)
+    web.include_router(digest.api_router)
+    web.state.methods = MethodTable(web.routes)  # for OPTIONS and the Allow header of a 405
     return web

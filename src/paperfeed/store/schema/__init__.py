@@ -19,6 +19,31 @@ from paperfeed.store.schema.community import (
     users,
     votes,
 )
+from paperfeed.store.schema.digest import (
+    FOLLOW_KINDS as DIGEST_FOLLOW_KINDS,
+)
+from paperfeed.store.schema.digest import (
+    SEND_STATUSES,
+    SUBSCRIPTION_STATUSES,
+    digest_follows,
+    digest_sends,
+    digest_subscriptions,
+    leases,
+    scheduled_runs,
+)
+from paperfeed.store.schema.library import (
+    FEEDBACK_KINDS,
+    FOLLOW_KINDS,
+    VISIBILITIES,
+    collection_entries,
+    collections,
+    feed_drivers,
+    feedback,
+    follows,
+    impressions,
+    library_items,
+    library_tags,
+)
 from paperfeed.store.schema.papers import (
     PAPER_CHILD_TABLES,
     ingest_checkpoints,
@@ -31,12 +56,30 @@ from paperfeed.store.schema.papers import (
 )
 
 __all__ = [
+    "DIGEST_FOLLOW_KINDS",
+    "FEEDBACK_KINDS",
+    "FOLLOW_KINDS",
     "PAPER_CHILD_TABLES",
     "ROLES",
+    "SEND_STATUSES",
+    "SUBSCRIPTION_STATUSES",
+    "VISIBILITIES",
     "api_tokens",
+    "collection_entries",
+    "collections",
     "curator_actions",
+    "digest_follows",
+    "digest_sends",
+    "digest_subscriptions",
     "featured",
+    "feed_drivers",
+    "feedback",
+    "follows",
+    "impressions",
     "ingest_checkpoints",
+    "leases",
+    "library_items",
+    "library_tags",
     "login_tokens",
     "metadata",
     "paper_aliases",
@@ -45,6 +88,7 @@ __all__ = [
     "paper_tombstones",
     "papers",
     "rate_limits",
+    "scheduled_runs",
     "sessions",
     "store_state",
     "users",

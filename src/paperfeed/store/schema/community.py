@@ -20,6 +20,9 @@ users = Table(
     Column("email", String(320), nullable=False, unique=True),
     Column("role", String(16), nullable=False, default="member"),
     Column("created_at", DateTime, nullable=False),
+    # The public name a member chose (lower case, unique); shown instead of the email, never derived from it.
+    Column("handle", String(32)),
+    Index("ux_users_handle", "handle", unique=True),
 )
 
 login_tokens = Table(

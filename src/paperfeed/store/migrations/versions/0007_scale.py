@@ -5,8 +5,8 @@ Profiled on a 300k-record import (docs/benchmarks.md): a paper was about twelve 
 with three b-trees each, and SQLite spent about 75 µs of CPU per paper; this layout spends about 41.
 Existing stores are converted in place, a chunk of papers at a time.
 
-Revision ID: 0006_scale
-Revises: 0003_instances
+Revision ID: 0007_scale
+Revises: 0006_digest
 """
 
 from datetime import UTC, datetime
@@ -16,8 +16,8 @@ import orjson
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_scale"
-down_revision = "0003_instances"
+revision = "0007_scale"
+down_revision = "0006_digest"
 branch_labels = None
 depends_on = None
 
@@ -152,4 +152,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("0006_scale is not reversible: restore a backup taken before the upgrade")
+    raise NotImplementedError("0007_scale is not reversible: restore a backup taken before the upgrade")
