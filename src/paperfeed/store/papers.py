@@ -24,8 +24,10 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal,
     or_,
     select,
+    tuple_,
 )
 
 from paperfeed.records import Checkpoint, PaperRecord
@@ -430,10 +432,7 @@ class PaperStore:
     def changed_count(self, after_seq: int, after_id: str | None = None) -> int:
         """How many stored papers changed after ``after_seq`` (what an index update would re-index);
         with ``after_id``, the papers of change ``after_seq`` up to that id count as done."""
-        after = papers.c.change_seq > after_seq
-        if after_id is not None:
-            after = after | and_(papers.c.change_seq == after_seq, papers.c.id > after_id)
-        query = select(func.count()).select_from(papers).where(after)
+        query = select(func.count()).select_from(papers).where(_after(after_seq, after_id))
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
@@ -459,10 +458,7 @@ class PaperStore:
         One query per batch (keyset pagination on (change_seq, id)): a paper is one row."""
         last_seq, last_id = after_seq, after_id
         while True:
-            after = papers.c.change_seq > last_seq
-            if last_id is not None:
-                after = after | and_(papers.c.change_seq == last_seq, papers.c.id > last_id)
-            query = select(papers).where(after)
+            query = select(papers).where(_after(last_seq, last_id))
             if until_seq is not None:
                 query = query.where(papers.c.change_seq <= until_seq)
             with self.engine.connect() as conn:
@@ -503,6 +499,17 @@ class PaperStore:
         with self.engine.begin() as conn:
             conn.execute(delete(store_state).where(store_state.c.key == key))
             conn.execute(insert(store_state).values(key=key, value=value))
+
+
+def _after(seq: int, paper_id: str | None) -> ColumnElement[bool]:
+    """Papers after the change-feed position ``(seq, paper_id)`` (``paper_id`` None: after ``seq``).
+
+    A row-value comparison, so both backends read it as one range of ``ix_papers_change_seq_id``;
+    the equivalent ``seq > s OR (seq = s AND id > i)`` made SQLite read every later change and
+    sort them, for every batch."""
+    if paper_id is None:
+        return papers.c.change_seq > seq
+    return tuple_(papers.c.change_seq, papers.c.id) > tuple_(literal(seq), literal(paper_id))
 
 
 def _datetime(value: Any) -> datetime:

@@ -102,6 +102,9 @@ def upgrade() -> None:
     op.drop_index("ix_papers_title_key", table_name="papers")
     op.drop_index("ix_papers_primary_category_published", table_name="papers")
     op.create_index("ix_papers_title_hash", "papers", ["title_hash"])
+    # The change feed pages by (change_seq, id): one range scan per batch (see schema/papers.py).
+    op.drop_index("ix_papers_change_seq", table_name="papers")
+    op.create_index("ix_papers_change_seq_id", "papers", ["change_seq", "id"])
 
     op.create_table(
         "paper_authors",
