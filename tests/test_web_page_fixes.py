@@ -125,3 +125,25 @@ def test_the_submit_form_says_it_may_wait(sample_app: Paperfeed, client: TestCli
     page = client.get("/submit").text
     assert 'data-busy="Looking the paper up' in page and "up to 10 seconds" in page
     assert "huggingface.co/papers" in page
+
+
+def test_a_name_part_matching_too_many_papers_falls_back_to_the_whole_name(
+    sample_app: Paperfeed, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    from paperfeed.community import finder
+    from paperfeed.search.index_updates import update_lexical
+
+    original = sample_app.store.papers.get("2602.18409")
+    assert original is not None
+    # An author known by one name only, which is also a part of other authors' names.
+    single = replace(original, paper_id="2699.00003", title="Solo work", authors=["Learning"], versions=[])
+    sample_app.store.papers.write_batch([single])
+    update_lexical(sample_app)
+    monkeypatch.setattr(finder, "AUTHOR_MATCH_MAX", 0)
+    page = client.get("/authors/Learning")
+    assert page.status_code == 200 and "Solo work" in page.text
+    # Nobody is called just "Wei": too many partial matches and no whole name is an error that says so.
+    nobody = client.get("/authors/Wei")
+    assert nobody.status_code == 422 and "give more of the name" in nobody.text

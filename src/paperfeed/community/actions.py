@@ -19,10 +19,10 @@ from paperfeed.community.ratelimit import require
 from paperfeed.community.submissions import Fetcher, SubmissionResult
 from paperfeed.community.trending import trending
 from paperfeed.context import Paperfeed
-from paperfeed.errors import Forbidden, NotFound, SignInRequired
+from paperfeed.errors import Forbidden, InvalidInput, NotFound, SignInRequired
 from paperfeed.ids import InvalidArxivId, normalize_paper_id
 from paperfeed.records import PaperRecord
-from paperfeed.store import User
+from paperfeed.store import User, Window
 
 CURATION_ACTIONS = ("feature", "unfeature", "hide", "unhide")
 
@@ -166,9 +166,17 @@ def list_papers(
     """A page of papers (newest first) with votes, and whether another page follows.
 
     ``author`` matches the way search does (part of a name, any case: "lecun" finds "Yann LeCun");
-    before the keyword index exists it has to be a whole name as stored.
+    before the keyword index exists it has to be a whole name as stored. A part that matches too
+    many papers to list (a common surname in the whole catalogue) falls back to the whole name as
+    stored (what a paper page's author link asks for), and is an error only when nobody has it.
     """
-    ids = author_paper_ids(app, author, category=category) if author else None
+    try:
+        ids = author_paper_ids(app, author, category=category) if author else None
+    except InvalidInput:
+        exact = Window(categories=(category,) if category else (), author=author)
+        if not app.store.papers.window_ids(exact, limit=1):
+            raise
+        ids = None
     exact_author = author if author and ids is None else None
     found = app.store.papers.list_papers(
         category=category, author=exact_author, limit=limit + 1, offset=offset, ids=ids
