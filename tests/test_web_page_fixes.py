@@ -127,23 +127,37 @@ def test_the_submit_form_says_it_may_wait(sample_app: Paperfeed, client: TestCli
     assert "huggingface.co/papers" in page
 
 
-def test_a_name_part_matching_too_many_papers_falls_back_to_the_whole_name(
-    sample_app: Paperfeed, client: TestClient, monkeypatch: pytest.MonkeyPatch
+def test_author_pages_are_paged_newest_first_by_the_index_however_many_match(
+    sample_app: Paperfeed, client: TestClient
 ) -> None:
     from dataclasses import replace
+    from datetime import UTC, datetime
 
-    from paperfeed.community import finder
+    from paperfeed.community.actions import list_papers
     from paperfeed.search.index_updates import update_lexical
 
     original = sample_app.store.papers.get("2602.18409")
     assert original is not None
-    # An author known by one name only, which is also a part of other authors' names.
-    single = replace(original, paper_id="2699.00003", title="Solo work", authors=["Learning"], versions=[])
-    sample_app.store.papers.write_batch([single])
+    days = [datetime(2026, 3, day, 12, tzinfo=UTC) for day in (2, 9, 5)]
+    written = [
+        replace(
+            original,
+            paper_id=f"2699.0000{n}",
+            title=f"Quuxwork {n}",
+            authors=["Zed Quuxley", "Another Person"],
+            versions=[],
+            published=day,
+            updated=day,
+        )
+        for n, day in enumerate(days, start=1)
+    ]
+    sample_app.store.papers.write_batch(written)
     update_lexical(sample_app)
-    monkeypatch.setattr(finder, "AUTHOR_MATCH_MAX", 0)
-    page = client.get("/authors/Learning")
-    assert page.status_code == 200 and "Solo work" in page.text
-    # Nobody is called just "Wei": too many partial matches and no whole name is an error that says so.
-    nobody = client.get("/authors/Wei")
-    assert nobody.status_code == 422 and "give more of the name" in nobody.text
+    first, more = list_papers(sample_app, None, author="quuxley", limit=2)
+    assert [p.paper.paper_id for p in first] == ["2699.00002", "2699.00003"] and more
+    rest, more = list_papers(sample_app, None, author="quuxley", limit=2, offset=2)
+    assert [p.paper.paper_id for p in rest] == ["2699.00001"] and not more
+    # A part of many names (every paper here has an author called something-"Person" or not) is a
+    # page, never an error: the index orders by date, only the page's documents are read.
+    page = client.get("/authors/a")
+    assert page.status_code == 200

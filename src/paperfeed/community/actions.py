@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from paperfeed.community import submissions, votes
-from paperfeed.community.finder import author_paper_ids
+from paperfeed.community.finder import author_page_ids
 from paperfeed.community.ratelimit import require
 from paperfeed.community.submissions import Fetcher, SubmissionResult
 from paperfeed.community.trending import trending
 from paperfeed.context import Paperfeed
-from paperfeed.errors import Forbidden, InvalidInput, NotFound, SignInRequired
+from paperfeed.errors import Forbidden, NotFound, SignInRequired
 from paperfeed.ids import InvalidArxivId, normalize_paper_id
 from paperfeed.records import PaperRecord
-from paperfeed.store import User, Window
+from paperfeed.store import User
 
 CURATION_ACTIONS = ("feature", "unfeature", "hide", "unhide")
 
@@ -165,20 +165,14 @@ def list_papers(
 ) -> tuple[list[ListedPaper], bool]:
     """A page of papers (newest first) with votes, and whether another page follows.
 
-    ``author`` matches the way search does (part of a name, any case: "lecun" finds "Yann LeCun");
-    before the keyword index exists it has to be a whole name as stored. A part that matches too
-    many papers to list (a common surname in the whole catalogue) falls back to the whole name as
-    stored (what a paper page's author link asks for), and is an error only when nobody has it.
+    ``author`` matches the way search does (part of a name, any case: "lecun" finds "Yann LeCun"),
+    paged by the keyword index however many papers match; before the index exists it has to be a
+    whole name as stored.
     """
-    try:
-        ids = author_paper_ids(app, author, category=category) if author else None
-    except InvalidInput:
-        exact = Window(categories=(category,) if category else (), author=author)
-        if not app.store.papers.window_ids(exact, limit=1):
-            raise
-        ids = None
-    exact_author = author if author and ids is None else None
-    found = app.store.papers.list_papers(
-        category=category, author=exact_author, limit=limit + 1, offset=offset, ids=ids
-    )
+    ids = author_page_ids(app, author, category=category, limit=limit + 1, offset=offset) if author else None
+    if ids is not None:
+        # The index found this page of the author's papers, newest first; load them in that order.
+        found = app.store.papers.list_papers(ids=ids, limit=limit + 1)
+    else:
+        found = app.store.papers.list_papers(category=category, author=author, limit=limit + 1, offset=offset)
     return with_votes(app, found[:limit], user), len(found) > limit

@@ -15,7 +15,6 @@ from datetime import date, timedelta
 
 from paperfeed.community.daily import day_start
 from paperfeed.context import Paperfeed
-from paperfeed.errors import InvalidInput
 from paperfeed.records import PaperRecord
 from paperfeed.search.engine import SearchUnavailable, open_lexical, search
 from paperfeed.search.lexical import Spans
@@ -24,8 +23,6 @@ from paperfeed.search.similar import SimilarError, similar
 from paperfeed.store import Window
 
 SNIPPET_CHARS = 320
-AUTHOR_MATCH_MAX = 10_000
-"""An author filter matching more papers than this asks for a fuller name (the ids go into one query)."""
 
 
 @dataclass(slots=True)
@@ -159,23 +156,20 @@ def _substring(
     return FoundPage(query=query, hits=hits, total=total, notices=[notice], mode="substring")
 
 
-def author_paper_ids(app: Paperfeed, name: str, *, category: str | None = None) -> list[str] | None:
-    """Ids of the papers by ``name`` matched the way search's ``author:"…"`` matches (any part of a
-    name, case and accents folded: "LeCun" finds "Yann LeCun"); ``None`` without a keyword index.
-
-    Raises :class:`InvalidInput` when the name matches more than :data:`AUTHOR_MATCH_MAX` papers.
-    """
+def author_page_ids(
+    app: Paperfeed, name: str, *, category: str | None = None, limit: int, offset: int = 0
+) -> list[str] | None:
+    """One page (newest first) of the papers by ``name``, matched the way search's ``author:"…"``
+    matches (any part of a name, case and accents folded: "LeCun" finds "Yann LeCun"); ``None``
+    without a keyword index."""
     try:
         lexical = open_lexical(app)
     except SearchUnavailable:
         return None
     quoted = name.replace('"', " ")
-    ids = lexical.constrained_ids(parse(f'author:"{quoted}"'), category=category, cap=AUTHOR_MATCH_MAX)
-    if ids is None:
-        raise InvalidInput(
-            f"the author {name!r} matches more than {AUTHOR_MATCH_MAX:,} papers: give more of the name"
-        )
-    return ids
+    return lexical.newest_constrained_ids(
+        parse(f'author:"{quoted}"'), category=category, limit=limit, offset=offset
+    )
 
 
 def similar_papers(app: Paperfeed, paper: PaperRecord, *, limit: int = 5) -> list[PaperRecord]:

@@ -308,6 +308,30 @@ class LexicalIndex:
             return None
         return [str(searcher.doc(address).get_first("paper_id")) for _, address in result.hits]
 
+    def newest_constrained_ids(
+        self, parsed: ParsedQuery, *, category: str | None = None, limit: int, offset: int = 0
+    ) -> list[str]:
+        """One page of the papers meeting the query's constraints, newest first version first.
+
+        Ordered by the ``published`` fast field inside tantivy, so only the page's documents are
+        read, however many papers match (a common surname in the whole catalogue)."""
+        clauses = constraint_clauses(self.schema, parsed)
+        clauses.extend(
+            (tantivy.Occur.Must, q) for q in self.filter_queries(category=category, since=None, until=None)
+        )
+        if not any(occur == tantivy.Occur.Must for occur, _ in clauses):
+            clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
+        self.index.reload()
+        searcher = self.index.searcher()
+        result = searcher.search(
+            tantivy.Query.boolean_query(clauses),
+            limit,
+            count=False,
+            order_by_field="published",
+            offset=offset,
+        )
+        return [str(searcher.doc(address).get_first("paper_id")) for _, address in result.hits]
+
     def stored(self, paper_ids: Sequence[str]) -> dict[str, dict[str, list[object]]]:
         """Stored fields of indexed papers by id (for snippets of semantic hits)."""
         if not paper_ids:
