@@ -280,6 +280,12 @@ def build_query(
     should = word_clauses(schema, parsed.words, weights)
     if parsed.words and not should:
         return None  # the user's words were all stop words or symbols: nothing to rank by
+    if should and not clauses and not filters:
+        # Plain words alone: the disjunction of term queries is the whole query. Left unwrapped,
+        # tantivy ranks it with block-max WAND (skipping blocks that cannot reach the top hits);
+        # wrapped in a MUST it scored every matching paper (p99 35 -> 20 ms at 2.7M papers, same
+        # scores: the wrapper added nothing to them).
+        return Query.boolean_query([(Occur.Should, q) for q in should])
     for query in filters or []:
         clauses.append((Occur.Must, Query.const_score_query(query, 0.0)))
     if should:
