@@ -3,7 +3,8 @@
 :class:`Store` opens one database (SQLite or PostgreSQL, chosen by URL) and hands out one typed
 interface per concern: ``papers`` (records, windows, the change feed), ``accounts``, ``votes``,
 ``featured``, ``rate_limits``, ``library`` (collections, entries, annotations) and ``signals``
-(follows, feedback, impressions, feed-driver switches). Features call these; nothing above this
+(follows, feedback, impressions, feed-driver switches) and ``recommend`` (cached member models,
+personal feed tokens). Features call these; nothing above this
 package imports SQLAlchemy.
 """
 
@@ -15,6 +16,7 @@ from paperfeed.store.featured import FeaturedEntry, FeaturedStore
 from paperfeed.store.library import Annotation, Collection, Entry, LibraryStore
 from paperfeed.store.papers import BatchResult, PaperStore, Window
 from paperfeed.store.ratelimits import RateLimitStore
+from paperfeed.store.recommend import ModelRow, RecommendStore, StoredModel
 from paperfeed.store.signals import Feedback, Follow, Impression, SignalStore
 from paperfeed.store.votes import VoteStore
 
@@ -31,11 +33,14 @@ __all__ = [
     "Follow",
     "Impression",
     "LibraryStore",
+    "ModelRow",
     "PaperStore",
     "RateLimitStore",
+    "RecommendStore",
     "SignalStore",
     "Store",
     "StoreUnavailable",
+    "StoredModel",
     "User",
     "VoteStore",
     "Window",
@@ -55,6 +60,7 @@ class Store:
         self.rate_limits = RateLimitStore(database)
         self.library = LibraryStore(database)
         self.signals = SignalStore(database)
+        self.recommend = RecommendStore(database)
 
     @classmethod
     def open(cls, url: str) -> Store:

@@ -44,6 +44,7 @@ from paperfeed.store.schema.papers import (
     papers,
     store_state,
 )
+from paperfeed.store.schema.recommend import feed_tokens, member_models
 
 __all__ = [
     "FEEDBACK_KINDS",
@@ -57,6 +58,7 @@ __all__ = [
     "curator_actions",
     "featured",
     "feed_drivers",
+    "feed_tokens",
     "feedback",
     "follows",
     "impressions",
@@ -64,6 +66,7 @@ __all__ = [
     "library_items",
     "library_tags",
     "login_tokens",
+    "member_models",
     "metadata",
     "paper_aliases",
     "paper_authors",
