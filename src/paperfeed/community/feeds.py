@@ -5,7 +5,7 @@ ElementTree escapes every text node, so titles and abstracts full of ``<`` and `
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from xml.etree import ElementTree as ET
@@ -19,8 +19,17 @@ def _when(paper: PaperRecord) -> datetime:
     return paper.updated or paper.published or datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def rss(title: str, link: str, description: str, papers: Sequence[PaperRecord], paper_url: str) -> bytes:
-    """RSS 2.0; ``paper_url`` is a format string with ``{id}`` for each item's link."""
+def rss(
+    title: str,
+    link: str,
+    description: str,
+    papers: Sequence[PaperRecord],
+    paper_url: str,
+    *,
+    notes: Mapping[str, str] | None = None,
+) -> bytes:
+    """RSS 2.0; ``paper_url`` is a format string with ``{id}`` for each item's link; ``notes`` (paper
+    id → text) go before an item's abstract (a personal feed's reasons)."""
     root = ET.Element("rss", version="2.0")
     channel = ET.SubElement(root, "channel")
     ET.SubElement(channel, "title").text = title
@@ -34,7 +43,8 @@ def rss(title: str, link: str, description: str, papers: Sequence[PaperRecord], 
         ET.SubElement(item, "title").text = paper.title
         ET.SubElement(item, "link").text = url
         ET.SubElement(item, "guid", isPermaLink="true").text = url
-        ET.SubElement(item, "description").text = paper.abstract
+        note = (notes or {}).get(paper.paper_id)
+        ET.SubElement(item, "description").text = f"{note}\n\n{paper.abstract}" if note else paper.abstract
         if paper.authors:
             ET.SubElement(item, "author").text = ", ".join(paper.authors)
         for category in paper.categories:

@@ -26,7 +26,19 @@ from paperfeed.config import UnsafeSettings, is_loopback
 from paperfeed.context import Paperfeed
 from paperfeed.library.importers import fetch_arxiv_ids, one_by_one
 from paperfeed.search.indexer import Indexer
-from paperfeed.web import api, auth, errors, feeds, hf_api, library_api, library_pages, pages, period_pages
+from paperfeed.web import (
+    api,
+    auth,
+    errors,
+    feeds,
+    hf_api,
+    library_api,
+    library_pages,
+    pages,
+    period_pages,
+    recommend_api,
+    recommend_pages,
+)
 from paperfeed.web.highlight import mark
 from paperfeed.web.security import CSRF_COOKIE
 
@@ -138,6 +150,8 @@ def create_app(
     web.include_router(auth.router)
     web.include_router(feeds.router)
     web.include_router(library_pages.router)
+    web.include_router(recommend_pages.router)
     web.include_router(api.router)
     web.include_router(library_api.router)
+    web.include_router(recommend_api.router)
     return web
