@@ -154,15 +154,13 @@ class LibraryStore:
 
     def collections_of(self, user_id: int) -> list[Collection]:
         """The member's collections by name, each with its number of papers."""
-        sizes = (
-            select(collection_entries.c.collection_id, func.count().label("size"))
-            .group_by(collection_entries.c.collection_id)
-            .subquery()
-        )
+        # Count only this member's entries (a join, not a count of every collection's entries:
+        # that took 60 ms at 500,000 saved papers).
         query = (
-            select(collections, func.coalesce(sizes.c.size, 0).label("size"))
-            .outerjoin(sizes, sizes.c.collection_id == collections.c.id)
+            select(collections, func.count(collection_entries.c.paper_id).label("size"))
+            .outerjoin(collection_entries, collection_entries.c.collection_id == collections.c.id)
             .where(collections.c.user_id == user_id)
+            .group_by(*collections.c)
             .order_by(func.lower(collections.c.name), collections.c.id)
         )
         with self._engine.connect() as conn:
@@ -354,6 +352,18 @@ class LibraryStore:
                 )
                 for row in rows:
                     found[int(row.user_id)][int(row.collection_id)][row.paper_id] = row.added_at
+        return found
+
+    def collection_names(self, user_ids: Sequence[int]) -> dict[int, str]:
+        """Names of every collection of these members, by collection id."""
+        ids = list(dict.fromkeys(int(u) for u in user_ids))
+        found: dict[int, str] = {}
+        with self._engine.connect() as conn:
+            for start in range(0, len(ids), _CHUNK):
+                query = select(collections.c.id, collections.c.name).where(
+                    collections.c.user_id.in_(ids[start : start + _CHUNK])
+                )
+                found.update({int(row.id): str(row.name) for row in conn.execute(query)})
         return found
 
     def read_marks_of(self, user_ids: Sequence[int]) -> dict[int, dict[str, datetime]]:
