@@ -10,14 +10,14 @@ member saved, dismissed, switched or passed over something since, and the model 
 (a sparse mean: milliseconds) and the row replaced. Nothing else triggers training, and no
 request trains a model whose inputs did not change.
 
-Models are stored compactly (``numpy.savez``, no pickle): the ≤ 1,000 largest TF-IDF weights of
-each direction, the embedding directions, and the positive ids the reasons name.
+Models are stored compactly (:func:`dump_model`: a JSON header and raw arrays, no pickle): the
+≤ 1,000 largest TF-IDF weights of each direction, the embedding directions, and the positive ids
+the reasons name.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -118,41 +118,61 @@ def _sparse_parts(row: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(csr.indices, dtype=np.int32), np.asarray(csr.data, dtype=np.float32)
 
 
+MAGIC = b"PFM1"
+
+
 def dump_model(model: MemberModel) -> bytes:
+    """``PFM1``, a 4-byte header length, a JSON header (shapes, flags, positive ids), then the raw
+    little-endian arrays: reading one back is a few ``frombuffer`` calls (no zip, no pickle)."""
     arrays: dict[str, np.ndarray] = {}
-    arrays["width"] = np.array([model.tfidf_positive.shape[1]], dtype=np.int64)
-    arrays["flags"] = np.array([model.has_positives, model.has_negatives], dtype=bool)
     arrays["pos_idx"], arrays["pos_val"] = _sparse_parts(model.tfidf_positive)
     arrays["neg_idx"], arrays["neg_val"] = _sparse_parts(model.tfidf_negative)
     if model.dense_positive is not None:
         arrays["dense_pos"] = np.asarray(model.dense_positive, dtype=np.float32)
     if model.dense_negative is not None:
         arrays["dense_neg"] = np.asarray(model.dense_negative, dtype=np.float32)
-    arrays["positive_ids"] = np.array(model.positive_ids, dtype=np.str_)
-    buffer = io.BytesIO()
-    np.savez(buffer, allow_pickle=False, **arrays)
-    return buffer.getvalue()
+    header = {
+        "width": int(model.tfidf_positive.shape[1]),
+        "flags": [bool(model.has_positives), bool(model.has_negatives)],
+        "positive_ids": list(model.positive_ids),
+        "arrays": [[name, str(array.dtype.newbyteorder("<")), len(array)] for name, array in arrays.items()],
+    }
+    head = json.dumps(header).encode("utf-8")
+    body = b"".join(
+        array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes() for array in arrays.values()
+    )
+    return MAGIC + len(head).to_bytes(4, "little") + head + body
 
 
 def load_model(blob: bytes) -> MemberModel:
-    with np.load(io.BytesIO(blob), allow_pickle=False) as data:
-        width = int(data["width"][0])
+    if blob[:4] != MAGIC:
+        raise ValueError("not a paperfeed member model")
+    size = int.from_bytes(blob[4:8], "little")
+    header = json.loads(blob[8 : 8 + size].decode("utf-8"))
+    offset = 8 + size
+    arrays: dict[str, np.ndarray] = {}
+    for name, dtype, length in header["arrays"]:
+        kind = np.dtype(dtype)
+        arrays[name] = np.frombuffer(blob, dtype=kind, count=int(length), offset=offset)
+        offset += kind.itemsize * int(length)
+    width = int(header["width"])
 
-        def row(prefix: str) -> sp.csr_matrix:
-            indices, values = data[f"{prefix}_idx"], data[f"{prefix}_val"]
-            zeros = np.zeros(len(indices), dtype=np.int64)
-            return sp.csr_matrix((values, (zeros, indices)), shape=(1, width), dtype=np.float32)
+    def row(prefix: str) -> sp.csr_matrix:
+        indices, values = arrays[f"{prefix}_idx"], arrays[f"{prefix}_val"]
+        indptr = np.array([0, len(indices)], dtype=np.int32)
+        return sp.csr_matrix((values.astype(np.float32), indices.astype(np.int32), indptr), shape=(1, width))
 
-        flags = data["flags"]
-        return MemberModel(
-            tfidf_positive=row("pos"),
-            tfidf_negative=row("neg"),
-            dense_positive=np.array(data["dense_pos"]) if "dense_pos" in data else None,
-            dense_negative=np.array(data["dense_neg"]) if "dense_neg" in data else None,
-            positive_ids=[str(x) for x in data["positive_ids"]],
-            has_positives=bool(flags[0]),
-            has_negatives=bool(flags[1]),
-        )
+    flags = header["flags"]
+    dense_pos, dense_neg = arrays.get("dense_pos"), arrays.get("dense_neg")
+    return MemberModel(
+        tfidf_positive=row("pos"),
+        tfidf_negative=row("neg"),
+        dense_positive=None if dense_pos is None else dense_pos.astype(np.float32),
+        dense_negative=None if dense_neg is None else dense_neg.astype(np.float32),
+        positive_ids=[str(x) for x in header["positive_ids"]],
+        has_positives=bool(flags[0]),
+        has_negatives=bool(flags[1]),
+    )
 
 
 # ------------------------------------------------------------------------------ the cache
@@ -161,7 +181,7 @@ def _from_cache(cached: StoredModel | None, expected: str) -> TrainedMember | No
         return None
     try:
         model = load_model(cached.model)
-    except (ValueError, KeyError, OSError):  # an unreadable row is retrained, not an error
+    except (ValueError, KeyError, TypeError):  # an unreadable row is retrained, not an error
         return None
     return TrainedMember(model, expected, cached.trained_at, False, cached.positives, cached.negatives)
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import numpy as np
+import scipy.sparse as sp
 
 from paperfeed.context import Paperfeed
 from paperfeed.library.follows_feed import follow_matches
@@ -73,27 +74,43 @@ def follow_label(follow: Follow) -> str:
     return f"{follow.kind}:{follow.value}"
 
 
-def follow_vectors(
+def match_follows(
     app: Paperfeed, follows: Sequence[Follow], candidates: Candidates
-) -> tuple[dict[str, np.ndarray], dict[str, Follow], list[str]]:
-    """Per enabled follow, 1 for each candidate it matches (and the notices of query follows)."""
+) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Per follow label, the candidate rows it matches (within ``[since, until)`` to the second and
+    in the features index); and the notices of query follows."""
     if not follows or not len(candidates):
-        return {}, {}, []
+        return {}, []
     last_day = (candidates.until - timedelta(microseconds=1)).date()
     matches, notices = follow_matches(app, follows, candidates.since.date(), last_day)
+    rows: dict[str, list[int]] = {}
     by_id = {f.id: f for f in follows}
-    vectors: dict[str, np.ndarray] = {}
-    labels: dict[str, Follow] = {}
     for paper_id, reasons in matches.items():
         row = candidates.row_of.get(paper_id)
-        if row is None:  # outside [since, until) to the second, or not in the features index yet
+        if row is None:
             continue
         for reason in reasons:
-            follow = by_id[reason.follow_id]
-            label = follow_label(follow)
-            labels[label] = follow
-            vectors.setdefault(label, np.zeros(len(candidates), dtype=np.float32))[row] = 1.0
-    return vectors, labels, notices
+            rows.setdefault(follow_label(by_id[reason.follow_id]), []).append(row)
+    return {label: np.array(sorted(set(r)), dtype=np.int64) for label, r in rows.items()}, notices
+
+
+def follow_vectors(
+    follows: Sequence[Follow], matched: dict[str, np.ndarray], n: int
+) -> tuple[dict[str, np.ndarray], dict[str, Follow]]:
+    """Per follow of the member that matched something, 1 for each candidate it matches; in the
+    member's order of follows (the first matching follow names the reason)."""
+    vectors: dict[str, np.ndarray] = {}
+    labels: dict[str, Follow] = {}
+    for follow in follows:
+        label = follow_label(follow)
+        rows = matched.get(label)
+        if rows is None or not len(rows) or label in vectors:
+            continue
+        vector = np.zeros(n, dtype=np.float32)
+        vector[rows] = 1.0
+        vectors[label] = vector
+        labels[label] = follow
+    return vectors, labels
 
 
 @dataclass(slots=True)
@@ -105,6 +122,43 @@ class CoSaves:
     columns: dict[str, int]
     positive_columns: np.ndarray
     member: str
+
+    def links(self, positive_ids: Sequence[str], candidates: Sequence[str]) -> dict[str, str | None]:
+        """For each candidate, the member's positive whose readers overlap most with the
+        candidate's (other members only), as :meth:`SaveMatrix.strongest_link` names it, computed
+        for all of them in one product."""
+        wanted = [c for c in candidates if c in self.columns]
+        found: dict[str, str | None] = dict.fromkeys(candidates)
+        if not wanted or not len(self.positive_columns):
+            return found
+        readers = self.matrix.normalised_t  # papers × members
+        positives = readers[self.positive_columns]
+        chosen = readers[np.array([self.columns[c] for c in wanted], dtype=np.int64)]
+        overlap = np.asarray((positives @ chosen.T).toarray(), dtype=np.float64)
+        row = self.matrix.member_row.get(self.member)
+        if row is not None:  # the member's own saves do not count
+            own_p = positives[:, row].toarray().ravel()
+            own_c = chosen[:, row].toarray().ravel()
+            overlap -= np.outer(own_p, own_c)
+        best = overlap.argmax(axis=0)
+        for k, candidate in enumerate(wanted):
+            if overlap[best[k], k] > 0:
+                found[candidate] = str(positive_ids[int(best[k])])
+        return found
+
+
+def save_matrix(
+    readers_by_paper: Iterable[dict[str, set[int]]],
+) -> tuple[SaveMatrix, dict[str, int]]:
+    """The members × papers save matrix of the given papers (every reader of each), and its columns."""
+    columns: dict[str, int] = {}
+    libraries: dict[str, list[int]] = {}
+    for readers in readers_by_paper:
+        for pid, users in readers.items():
+            column = columns.setdefault(pid, len(columns))
+            for user in users:
+                libraries.setdefault(str(user), []).append(column)
+    return SaveMatrix(libraries, len(columns)), columns
 
 
 def co_saves(
@@ -123,15 +177,9 @@ def co_saves(
     }
     if not any(readers - {user_id} for readers in readers_of_candidates.values()):
         return None
-    columns: dict[str, int] = {}
-    for pid in [*positives, *readers_of_candidates]:
-        columns.setdefault(pid, len(columns))
-    libraries: dict[str, list[int]] = {}
-    for readers_by_paper in (readers_of_positives, readers_of_candidates):
-        for pid, readers in readers_by_paper.items():
-            for reader in readers:
-                libraries.setdefault(str(reader), []).append(columns[pid])
-    matrix = SaveMatrix(libraries, len(columns))
+    matrix, columns = save_matrix(
+        [{p: readers_of_positives.get(p, set()) for p in positives}, readers_of_candidates]
+    )
     member = str(user_id)
     positive_columns = np.array([columns[p] for p in positives], dtype=np.int64)
     every = matrix.scores(positive_columns, member=member)
@@ -143,15 +191,69 @@ def co_saves(
     return CoSaves(scores, matrix, columns, positive_columns, member)
 
 
-def similarities(model: MemberModel, candidates: Candidates, rows: np.ndarray) -> np.ndarray | None:
-    """Cosine (TF-IDF, plus embeddings when present) of the candidate ``rows`` to each positive."""
+def similarities(
+    model: MemberModel,
+    candidates: Candidates,
+    rows: np.ndarray,
+    positives: tuple[sp.csr_matrix, np.ndarray | None] | None = None,
+) -> np.ndarray | None:
+    """Cosine (TF-IDF, plus embeddings when present) of the candidate ``rows`` to each positive;
+    ``positives`` are the positives' rows when the caller has them (the batch gathers a chunk's)."""
     if not model.has_positives or not model.positive_ids or not len(rows):
         return None
-    positives, dense = candidates.positive_rows(model.positive_ids)
-    sim = np.asarray((candidates.tfidf[rows] @ positives.T).toarray(), dtype=np.float32)
+    tfidf, dense = positives if positives is not None else candidates.positive_rows(model.positive_ids)
+    sim = np.asarray((candidates.tfidf[rows] @ tfidf.T).toarray(), dtype=np.float32)
     if dense is not None and candidates.dense is not None:
         sim += candidates.dense[rows] @ dense.T
     return sim
+
+
+def pick(
+    model: MemberModel,
+    parts: Parts,
+    scores: np.ndarray,
+    candidates: Candidates,
+    *,
+    blocked: np.ndarray,
+    limit: int,
+    shared: CoSaves | None = None,
+    positives: tuple[sp.csr_matrix, np.ndarray | None] | None = None,
+) -> list[Ranked]:
+    """The best ``limit`` candidates that are not ``blocked`` (row numbers) and that some driver
+    speaks for, best first (ties: the newer paper), each with its reason."""
+    n = len(candidates)
+    if not parts.values or n == 0:
+        return []
+    allowed = np.max(np.vstack(list(parts.values.values())), axis=0) > 0
+    allowed[blocked] = False
+    pool = np.flatnonzero(allowed)
+    if not len(pool):
+        return []
+    depth = min(len(pool), max(limit, 1) * EXPLAIN_FACTOR)
+    best = pool[np.argpartition(-scores[pool], depth - 1)[:depth]] if depth < len(pool) else pool
+    best = best[np.lexsort((best, -scores[best]))]  # score, then newer (candidates are newest first)
+    sim = similarities(model, candidates, best, positives)
+    reasons = explain(model, parts, best, candidates.tfidf, similarity=sim)
+    items: list[Ranked] = []
+    for j, (row, reason) in enumerate(zip(best.tolist(), reasons, strict=True)):
+        if reason.driver == "none" or (reason.driver == "library" and reason.paper_id is None):
+            continue
+        items.append(
+            Ranked(candidates.ids[row], float(scores[row]), reason, sim[j] if sim is not None else None)
+        )
+        if len(items) >= limit:
+            break
+    if shared is not None:
+        linked = shared.links(
+            model.positive_ids, [i.paper_id for i in items if i.reason.driver == "co_saves"]
+        )
+        for item in items:
+            item.linked = linked.get(item.paper_id)
+    return items
+
+
+def blocked_rows(candidates: Candidates, exclude: Iterable[str]) -> np.ndarray:
+    return np.array(sorted({candidates.row_of[p] for p in exclude if p in candidates.row_of}), dtype=np.int64)
 
 
 def rank_member(
@@ -166,11 +268,12 @@ def rank_member(
     """The member's best ``limit`` candidates that have a reason, best first."""
     n = len(candidates)
     drivers = drivers_of(signals)
-    follows, labels, notices = (
-        follow_vectors(app, signals.enabled_follows, candidates) if drivers.follows else ({}, {}, [])
-    )
+    enabled = signals.enabled_follows if drivers.follows else []
+    matched, notices = match_follows(app, enabled, candidates)
+    follows, labels = follow_vectors(enabled, matched, n)
     shared = co_saves(app, signals.user_id, model.positive_ids, candidates) if drivers.co_saves else None
-    ranking = Ranking([], labels, notices, candidates=n)
+    blocked = blocked_rows(candidates, exclude)
+    ranking = Ranking([], labels, notices, candidates=n, excluded=len(blocked))
     if n == 0:
         return ranking
     parts: Parts = driver_parts(
@@ -182,35 +285,7 @@ def rank_member(
         follows=follows,
         drivers=drivers,
     )
-    scores = parts.total(n)
-    blocked = np.array([candidates.row_of[p] for p in set(exclude) if p in candidates.row_of], dtype=np.int64)
-    ranking.excluded = len(blocked)
-    allowed = np.ones(n, dtype=bool)
-    allowed[blocked] = False
-    # Only a candidate some driver speaks for can have a reason.
-    if parts.values:
-        allowed &= np.max(np.vstack(list(parts.values.values())), axis=0) > 0
-    else:
-        allowed[:] = False
-    pool = np.flatnonzero(allowed)
-    if not len(pool):
-        return ranking
-    depth = min(len(pool), max(limit, 1) * EXPLAIN_FACTOR)
-    best = pool[np.argpartition(-scores[pool], depth - 1)[:depth]] if depth < len(pool) else pool
-    best = best[np.lexsort((best, -scores[best]))]  # score, then newer (candidates are newest first)
-    sim = similarities(model, candidates, best)
-    reasons = explain(model, parts, best, candidates.tfidf, similarity=sim)
-    for j, (row, reason) in enumerate(zip(best.tolist(), reasons, strict=True)):
-        if reason.driver == "none" or (reason.driver == "library" and reason.paper_id is None):
-            continue
-        item = Ranked(candidates.ids[row], float(scores[row]), reason, sim[j] if sim is not None else None)
-        if reason.driver == "co_saves" and shared is not None:
-            link = shared.matrix.strongest_link(
-                shared.positive_columns, shared.columns[candidates.ids[row]], member=shared.member
-            )
-            if link is not None:
-                item.linked = model.positive_ids[int(np.flatnonzero(shared.positive_columns == link)[0])]
-        ranking.items.append(item)
-        if len(ranking.items) >= limit:
-            break
+    ranking.items = pick(
+        model, parts, parts.total(n), candidates, blocked=blocked, limit=limit, shared=shared
+    )
     return ranking

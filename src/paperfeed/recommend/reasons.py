@@ -65,6 +65,15 @@ class DriverView:
     detail: str | None = None
 
 
+def follow_text(kind: str, value: str) -> str:
+    """The reason of a paper a follow brought: an author, a category, or a search query."""
+    if kind == "author":
+        return f"by {value}, whom you follow"
+    if kind == "category":
+        return f"new in {value}, which you follow"
+    return f"matches “{value}”, which you follow"
+
+
 def short(title: str) -> str:
     title = " ".join(title.split())
     return title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1].rstrip() + "…"
@@ -96,11 +105,7 @@ def describe(
         kind, _, value = reason.follow.partition(":")
         if follow is not None:
             kind, value = follow.kind, follow.value
-        text = {
-            "author": f"by {value}, whom you follow",
-            "category": f"new in {value}, which you follow",
-        }.get(kind, f"matches “{value}”, which you follow")
-        return ReasonView("follows", text, follow=reason.follow)
+        return ReasonView("follows", follow_text(kind, value), follow=reason.follow)
     if reason.driver == "co_saves":
         if item.linked is not None and item.linked in titles:
             return ReasonView(

@@ -8,7 +8,7 @@
   for many members at once).
 * :func:`set_driver`, :func:`reset`: the panel's switches and resets.
 
-Never pushed again: papers in the library, marked "not interested", or shown on
+Never pushed again: papers in the library, marked "more like this" or "not interested", or shown on
 :data:`SHOWN_TIMES` different days (:func:`paperfeed.library.signals.already_seen`). An impression
 counts once per day, so reloading the page does not use up its papers.
 
@@ -32,7 +32,7 @@ from paperfeed.library.signals import MemberSignals, already_seen, member_signal
 from paperfeed.recommend.candidates import candidates_for
 from paperfeed.recommend.member_models import member_model
 from paperfeed.recommend.ranking import Ranking, rank_member
-from paperfeed.recommend.reasons import DriverView, ReasonView, describe, panel
+from paperfeed.recommend.reasons import DriverView, ReasonView, describe, follow_text, panel
 from paperfeed.records import PaperRecord
 from paperfeed.store import User
 
@@ -103,12 +103,10 @@ def _by_follows(
     picks: list[Pick] = []
     for item in rank_matches(inside, published, exclude=exclude)[:limit]:
         first = item.reasons[0]
-        kind, value = first.kind, first.value
-        text = {
-            "author": f"by {value}, whom you follow",
-            "category": f"new in {value}, which you follow",
-        }.get(kind, f"matches “{value}”, which you follow")
-        picks.append(Pick(item.paper_id, item.score, ReasonView("follows", text, follow=f"{kind}:{value}")))
+        reason = ReasonView(
+            "follows", follow_text(first.kind, first.value), follow=f"{first.kind}:{first.value}"
+        )
+        picks.append(Pick(item.paper_id, item.score, reason))
     return picks
 
 
@@ -120,6 +118,7 @@ def rank(
     *,
     limit: int,
     now: datetime | None = None,
+    collection_names: dict[int, str] | None = None,
 ) -> Picks:
     """The member's best ``limit`` papers first published in ``[since, until)`` (naive UTC), with
     reasons; already seen papers left out. Trains the member's model only if their signals changed."""
@@ -127,16 +126,16 @@ def rank(
         raise InvalidInput(
             f"the period ends ({until:%Y-%m-%d %H:%M}) before it starts ({since:%Y-%m-%d %H:%M})"
         )
-    exclude = already_seen(signals, max_times=SHOWN_TIMES)
+    exclude = already_seen(signals, max_times=SHOWN_TIMES) | set(signals.more)
     candidates = candidates_for(app, since, until)
     if candidates is None:
         items = _by_follows(app, signals, since, until, limit, exclude)
         return Picks(items, since, until, notices=[NOT_READY], features_ready=False)
     trained = member_model(app, signals, candidates, now=now)
     ranking: Ranking = rank_member(app, signals, trained.model, candidates, limit=limit, exclude=exclude)
-    named = {i.reason.paper_id for i in ranking.items} | {i.linked for i in ranking.items}
-    titles = {p.paper_id: p.title for p in app.store.papers.get_many([x for x in named if x]).values()}
-    names = _collection_names(app, signals.user_id)
+    named = {x for i in ranking.items for x in (i.reason.paper_id, i.linked) if x}
+    titles = app.store.papers.titles(sorted(named))
+    names = collection_names if collection_names is not None else _collection_names(app, signals.user_id)
     items = [
         Pick(
             i.paper_id,
@@ -230,12 +229,20 @@ def for_you(
     now = now or utcnow()
     first, last = feed_window(days, now)
     signals = member_signals(app, member.id)
-    picks = rank(app, signals, day_start(first), day_start(last + timedelta(days=1)), limit=limit, now=now)
+    names = _collection_names(app, member.id)
+    picks = rank(
+        app,
+        signals,
+        day_start(first),
+        day_start(last + timedelta(days=1)),
+        limit=limit,
+        now=now,
+        collection_names=names,
+    )
     loaded = app.store.papers.get_many([p.paper_id for p in picks.items])
     items = [ForYouItem(loaded[p.paper_id], p.score, p.reason) for p in picks.items if p.paper_id in loaded]
     if record and items:
         _count_impressions(app, signals, [i.paper.paper_id for i in items], now)
-    names = _collection_names(app, member.id)
     query = (seed_query or "").strip() or None
     return ForYou(
         items=items,

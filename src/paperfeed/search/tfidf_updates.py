@@ -152,7 +152,8 @@ def _advance(
     published: list[int] = []
     blocks: list[sp.csr_matrix] = []
     done_through, last_seq = target, after
-    for batch in papers.iter_changed_with_seq(after, batch_size=BATCH, until_seq=target):
+    size = BATCH if budget is None else max(1, min(BATCH, budget))
+    for batch in papers.iter_changed_with_seq(after, batch_size=size, until_seq=target):
         # Stop only between two changes: papers of one change may span batches, and the mark can
         # only say "everything up to change n".
         if budget is not None and len(ids) >= budget and batch[0][1] > last_seq:
