@@ -18,6 +18,7 @@ bench:
 	$(PYTHON) benchmarks/ingest.py --records 100000 --records 1000000
 	$(PYTHON) benchmarks/search.py
 	$(PYTHON) benchmarks/web.py
+	$(PYTHON) benchmarks/digest.py
 	$(PYTHON) benchmarks/period_lists.py
 
 demo:

@@ -115,18 +115,18 @@ def fill_random_vectors(data_dir: Path) -> None:
     ``paperfeed eval beir``, not here.
     """
     import numpy as np
-    from paperfeed.search.maintenance import VECTORS_MARK_PREFIX, IndexMark, read_mark, write_mark
 
     from paperfeed.config import Settings
     from paperfeed.context import Paperfeed
     from paperfeed.search.embedders import paper_text, text_hash
+    from paperfeed.search.marks import IndexMark, valid_mark, write_mark
     from paperfeed.search.vectors import VectorStore, vectors_path
 
     app = Paperfeed(Settings(data_dir=data_dir, embed_after_ingest=False))
     model = app.settings.embedding_model
-    key = VECTORS_MARK_PREFIX + model
+    path = vectors_path(app.settings, model)
     seq = app.store.papers.current_seq()
-    mark = read_mark(app, key)
+    mark = valid_mark(path)
     if mark is not None and mark.seq >= seq:
         app.close()
         return
@@ -137,7 +137,9 @@ def fill_random_vectors(data_dir: Path) -> None:
         matrix = rng.standard_normal((len(ids), 384)).astype(np.float32)
         matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
         vectors.append(ids, [text_hash(paper_text(p)) for p in batch], matrix)
-    write_mark(app, key, IndexMark(vectors.index_id, seq))
+    if len(vectors) > app.settings.vector_exact_max:
+        vectors.save_ann()  # what the indexer does: readers search the IVF file it writes
+    write_mark(path, IndexMark(vectors.index_id, seq))
     print(f"random vectors for {len(vectors):,} papers", file=sys.stderr)
     app.close()
 

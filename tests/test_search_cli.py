@@ -87,3 +87,12 @@ def test_similar_tfidf_and_negatives(sample_app: Paperfeed, tmp_path: Path) -> N
     assert len(json.loads(out)["hits"]) == 3
     assert _invoke(sample_app, "similar", "9999.99999")[0] == 2
     assert _invoke(sample_app, "similar", "not-an-id")[0] == 2
+
+
+def test_index_rebuild_on_a_device_that_cannot_run_is_a_clear_error(paperfeed_app: Paperfeed) -> None:
+    torch = __import__("pytest").importorskip("torch")
+    if torch.cuda.is_available():
+        __import__("pytest").skip("this machine has CUDA")
+    code, out = _invoke(paperfeed_app, "index", "rebuild", "--device", "cuda", "--json")
+    assert code == 2
+    assert "cuda" in json.loads(out)["error"]["message"]

@@ -118,7 +118,31 @@ class Settings(BaseSettings):
     embedding_model: str = Field(
         default="all-MiniLM-L6-v2", description="sentence-transformers model name or local path."
     )
-    embed_after_ingest: bool = Field(default=True, description="Embed new papers after each ingest/sync.")
+    embedding_precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
+        default="auto",
+        description=(
+            "Arithmetic of the embedding model. auto: bf16 on CPUs with AMX/AVX512-BF16, else fp32; fp16 "
+            "on CUDA. fp32 is the sentence-transformers reference."
+        ),
+    )
+    embedding_max_tokens: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Tokens of title + abstract embedded; 0 (or more than the model's own cap) = that cap, "
+            "256 for all-MiniLM-L6-v2. Lower caps were measured to cost nDCG (docs/benchmarks.md)."
+        ),
+    )
+    embedding_device: str = Field(
+        default="cpu",
+        description="Where the embedding model runs: cpu, or cuda (fp16, tokenising in parallel).",
+    )
+    embedding_batch_size: int = Field(
+        default=0, ge=0, description="Texts per model batch; 0 = the embedding path's own default."
+    )
+    embed_after_ingest: bool = Field(
+        default=True, description="The indexer embeds new papers as they arrive."
+    )
     vector_exact_max: int = Field(
         default=50_000, ge=0, description="Up to this many vectors search is exact; above, a faiss IVF index."
     )
@@ -139,6 +163,53 @@ class Settings(BaseSettings):
         "(e.g. 127.0.0.1); empty: none, clients are the TCP peers.",
     )
     submissions_per_hour: int = Field(default=20, ge=1, description="Paper submissions per member per hour.")
+    digest_max_papers: int = Field(
+        default=20, ge=1, le=100, description="Size limit of a new digest subscription (papers per digest)."
+    )
+    digest_batch_size: int = Field(
+        default=100, ge=1, le=5000, description="Digests a sender claims from the send ledger at a time."
+    )
+    digest_workers: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        description="Processes `paperfeed digest send` uses to send a period together (one per CPU core "
+        "helps large lists).",
+    )
+    digest_claim_ttl: float = Field(
+        default=60.0,
+        ge=1.0,
+        description="Seconds a digest sender's claims outlive its last heartbeat; after a crash, the "
+        "next run takes them over once this has passed.",
+    )
+    digest_pause_after: int = Field(
+        default=3,
+        ge=1,
+        description="Permanent delivery failures in a row after which a subscription is paused.",
+    )
+    digest_give_up_after: int = Field(
+        default=5,
+        ge=1,
+        description="Runs that may try a digest again after temporary failures before it is recorded failed.",
+    )
+    scheduler: bool = Field(
+        default=False,
+        description="Run `sync` and the digest send on a schedule inside `paperfeed serve` "
+        "(`serve --scheduler`); one instance at a time holds the scheduler's lease.",
+    )
+    scheduler_sync_time: str = Field(
+        default="02:30",
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        description="When the scheduler runs `sync` (HH:MM UTC).",
+    )
+    scheduler_digest_time: str = Field(
+        default="06:00",
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        description="When the scheduler sends the digests that are due (HH:MM UTC).",
+    )
+    scheduler_poll_seconds: float = Field(
+        default=60.0, gt=0, description="How often the scheduler looks whether a job is due."
+    )
 
     @field_validator("categories", "trusted_proxies", mode="before")
     @classmethod

@@ -102,7 +102,7 @@ def test_reader_journey(page: object, server: str, inbox: Inbox, tmp_path: Path)
 
     # Sign in through the emailed magic link.
     page.goto(server + "/login?next=/papers/2602.18409")
-    page.fill("input[name=email]", "reader@example.org")
+    page.fill("form[action='/login'] input[name=email]", "reader@example.org")
     page.click("form[action='/login'] button")
     expect(page.locator("p.notice")).to_contain_text("on its way")
     page.goto(server + link_in_browser(inbox, server))
@@ -201,3 +201,73 @@ def link_in_browser(inbox: Inbox, server: str) -> str:
     match = re.search(re.escape(server) + r"(/login/verify\?\S+)", body)
     assert match, body
     return match.group(1)
+
+
+def _text_part(message: object) -> str:
+    for part in message.walk():  # type: ignore[attr-defined]
+        if part.get_content_type() == "text/plain":
+            return str(part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8"))
+    raise AssertionError("no text/plain part")
+
+
+def _link(message: object, server: str, kind: str) -> str:
+    match = re.search(re.escape(server) + r"(/digest/" + kind + r"/\S+)", _text_part(message))
+    assert match, _text_part(message)
+    return match.group(1)
+
+
+def test_subscriber_journey(
+    page: object, server: str, inbox: Inbox, sample_app: Paperfeed, tmp_path: Path
+) -> None:
+    """Subscribe from the header, confirm from the mail, get a digest, unsubscribe with one click."""
+    from datetime import date
+
+    from playwright.sync_api import Page, expect
+
+    from paperfeed.digest.sender import send_digests
+
+    assert isinstance(page, Page)
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+
+    # The header's form, on any page; HTMX answers in place.
+    page.goto(server + "/trending")
+    page.fill("#subscribe-email", "subscriber@example.org")
+    page.click("form.subscribe button")
+    expect(page.locator(".subscribe-status")).to_contain_text("confirmation link is on its way")
+    page.screenshot(path=shots / "subscribed.png")
+
+    # The confirmation mail's link opens a page; only its button confirms.
+    confirmation = inbox.wait(1)
+    assert confirmation["Subject"] == "Confirm your paperfeed digest subscription"
+    page.goto(server + _link(confirmation, server, "confirm"))
+    (pending,) = sample_app.store.digests.for_email("subscriber@example.org")
+    assert pending.status == "pending"
+    page.click("form[action^='/digest/confirm/'] button")
+    expect(page.locator("p.notice")).to_contain_text("Confirmed")
+    page.fill("input[name=categories]", "cs.CL")
+    page.click("form.subscription button[value=save]")
+    expect(page.locator("p.notice")).to_contain_text("Saved")
+    page.screenshot(path=shots / "manage.png", full_page=True)
+
+    # The operator's send (the library call behind `paperfeed digest send --period 2026-02-20`).
+    report = send_digests(sample_app, day=date(2026, 2, 20))
+    assert report.total("sent") == 1
+    digest = inbox.wait(2)
+    assert digest["List-Unsubscribe"]
+    page.goto(server + _link(digest, server, "view"))
+    expect(page.locator("h1")).to_contain_text("paperfeed daily digest")
+    expect(page.locator("body")).to_contain_text("new in cs.CL")
+    page.screenshot(path=shots / "digest.png", full_page=True)
+
+    # One click to leave, no sign-in.
+    page.goto(server + _link(digest, server, "unsubscribe"))
+    page.click("form[action^='/digest/unsubscribe/'] button")
+    expect(page.locator("h1")).to_have_text("Unsubscribed")
+    page.screenshot(path=shots / "unsubscribed.png")
+    assert sample_app.store.digests.get(pending.id).status == "unsubscribed"  # type: ignore[union-attr]
+    assert send_digests(sample_app, day=date(2026, 2, 19)).total("sent") == 0
+    assert len(inbox.messages) == 2
+
+    hosts = {re.sub(r"^(\w+://[^/]+).*", r"\1", url) for url in page.requests}  # type: ignore[attr-defined]
+    assert hosts == {server}, hosts

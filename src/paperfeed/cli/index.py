@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import signal
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from paperfeed.cli.main import JsonOption, app, get_app
 from paperfeed.cli.output import emit_json, err, out
+from paperfeed.errors import InvalidInput
 from paperfeed.search.indexer import Indexer, catch_up, index_status
 from paperfeed.search.marks import UpdateReport
+from paperfeed.search.vector_files import export_vectors, import_vectors
 
 index_app = typer.Typer(help="The search indexes (derived from the store).", no_args_is_help=True)
 app.add_typer(index_app, name="index")
@@ -35,10 +38,26 @@ def index_rebuild(
         bool, typer.Option("--full", help="Rebuild from scratch even when an update would do.")
     ] = False,
     no_embed: Annotated[bool, typer.Option("--no-embed", help="Only the keyword index.")] = False,
+    device: Annotated[
+        str | None,
+        typer.Option(help="Embed on this device: cpu, or cuda (fp16; PAPERFEED_EMBEDDING_DEVICE)."),
+    ] = None,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(min=1, max=65536, help="Texts per model batch (PAPERFEED_EMBEDDING_BATCH_SIZE)."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Bring every index up to date with the store now (repairs after a crash; --full rebuilds)."""
-    reports = catch_up(get_app(), embed=not no_embed, full=full)
+    paperfeed = get_app()
+    if device is not None:
+        paperfeed.settings.embedding_device = device
+    if batch_size is not None:
+        paperfeed.settings.embedding_batch_size = batch_size
+    reports = catch_up(paperfeed, embed=not no_embed, full=full)
+    skipped = [r.skipped for r in reports if r.index == "vectors" and r.skipped]
+    if (device is not None or batch_size is not None) and skipped:
+        raise InvalidInput(skipped[0])  # an explicit device that cannot run is an error, not a note
     if as_json:
         emit_json({"indexes": [r.to_dict() for r in reports]})
     else:
@@ -76,6 +95,36 @@ def index_status_command(as_json: JsonOption = False) -> None:
         f"search: {vec['search']}",
         highlight=False,
     )
+
+
+@index_app.command("export-vectors")
+def index_export_vectors(
+    file: Annotated[Path, typer.Argument(help="The .npz file to write.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Write this data dir's embeddings (with their model and text hashes) to a file."""
+    meta = export_vectors(get_app(), file)
+    if as_json:
+        emit_json(meta)
+    else:
+        out.print(f"{meta['count']:,} vectors of {meta['model']} written to {file}", highlight=False)
+
+
+@index_app.command("import-vectors")
+def index_import_vectors(
+    file: Annotated[Path, typer.Argument(help="A file written by `paperfeed index export-vectors`.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Load embeddings made elsewhere (same model and version) for the stored papers they match."""
+    report = import_vectors(get_app(), file)
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        out.print(
+            f"{report.imported:,} vectors imported, {report.stale:,} skipped (text changed), "
+            f"{report.pending:,} papers still to embed",
+            highlight=False,
+        )
 
 
 @index_app.command("follow")

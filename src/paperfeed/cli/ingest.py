@@ -16,10 +16,12 @@ import typer
 from paperfeed.cli.main import DeferIndexOption, JsonOption, app, get_app
 from paperfeed.cli.output import emit_json, err, out, parse_day, progress_bar
 from paperfeed.context import Paperfeed
+from paperfeed.errors import PaperfeedError
 from paperfeed.ids import normalize_paper_id
 from paperfeed.ingest import jobs
 from paperfeed.ingest.pipeline import IngestReport
 from paperfeed.search.indexer import CatchUp, catch_up_or_hand_over
+from paperfeed.search.vector_files import import_vectors
 
 ingest_app = typer.Typer(help="Import papers from files and from arXiv.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
@@ -162,6 +164,18 @@ def sync_command(defer_index: DeferIndexOption = False, as_json: JsonOption = Fa
     finish_ingest(total, as_json, _index_after(paperfeed, defer_index), extra)
 
 
+def load_demo_vectors(paperfeed: Paperfeed) -> dict[str, Any]:
+    """Load the bundled demo vectors unless the vectors index already covers the store; a refusal
+    (another model configured, another version of it installed, an indexer running) is a note."""
+    file = jobs.demo_vectors_file()
+    if file is None:
+        return {"note": "this build has no demo vectors"}
+    try:
+        return import_vectors(paperfeed, file).to_dict()
+    except PaperfeedError as exc:
+        return {"note": str(exc)}
+
+
 @app.command("demo")
 def demo_command(
     embed: Annotated[
@@ -175,6 +189,7 @@ def demo_command(
     paperfeed = get_app()
     with progress_bar(not as_json, "loading demo corpus") as update:
         report = jobs.load_demo(paperfeed, progress=update)
+    vectors = load_demo_vectors(paperfeed)
     catch = catch_up_or_hand_over(paperfeed, embed=embed)
     stats = paperfeed.store.papers.stats()
     if as_json:
@@ -182,6 +197,7 @@ def demo_command(
             {
                 "ingest": report.to_dict() | {"removed_ids": len(report.removed_ids)},
                 "index": catch.to_dict(),
+                "vectors": vectors,
                 "stats": stats,
             }
         )
@@ -190,6 +206,10 @@ def demo_command(
         f"demo corpus: read {report.read:,}, added {report.added:,}, updated {report.updated:,}, "
         f"unchanged {report.unchanged:,} into {paperfeed.settings.data_dir}"
     )
+    if vectors.get("imported") is not None:
+        out.print(f"demo vectors: {vectors['imported']:,} loaded (semantic search and similar papers ready)")
+    elif vectors.get("note"):
+        err.print(f"demo vectors not loaded: {vectors['note']}", highlight=False)
     for index_report in catch.reports:
         if index_report.skipped:
             err.print(f"{index_report.index}: not built ({index_report.skipped})", highlight=False)

@@ -54,10 +54,20 @@ def serve(
             "that share a data dir with one that runs it).",
         ),
     ] = True,
+    scheduler: Annotated[
+        bool | None,
+        typer.Option(
+            "--scheduler/--no-scheduler",
+            help="Run `sync` and the digest send on a schedule in the background (one scheduler "
+            "across all instances: a lease in the store). Default: PAPERFEED_SCHEDULER.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the web app and the JSON API (uvicorn), with the indexer in the background."""
     import uvicorn
 
+    from paperfeed.cli.ingest import load_demo_vectors
     from paperfeed.ingest.jobs import load_demo
     from paperfeed.search.indexer import catch_up_or_hand_over
 
@@ -68,12 +78,16 @@ def serve(
     if demo and paperfeed.store.papers.count() == 0:
         err.print("empty store: loading the demo corpus …")
         report = load_demo(paperfeed)
+        vectors = load_demo_vectors(paperfeed)
         catch_up_or_hand_over(paperfeed, embed=False)
-        err.print(f"demo corpus loaded: {report.added:,} papers")
+        loaded = f", {vectors['imported']:,} demo vectors" if vectors.get("imported") else ""
+        err.print(f"demo corpus loaded: {report.added:,} papers{loaded}")
     paperfeed.close()
     # Workers are separate processes: they rebuild settings from the environment.
     os.environ["PAPERFEED_DATA_DIR"] = str(settings.data_dir)
     os.environ["PAPERFEED_INDEXER"] = "true" if indexer else "false"
+    if scheduler is not None:
+        os.environ["PAPERFEED_SCHEDULER"] = "true" if scheduler else "false"
     if settings.database_url:
         os.environ["PAPERFEED_DATABASE_URL"] = settings.database_url
     if "base_url" not in settings.model_fields_set:

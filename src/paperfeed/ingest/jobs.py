@@ -22,7 +22,16 @@ from paperfeed.ingest.parallel import ParallelFileReader, can_fork
 from paperfeed.ingest.pipeline import IngestReport, ProgressCallback, ingest
 from paperfeed.records import SourceItem
 
-__all__ = ["InputError", "demo_files", "harvest_oai", "ingest_arxiv", "ingest_file", "load_demo", "sync"]
+__all__ = [
+    "InputError",
+    "demo_files",
+    "demo_vectors_file",
+    "harvest_oai",
+    "ingest_arxiv",
+    "ingest_file",
+    "load_demo",
+    "sync",
+]
 
 SYNC_CHECKPOINT_PREFIX = "sync:"
 # arXiv announces with a lag and revises listings; re-reading a few days is cheap and idempotent.
@@ -181,6 +190,12 @@ def demo_files() -> list[Path]:
     """The bundled demo corpus: an arXiv slice and the saved HF Daily Papers pages."""
     root = resources.files("paperfeed") / "data"
     return sorted(Path(str(p)) for p in root.iterdir() if p.name.endswith((".jsonl.gz", ".txt.gz")))
+
+
+def demo_vectors_file() -> Path | None:
+    """The demo corpus's vectors (all-MiniLM-L6-v2, made by ``scripts/build-demo-vectors.sh``), if bundled."""
+    path = Path(str(resources.files("paperfeed") / "data" / "demo-vectors.npz"))
+    return path if path.is_file() else None
 
 
 def load_demo(app: Paperfeed, *, progress: ProgressCallback | None = None) -> IngestReport:

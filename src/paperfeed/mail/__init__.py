@@ -36,7 +36,13 @@ from paperfeed.mail.message import (
     plain_text_of,
     sender_address,
 )
-from paperfeed.mail.outcome import DeliveryStatus, RecipientOutcome, SendOutcome, status_for_code
+from paperfeed.mail.outcome import (
+    DeliveryStatus,
+    OutcomeCallback,
+    RecipientOutcome,
+    SendOutcome,
+    status_for_code,
+)
 from paperfeed.mail.signin import LOGIN_SUBJECT, login_message, send_login_link
 from paperfeed.mail.smtp import SmtpBackend, SmtpConfig
 
@@ -52,6 +58,7 @@ __all__ = [
     "MailConfigError",
     "MailContentError",
     "MailError",
+    "OutcomeCallback",
     "RecipientOutcome",
     "SendOutcome",
     "SmtpBackend",

@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 from paperfeed.config import Settings
 from paperfeed.mail.console import ConsoleBackend, describe_outbox
 from paperfeed.mail.errors import MailConfigError
-from paperfeed.mail.outcome import SendOutcome
+from paperfeed.mail.outcome import OutcomeCallback, SendOutcome
 from paperfeed.mail.smtp import SmtpBackend, SmtpConfig
 
 BackendName = Literal["console", "smtp"]
@@ -32,9 +32,14 @@ class MailBackend(Protocol):
         ...
 
     def send_many(
-        self, messages: Sequence[EmailMessage], *, max_attempts: int | None = None
+        self,
+        messages: Sequence[EmailMessage],
+        *,
+        max_attempts: int | None = None,
+        on_outcome: OutcomeCallback | None = None,
     ) -> list[SendOutcome]:
-        """Deliver a batch; one outcome per message, in order."""
+        """Deliver a batch; one outcome per message, in order; ``on_outcome(index, outcome)`` as each
+        message's fate becomes known (before its sender starts the next message)."""
         ...
 
     def describe(self) -> str:

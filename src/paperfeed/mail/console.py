@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
-from paperfeed.mail.message import envelope_recipients, plain_text_of
-from paperfeed.mail.outcome import DeliveryStatus, RecipientOutcome, SendOutcome
+from paperfeed.mail.message import envelope_recipients, message_bytes, plain_text_of
+from paperfeed.mail.outcome import DeliveryStatus, OutcomeCallback, RecipientOutcome, SendOutcome
 
 log = logging.getLogger("paperfeed.mail")
 
@@ -107,10 +107,20 @@ class ConsoleBackend:
         )
 
     def send_many(
-        self, messages: Sequence[EmailMessage], *, max_attempts: int | None = None
+        self,
+        messages: Sequence[EmailMessage],
+        *,
+        max_attempts: int | None = None,
+        on_outcome: OutcomeCallback | None = None,
     ) -> list[SendOutcome]:
-        """Each message in turn (writing files needs no concurrency)."""
-        return [self.send(message) for message in messages]
+        """Each message in turn (writing files needs no concurrency); ``on_outcome`` as for SMTP."""
+        outcomes = []
+        for index, message in enumerate(messages):
+            outcome = self.send(message)
+            outcomes.append(outcome)
+            if on_outcome is not None:
+                on_outcome(index, outcome)
+        return outcomes
 
     def _write(self, message: EmailMessage, recipients: Sequence[str]) -> Path:
         """Write atomically: readers (a mail client, ``ls``) never see half a file.
@@ -121,7 +131,7 @@ class ConsoleBackend:
         self.outbox.mkdir(mode=0o700, parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
         name = f"{stamp}-{secrets.token_hex(3)}-{safe_file_part(recipients)}.eml"
-        data = message.as_bytes(policy=message.policy.clone(linesep="\n"))
+        data = message_bytes(message)
         descriptor, temporary = tempfile.mkstemp(prefix=".writing-", suffix=".tmp", dir=self.outbox)
         try:
             with os.fdopen(descriptor, "wb") as handle:

@@ -6,7 +6,7 @@ on (retry later or not), and the SMTP code and text a person can read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -92,3 +92,7 @@ def status_for_code(code: int) -> DeliveryStatus:
     if 500 <= code < 600:
         return DeliveryStatus.PERMANENT_FAILURE
     return DeliveryStatus.TEMPORARY_FAILURE
+
+
+OutcomeCallback = Callable[[int, SendOutcome], None]
+"""Called by ``send_many`` with (index of the message in the batch, its outcome) as soon as it is known."""

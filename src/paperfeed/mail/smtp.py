@@ -36,8 +36,14 @@ from pydantic import SecretStr
 from paperfeed.config import Settings
 from paperfeed.mail.classify import Failure, classify, reply_text
 from paperfeed.mail.errors import MailConfigError
-from paperfeed.mail.message import envelope_recipients, envelope_sender
-from paperfeed.mail.outcome import DeliveryStatus, RecipientOutcome, SendOutcome, status_for_code
+from paperfeed.mail.message import envelope_recipients, envelope_sender, message_bytes
+from paperfeed.mail.outcome import (
+    DeliveryStatus,
+    OutcomeCallback,
+    RecipientOutcome,
+    SendOutcome,
+    status_for_code,
+)
 
 log = logging.getLogger("paperfeed.mail")
 
@@ -188,7 +194,7 @@ def _wire_bytes(message: EmailMessage) -> bytes:
     """The message as sent: CRLF line ends, and without ``Bcc`` (which must not reach recipients)."""
     if "Bcc" in message:
         message = _copy_without_bcc(message)
-    return message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+    return message_bytes(message, linesep="\r\n")
 
 
 def _copy_without_bcc(message: EmailMessage) -> EmailMessage:
@@ -257,13 +263,22 @@ class SmtpBackend:
         return self.send_many([message], max_attempts=max_attempts)[0]
 
     def send_many(
-        self, messages: Sequence[EmailMessage], *, max_attempts: int | None = None
+        self,
+        messages: Sequence[EmailMessage],
+        *,
+        max_attempts: int | None = None,
+        on_outcome: OutcomeCallback | None = None,
     ) -> list[SendOutcome]:
         """Send a batch over at most ``max_connections`` reused connections; outcomes in input order.
 
         Never raises for a delivery problem: each message's fate is in its outcome. When a failure is
         about the settings or the server is unreachable even after retries, the messages not yet
         tried come back as temporary failures with ``attempts == 0`` and the same explanation.
+
+        ``on_outcome(index, outcome)`` is called as soon as each message's fate is known, in the
+        sending thread and before that thread starts its next message (the digest ledger records
+        each delivery there, so a crash loses at most the messages in flight). If it raises, no
+        further message is started and the exception is raised once the batch has stopped.
         """
         attempts = max_attempts or self.config.max_attempts
         results: list[SendOutcome | None] = [None] * len(messages)
@@ -271,6 +286,7 @@ class SmtpBackend:
         for index in range(len(messages)):
             jobs.put(index)
         abort = _Abort()
+        callback_errors: list[BaseException] = []
         workers = min(self.config.max_connections, len(messages))
 
         def work() -> None:
@@ -282,15 +298,23 @@ class SmtpBackend:
                     except queue.Empty:
                         return
                     try:
-                        results[index] = self._deliver(connection, messages[index], attempts, abort)
+                        outcome = self._deliver(connection, messages[index], attempts, abort)
                     except Exception as exc:  # a bug must not lose the batch's other outcomes
                         log.exception("mail: unexpected error while sending message %d of a batch", index)
                         connection.close()
-                        results[index] = self._not_tried(
+                        outcome = self._not_tried(
                             str(messages[index].get("Message-ID", "")),
                             envelope_recipients(messages[index]),
                             f"unexpected error in paperfeed's SMTP backend: {exc!r}",
                         )
+                    results[index] = outcome
+                    if on_outcome is not None:
+                        try:
+                            on_outcome(index, outcome)
+                        except BaseException as exc:
+                            callback_errors.append(exc)
+                            abort.set(f"recording an outcome failed: {exc!r}")
+                            return
             finally:
                 connection.close()
 
@@ -302,6 +326,8 @@ class SmtpBackend:
                 thread.start()
             for thread in threads:
                 thread.join()
+        if callback_errors:
+            raise callback_errors[0]
         done = [outcome for outcome in results if outcome is not None]
         skipped = sum(1 for outcome in done if outcome.attempts == 0)
         if abort.reason is not None and skipped:

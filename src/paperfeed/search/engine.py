@@ -3,7 +3,7 @@
 Public API (the web app calls this)::
 
     search(app, query, *, mode=None, category=None, since=None, until=None, limit=20, offset=0,
-           syntax=True) -> SearchResults(query, mode, requested_mode, hits[SearchHit], total, notice, took_ms)
+           syntax=True, all_words=False) -> SearchResults(query, mode, requested_mode, hits[SearchHit], total, notice, took_ms)
 
     SearchHit(paper_id, score, title_spans, snippet, snippet_spans, keyword_rank, semantic_rank)
 
@@ -13,7 +13,9 @@ installed and papers are embedded, because the harness measured it better on Sci
 only and ``notice`` says why, instead of failing. ``title_spans`` are character spans of matched
 words in the paper's title; ``snippet`` is a window of the abstract with its own ``snippet_spans``
 (plain text: the web layer turns spans into markup). ``since``/``until`` are inclusive dates of the
-paper's first version. Any query string is valid (see :mod:`paperfeed.search.query`).
+paper's first version. Any query string is valid (see :mod:`paperfeed.search.query`). ``all_words``
+makes every plain word required (an alert's "matches", as in the digests) instead of ranking papers
+that have any of them.
 
 Searching never writes: the indexes are opened read-only and kept current by the indexer
 (:mod:`paperfeed.search.indexer`); a search says how many papers the index has not caught up with.
@@ -33,7 +35,7 @@ from paperfeed.search.fusion import weighted
 from paperfeed.search.index_updates import lexical_path
 from paperfeed.search.lexical import LexicalIndex, Spans
 from paperfeed.search.marks import directory_id, valid_mark
-from paperfeed.search.query import ParsedQuery, parse
+from paperfeed.search.query import Clause, ParsedQuery, parse
 
 MODES = ("keyword", "semantic", "hybrid")
 HYBRID_DEPTH = 100
@@ -103,17 +105,27 @@ def open_lexical(app: Paperfeed) -> LexicalIndex:
 
 def semantic_available(app: Paperfeed) -> tuple[Any, Any, str | None]:
     """(embedder, vector store, None) when semantic search can run, else (None, None, why not)."""
-    from paperfeed.search.embedders import try_load_embedder
+    from paperfeed.search.embedders import try_load_configured
     from paperfeed.search.vectors import open_vectors
 
     vectors = open_vectors(app)
     if vectors is None or len(vectors) == 0:
         return None, None, "no papers are embedded yet (paperfeed index rebuild with the semantic extra)"
-    embedder, why = try_load_embedder(app.settings.embedding_model)
+    embedder, why = try_load_configured(app.settings)
     if embedder is None:
         return None, None, why
     if embedder.dim != vectors.dim:
         return None, None, f"stored vectors have {vectors.dim} dimensions, the model {embedder.dim}: rebuild"
+    from paperfeed.search.embedders import fingerprint_of
+
+    installed = fingerprint_of(embedder)
+    if vectors.fingerprint and installed and vectors.fingerprint != installed:
+        return (
+            None,
+            None,
+            f"the stored vectors were made by another version of {vectors.model} (model files "
+            f"{vectors.fingerprint}, installed {installed}): run `paperfeed index rebuild --full`",
+        )
     return embedder, vectors, None
 
 
@@ -170,6 +182,7 @@ def search(
     offset: int = 0,
     syntax: bool = True,
     snippets: bool = True,
+    all_words: bool = False,
 ) -> SearchResults:
     """Search the papers (see the module docstring). Raises ValueError for an unknown ``mode``, and
     :class:`SearchUnavailable` only when no keyword index exists and none can be built right now.
@@ -182,6 +195,12 @@ def search(
     offset = max(0, offset)
     lexical = open_lexical(app)
     parsed = parse(query, syntax=syntax)
+    if all_words and parsed.words:
+        parsed = ParsedQuery(
+            words=[],
+            required=[*parsed.required, *(Clause(w) for w in parsed.words)],
+            excluded=parsed.excluded,
+        )
     results = SearchResults(query=query, mode="keyword", requested_mode=mode)
     behind = lexical_backlog(app)
     effective = mode or "hybrid"

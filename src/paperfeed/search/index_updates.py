@@ -92,7 +92,7 @@ def update_vectors(
     app: Paperfeed,
     *,
     full: bool = False,
-    batch_size: int = 64,
+    batch_size: int | None = None,
     budget: int | None = None,
     progress: Progress | None = None,
 ) -> UpdateReport:
@@ -102,7 +102,7 @@ def update_vectors(
     between slices of a long embedding job; the mark then moves to the last change it finished, and
     ``pending`` says how many papers are left.
     """
-    from paperfeed.search.embedders import paper_text, text_hash, try_load_embedder
+    from paperfeed.search.embedders import fingerprint_of, paper_text, text_hash, try_load_configured
 
     model = app.settings.embedding_model
     papers = app.store.papers
@@ -111,15 +111,20 @@ def update_vectors(
     mark = valid_mark(path) if VectorStore.exists(path) else None
     if not full and mark is not None and mark.seq >= target:
         return UpdateReport("vectors", seq=mark.seq)
-    embedder, why = try_load_embedder(model)
+    embedder, why = try_load_configured(app.settings)
     if embedder is None:
         return UpdateReport("vectors", skipped=why, pending=papers.changed_count(mark.seq if mark else 0))
-    rebuild = full or mark is None
+    fingerprint = fingerprint_of(embedder)
+    existing = VectorStore(path, exact_max=app.settings.vector_exact_max) if mark is not None else None
+    # Vectors made by another version of the model are useless with this one's queries: start over.
+    foreign = existing is not None and bool(existing.fingerprint) and existing.fingerprint != fingerprint
+    rebuild = full or existing is None or foreign
     vectors = (
-        VectorStore.create(path, model=model, dim=embedder.dim)
+        VectorStore.create(path, model=model, dim=embedder.dim, fingerprint=fingerprint)
         if rebuild
-        else VectorStore(path, exact_max=app.settings.vector_exact_max)
+        else existing
     )
+    assert vectors is not None
     after = 0 if rebuild or mark is None else mark.seq
     report = UpdateReport("vectors", full=rebuild, seq=target)
     removed = [] if rebuild else papers.removed_since(after)

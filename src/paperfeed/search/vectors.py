@@ -74,6 +74,7 @@ class VectorStore:
         self.nprobe = nprobe
         self.dim = 0
         self.model = ""
+        self.fingerprint = ""
         self.index_id = ""
         self.row_ids: list[str] = []
         self.row_hashes: list[str] = []
@@ -91,12 +92,13 @@ class VectorStore:
         return (path / "meta.json").exists() and (path / ID_FILE).exists()
 
     @classmethod
-    def create(cls, path: Path, *, model: str, dim: int, **kwargs: Any) -> VectorStore:
-        """A new, empty store (replacing whatever is at ``path``) with a new id."""
+    def create(cls, path: Path, *, model: str, dim: int, fingerprint: str = "", **kwargs: Any) -> VectorStore:
+        """A new, empty store (replacing whatever is at ``path``) with a new id; ``fingerprint``
+        records which version of the model made its vectors (see ``embedders.model_fingerprint``)."""
         if path.exists():
             shutil.rmtree(path)
         path.mkdir(parents=True)
-        (path / "meta.json").write_text(json.dumps({"model": model, "dim": dim}))
+        (path / "meta.json").write_text(json.dumps({"model": model, "dim": dim, "fingerprint": fingerprint}))
         (path / "vectors.f16").write_bytes(b"")
         (path / "rows.tsv").write_text("")
         (path / ID_FILE).write_text(uuid.uuid4().hex)
@@ -111,6 +113,7 @@ class VectorStore:
         meta = json.loads((self.path / "meta.json").read_text())
         self.dim = int(meta["dim"])
         self.model = str(meta["model"])
+        self.fingerprint = str(meta.get("fingerprint") or "")
         self.index_id = (self.path / ID_FILE).read_text().strip()
         lines = (self.path / "rows.tsv").read_text(encoding="utf-8").split("\n")
         if lines and lines[-1] == "":
@@ -160,6 +163,16 @@ class VectorStore:
             handle.flush()
             os.fsync(handle.fileno())
         self.load()
+
+    def get_rows(self, rows: np.ndarray) -> np.ndarray:
+        """The float16 rows at ``rows`` (in that order)."""
+        assert self._matrix is not None
+        if not len(rows):
+            return np.zeros((0, self.dim), dtype=np.float16)
+        order = np.argsort(rows)
+        out = np.empty((len(rows), self.dim), dtype=np.float16)
+        out[order] = np.asarray(self._matrix[rows[order]])
+        return out
 
     def get(self, paper_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored vectors (float32) of the given papers that are embedded."""

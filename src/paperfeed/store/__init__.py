@@ -2,17 +2,20 @@
 
 :class:`Store` opens one database (SQLite or PostgreSQL, chosen by URL) and hands out one typed
 interface per concern: ``papers`` (records, windows, the change feed), ``accounts``, ``votes``,
-``featured``, ``rate_limits``, ``library`` (collections, entries, annotations) and ``signals``
-(follows, feedback, impressions, feed-driver switches) and ``recommend`` (cached member models,
-personal feed tokens). Features call these; nothing above this
-package imports SQLAlchemy.
+``featured``, ``rate_limits``, ``library`` (collections, entries, annotations), ``signals``
+(follows, feedback, impressions, feed-driver switches), ``recommend`` (cached member models,
+personal feed tokens), ``digests`` (subscriptions and the send ledger), ``leases`` and
+``schedule`` (coordination between processes). Features call these; nothing above this package
+imports SQLAlchemy.
 """
 
 from __future__ import annotations
 
 from paperfeed.store.accounts import AccountStore, User
 from paperfeed.store.database import Database, StoreUnavailable, redact_url
+from paperfeed.store.digest import ClaimedSend, DigestChoices, DigestStore, SendRecord, Subscription
 from paperfeed.store.featured import FeaturedEntry, FeaturedStore
+from paperfeed.store.leases import LeaseStore, ScheduleStore
 from paperfeed.store.library import Annotation, Collection, Entry, LibraryStore
 from paperfeed.store.papers import BatchResult, PaperStore, Window
 from paperfeed.store.ratelimits import RateLimitStore
@@ -24,23 +27,30 @@ __all__ = [
     "AccountStore",
     "Annotation",
     "BatchResult",
+    "ClaimedSend",
     "Collection",
     "Database",
+    "DigestChoices",
+    "DigestStore",
     "Entry",
     "FeaturedEntry",
     "FeaturedStore",
     "Feedback",
     "Follow",
     "Impression",
+    "LeaseStore",
     "LibraryStore",
     "ModelRow",
     "PaperStore",
     "RateLimitStore",
     "RecommendStore",
+    "ScheduleStore",
+    "SendRecord",
     "SignalStore",
     "Store",
     "StoreUnavailable",
     "StoredModel",
+    "Subscription",
     "User",
     "VoteStore",
     "Window",
@@ -61,6 +71,9 @@ class Store:
         self.library = LibraryStore(database)
         self.signals = SignalStore(database)
         self.recommend = RecommendStore(database)
+        self.digests = DigestStore(database)
+        self.leases = LeaseStore(database)
+        self.schedule = ScheduleStore(database)
 
     @classmethod
     def open(cls, url: str) -> Store:

@@ -55,6 +55,19 @@ class VoteStore:
         with self._engine.connect() as conn:
             return {row.paper_id for row in conn.execute(query)}
 
+    def times_for(self, paper_ids: Sequence[str]) -> dict[str, list[datetime]]:
+        """When each of ``paper_ids`` was upvoted (all its votes); papers without votes are absent."""
+        times: dict[str, list[datetime]] = defaultdict(list)
+        wanted = list(dict.fromkeys(paper_ids))
+        with self._engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                query = select(votes.c.paper_id, votes.c.created_at).where(
+                    votes.c.paper_id.in_(wanted[start : start + 500])
+                )
+                for row in conn.execute(query):
+                    times[row.paper_id].append(row.created_at)
+        return dict(times)
+
     def times_since(
         self, since: datetime, *, category: str | None = None, until: datetime | None = None
     ) -> dict[str, list[datetime]]:

@@ -1,9 +1,10 @@
 """The app factory: ``create_app(paperfeed)`` builds the FastAPI app around one :class:`Paperfeed`.
 
-It wires the routers (pages, auth, feeds, API), the vendored static files (HTMX, KaTeX, Swagger UI:
+It wires the routers (pages, auth, feeds, digests, API), the vendored static files (HTMX, KaTeX, Swagger UI:
 the pages never load anything from another host, which the Content-Security-Policy also enforces),
 the error handlers, the CSRF cookie, and, unless disabled, the indexer as a background thread
-(the data dir's one index writer; requests only ever read the indexes).
+(the data dir's one index writer; requests only ever read the indexes); with the scheduler setting,
+the daily ``sync`` and digest send as another.
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ from starlette.middleware.base import RequestResponseEndpoint
 from paperfeed.community.submissions import Fetcher, fetch_from_arxiv
 from paperfeed.config import UnsafeSettings, is_loopback
 from paperfeed.context import Paperfeed
+from paperfeed.digest.schedule import Scheduler
 from paperfeed.library.importers import fetch_arxiv_ids, one_by_one
 from paperfeed.search.indexer import Indexer
 from paperfeed.web import (
     api,
     auth,
+    digest,
     errors,
     feeds,
     hf_api,
@@ -62,27 +65,39 @@ def _is_ip(host: str) -> bool:
 
 
 def create_app(
-    app: Paperfeed | None = None, *, arxiv_fetcher: Fetcher | None = None, indexer: bool | None = None
+    app: Paperfeed | None = None,
+    *,
+    arxiv_fetcher: Fetcher | None = None,
+    indexer: bool | None = None,
+    scheduler: bool | None = None,
 ) -> FastAPI:
     """The web app for ``app`` (default: one built from the environment's settings).
 
     ``arxiv_fetcher(paperfeed, arxiv_id)`` imports a missing submitted (or library-imported) paper;
-    tests pass one that uses a recorded arXiv response, the default calls arXiv's API. ``indexer`` (default: the
-    ``indexer`` setting) runs the follow loop in a background thread while the app is up.
+    tests pass one that uses a recorded arXiv response, the default calls arXiv's API. ``indexer``
+    (default: the ``indexer`` setting) runs the follow loop in a background thread while the app is
+    up; ``scheduler`` (default: the ``scheduler`` setting) runs ``sync`` and the digest send daily
+    (:mod:`paperfeed.digest.schedule`; one scheduler across instances, by a lease in the store).
     """
     paperfeed = app or Paperfeed()
     run_indexer = paperfeed.settings.indexer if indexer is None else indexer
+    run_scheduler = paperfeed.settings.scheduler if scheduler is None else scheduler
 
     @asynccontextmanager
     async def lifespan(_web: FastAPI) -> AsyncIterator[None]:
         follower = Indexer(paperfeed) if run_indexer else None
         if follower is not None:
             follower.start_thread()
+        planner = Scheduler(paperfeed) if run_scheduler else None
+        planner_thread = planner.start_thread() if planner is not None else None
         try:
             yield
         finally:
             if follower is not None:
                 follower.stop.set()
+            if planner is not None and planner_thread is not None:
+                planner.stop.set()
+                planner_thread.join(timeout=10)  # lets it give its lease back; a long job keeps going
 
     web = FastAPI(
         title="paperfeed API",
@@ -151,7 +166,9 @@ def create_app(
     web.include_router(feeds.router)
     web.include_router(library_pages.router)
     web.include_router(recommend_pages.router)
+    web.include_router(digest.router)
     web.include_router(api.router)
     web.include_router(library_api.router)
     web.include_router(recommend_api.router)
+    web.include_router(digest.api_router)
     return web

@@ -19,6 +19,18 @@ from paperfeed.store.schema.community import (
     users,
     votes,
 )
+from paperfeed.store.schema.digest import (
+    FOLLOW_KINDS as DIGEST_FOLLOW_KINDS,
+)
+from paperfeed.store.schema.digest import (
+    SEND_STATUSES,
+    SUBSCRIPTION_STATUSES,
+    digest_follows,
+    digest_sends,
+    digest_subscriptions,
+    leases,
+    scheduled_runs,
+)
 from paperfeed.store.schema.library import (
     FEEDBACK_KINDS,
     FOLLOW_KINDS,
@@ -47,15 +59,21 @@ from paperfeed.store.schema.papers import (
 from paperfeed.store.schema.recommend import feed_tokens, member_models
 
 __all__ = [
+    "DIGEST_FOLLOW_KINDS",
     "FEEDBACK_KINDS",
     "FOLLOW_KINDS",
     "PAPER_CHILD_TABLES",
     "ROLES",
+    "SEND_STATUSES",
+    "SUBSCRIPTION_STATUSES",
     "VISIBILITIES",
     "api_tokens",
     "collection_entries",
     "collections",
     "curator_actions",
+    "digest_follows",
+    "digest_sends",
+    "digest_subscriptions",
     "featured",
     "feed_drivers",
     "feed_tokens",
@@ -63,6 +81,7 @@ __all__ = [
     "follows",
     "impressions",
     "ingest_checkpoints",
+    "leases",
     "library_items",
     "library_tags",
     "login_tokens",
@@ -76,6 +95,7 @@ __all__ = [
     "paper_versions",
     "papers",
     "rate_limits",
+    "scheduled_runs",
     "sessions",
     "store_state",
     "users",

@@ -1,14 +1,14 @@
 """Recommendation tables: cached member models and personal feed tokens.
 
-Revision ID: 0006_recommend
-Revises: 0005_library
+Revision ID: 0007_recommend
+Revises: 0006_digest
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_recommend"
-down_revision = "0005_library"
+revision = "0007_recommend"
+down_revision = "0006_digest"
 branch_labels = None
 depends_on = None
 
