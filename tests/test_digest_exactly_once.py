@@ -144,8 +144,8 @@ def test_two_senders_at_once_never_both_send_to_one_address(sample_app: Paperfee
             for _ in range(2)
         ]
         outputs = [p.communicate(timeout=300) for p in processes]
-    for process, (_, stderr) in zip(processes, outputs, strict=True):
-        assert process.returncode == 0, stderr[-3000:]
+    for process, (stdout, stderr) in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, stdout[-3000:] + stderr[-3000:]
     reports = [json.loads(stdout) for stdout, _ in outputs]
     counts = Counter(address for item in inbox.received for address in item.rcpt_tos)
     assert counts == Counter({address: 1 for address in addresses})

@@ -43,5 +43,5 @@ def test_names_and_heads() -> None:
 def test_unknown_format_says_what_to_do() -> None:
     with pytest.raises(UnknownFormat, match="choose one explicitly: jsonl, kaggle, csv, hf-page, bibtex"):
         detect_format(Path("notes.txt"), "just some notes\n")
-    with pytest.raises(UnknownFormat, match="not a JSON object"):
+    with pytest.raises(UnknownFormat, match="line 1 is a JSON list"):
         detect_format(Path("broken.jsonl"), "[1, 2]\n")

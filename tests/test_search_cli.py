@@ -89,6 +89,25 @@ def test_similar_tfidf_and_negatives(sample_app: Paperfeed, tmp_path: Path) -> N
     assert _invoke(sample_app, "similar", "not-an-id")[0] == 2
 
 
+def test_similar_tfidf_finds_a_near_duplicate_and_survives_unique_words(sample_app: Paperfeed) -> None:
+    from dataclasses import replace
+
+    from paperfeed.search.index_updates import update_lexical
+    from paperfeed.search.similar import similar
+
+    original = sample_app.store.papers.get("2602.18409")
+    assert original is not None
+    twin = replace(original, paper_id="2699.00001", title=original.title + " (extended)", versions=[])
+    loner = replace(
+        original, paper_id="2699.00002", title="Zqxv wrrtb", abstract="Plmq yxxv kkjhq.", versions=[]
+    )
+    sample_app.store.papers.write_batch([twin, loner])
+    update_lexical(sample_app)
+    assert similar(sample_app, ["2602.18409"], limit=3, method="tfidf").hits[0].paper_id == "2699.00001"
+    # Words found in no other paper make no query: an empty list, not an error.
+    assert similar(sample_app, ["2699.00002"], limit=3, method="tfidf").hits == []
+
+
 def test_index_rebuild_on_a_device_that_cannot_run_is_a_clear_error(paperfeed_app: Paperfeed) -> None:
     torch = __import__("pytest").importorskip("torch")
     if torch.cuda.is_available():

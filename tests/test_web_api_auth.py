@@ -91,8 +91,11 @@ def test_magic_link_signs_in_once_and_redirects_safely(client: TestClient, inbox
     assert signed.status_code == 303 and signed.headers["location"] == "/trending"
     cookie = signed.headers["set-cookie"]
     assert "pf_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
-    assert "new.reader@example.org" in client.get("/").text
-    replay = client.post("/login/verify", data=form | {"csrf_token": token})
+    home = client.get("/").text
+    assert "new.reader@example.org" in home
+    signed_in_token = csrf_of(home)  # bound to the new session now, not to the sign-in nonce
+    assert signed_in_token != token
+    replay = client.post("/login/verify", data=form | {"csrf_token": signed_in_token})
     assert replay.status_code == 400 and "already used" in replay.text
 
 

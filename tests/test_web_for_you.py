@@ -39,7 +39,7 @@ def bearer(app: Paperfeed, email: str) -> dict[str, str]:
 
 def listed_ids(html: str) -> list[str]:
     picks = html.split('id="picks"', 1)[1].split("</ol>", 1)[0] if 'id="picks"' in html else ""
-    return re.findall(r'<h3 class="math"><a href="/papers/([^"]+)"', picks)
+    return re.findall(r'<h3 class="math"[^>]*><a href="/papers/([^"]+)"', picks)
 
 
 def test_visitors_are_sent_to_sign_in_and_members_see_the_cold_start(

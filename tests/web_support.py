@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from paperfeed.community.accounts import User, create_session, ensure_user
 from paperfeed.community.submissions import fetch_from_arxiv
 from paperfeed.context import Paperfeed
-from paperfeed.web.security import CSRF_COOKIE, SESSION_COOKIE
+from paperfeed.web.security import SESSION_COOKIE, session_csrf_token
 
 RECORDED_IDLIST = (
     Path(__file__).parent
@@ -42,12 +42,12 @@ def recorded_fetcher(app: Paperfeed, arxiv_id: str) -> None:
 
 
 def sign_in(client: TestClient, app: Paperfeed, email: str, role: str = "member") -> tuple[User, str]:
-    """Give ``client`` a session for ``email`` and a CSRF cookie; returns the user and the CSRF token."""
+    """Give ``client`` a session for ``email``; returns the user and the session's CSRF token (what
+    its pages' forms carry: the token is bound to the session, see ``paperfeed.web.security``)."""
     user = ensure_user(app.store, email, role=role)
-    client.cookies.set(SESSION_COOKIE, create_session(app.store, user))
-    token = "test-csrf-token-0123456789"
-    client.cookies.set(CSRF_COOKIE, token)
-    return user, token
+    session_id = create_session(app.store, user)
+    client.cookies.set(SESSION_COOKIE, session_id)
+    return user, session_csrf_token(app.settings.secret_key, session_id)
 
 
 @contextmanager

@@ -7,13 +7,15 @@ defaults run on a laptop: a SQLite file in the platform's user data dir, arXiv a
 from __future__ import annotations
 
 import ipaddress
+import json
+import tempfile
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from paperfeed.errors import InvalidInput
 
@@ -52,7 +54,7 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL of the store; default: a SQLite file in the data dir."
     )
-    categories: list[str] = Field(
+    categories: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["cs.AI", "cs.LG", "cs.CL", "cs.CV", "stat.ML"],
         description="arXiv categories that `paperfeed sync` follows.",
     )
@@ -157,7 +159,7 @@ class Settings(BaseSettings):
     indexer_poll_seconds: float = Field(
         default=2.0, gt=0, description="How often the indexer looks for new changes in the store."
     )
-    trusted_proxies: list[str] = Field(
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Addresses of reverse proxies whose X-Forwarded-For/-Proto headers are believed "
         "(e.g. 127.0.0.1); empty: none, clients are the TCP peers.",
@@ -214,8 +216,13 @@ class Settings(BaseSettings):
     @field_validator("categories", "trusted_proxies", mode="before")
     @classmethod
     def _split_categories(cls, value: object) -> object:
-        """Accept ``cs.LG,cs.CL`` or ``cs.LG cs.CL`` from the environment as well as a JSON list."""
-        if isinstance(value, str) and not value.lstrip().startswith("["):
+        """Accept ``cs.LG,cs.CL`` or ``cs.LG cs.CL`` from the environment as well as a JSON list.
+
+        (``NoDecode`` on the fields hands the raw string here: pydantic-settings would otherwise try
+        to read every list setting as JSON and stop with a traceback on ``cs.LG,cs.CL``.)"""
+        if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                return json.loads(value)
             return [part for part in value.replace(",", " ").split() if part]
         return value
 
@@ -247,9 +254,9 @@ class Settings(BaseSettings):
             )
         try:
             path.mkdir(parents=True, exist_ok=True)
-            probe = path / ".write-test"
-            probe.write_bytes(b"")
-            probe.unlink()
+            # A uniquely named probe: two commands started at once must not delete each other's.
+            with tempfile.TemporaryFile(dir=path):
+                pass
         except OSError as exc:
             raise InvalidInput(
                 f"cannot use the data dir {path}: {exc.strerror or exc}; choose a writable one with --data-dir"

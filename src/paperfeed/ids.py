@@ -2,8 +2,9 @@
 
 One paper is one record keyed by its *base* id (no version suffix). Sources disagree on how they
 spell ids (``arXiv:2602.18409v2``, ``https://arxiv.org/pdf/2602.18409v2.pdf``,
-``oai:arXiv.org:hep-th/9901001``), so everything that takes an id from the outside goes through
-:func:`parse_arxiv_id` first.
+``oai:arXiv.org:hep-th/9901001``, ``https://huggingface.co/papers/2602.18409``: Hugging Face's
+paper pages are named by the arXiv id), so everything that takes an id from the outside goes
+through :func:`parse_arxiv_id` first.
 
 Papers known only by their title (saved Hugging Face pages) get a stable synthetic id from the
 normalised title, ``title:<16 hex>``, so that re-importing the same page finds the same record and a
@@ -26,7 +27,9 @@ _OLD_STYLE = re.compile(
     r"(?P<base>(?P<archive>[a-z]+(?:-[a-z]+)*)(?:\.(?P<subject>[A-Z]{2}))?/\d{7})(?:v(?P<version>\d+))?"
 )
 _URL_PREFIX = re.compile(
-    r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html|format)/", re.IGNORECASE
+    r"^(?:https?://)?(?:(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html|format)/"
+    r"|(?:www\.)?(?:huggingface\.co|hf\.co)/papers/)",
+    re.IGNORECASE,
 )
 _SCHEME_PREFIX = re.compile(r"^(?:arxiv:|oai:arxiv\.org:)", re.IGNORECASE)
 TITLE_ID_PREFIX = "title:"

@@ -14,6 +14,31 @@ from email.utils import parsedate_to_datetime
 
 from paperfeed.ids import title_id
 
+# Characters no paper text needs and that break or spoof what shows it: C0 controls but tab, newline
+# and carriage return (a NUL makes a feed invalid XML for every subscriber), DEL, lone surrogates
+# and the non-characters U+FFFE/U+FFFF (invalid XML too), and the bidirectional embeddings,
+# overrides and isolates (U+202A–U+202E, U+2066–U+2069: "\u202egnp.exe" displays as "exe.png").
+UNSAFE_CHARS = "".join(
+    [
+        *(chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"),
+        "\x7f",
+        *(chr(c) for c in range(0xD800, 0xE000)),
+        "\ufffe\uffff",
+    ]
+)
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_DROP_UNSAFE = str.maketrans("", "", UNSAFE_CHARS + BIDI_CONTROLS)
+_DROP_BIDI = str.maketrans("", "", BIDI_CONTROLS)
+
+# Caps on one record's text: generous for real papers (arXiv's own abstract limit is 1,920
+# characters; author lists of large collaborations run to a few thousand names), small enough that a
+# broken or hostile file cannot store megabytes per paper.
+MAX_TITLE_CHARS = 1_000
+MAX_ABSTRACT_CHARS = 100_000
+MAX_COMMENT_CHARS = 10_000
+MAX_AUTHORS = 10_000
+MAX_AUTHOR_CHARS = 500
+
 # Code hosts whose links are worth surfacing on a paper page.
 _CODE_URL = re.compile(
     r"https?://(?:www\.)?(?:github\.com|gitlab\.com|huggingface\.co)/[^\s<>\"'(){}\[\]]+",
@@ -95,7 +120,29 @@ def clean_text(text: str | None) -> str:
     unwrapped = text.strip().replace("\n", " ")
     if "  " not in unwrapped and unwrapped.isprintable():
         return unwrapped
-    return " ".join(unwrapped.split())
+    joined = " ".join(unwrapped.split())
+    if joined.isprintable():  # control and bidi characters are not printable: none left to drop
+        return joined
+    return " ".join(joined.translate(_DROP_UNSAFE).split())
+
+
+def drop_unsafe_chars(text: str) -> str:
+    """``text`` without :data:`UNSAFE_CHARS` and :data:`BIDI_CONTROLS` (whitespace kept)."""
+    return text.translate(_DROP_UNSAFE) if not text.isprintable() else text
+
+
+def strip_bidi_controls(value: object) -> object:
+    """A string without bidirectional overrides (any other value unchanged); keeps ``str`` subclasses."""
+    if isinstance(value, str) and not value.isprintable():
+        cleaned = value.translate(_DROP_BIDI)
+        return type(value)(cleaned) if type(value) is not str else cleaned
+    return value
+
+
+def is_web_url(url: str) -> bool:
+    """Only ``http://`` and ``https://`` links may reach a page: never ``javascript:``, ``data:``, …"""
+    lowered = url.strip().lower()
+    return lowered.startswith(("http://", "https://")) and len(lowered) > len("https://")
 
 
 def extract_code_links(*texts: str | None) -> list[str]:
@@ -165,10 +212,14 @@ def finalize(record: PaperRecord) -> PaperRecord:
         raise RecordInvalid("missing title")
     record.abstract = clean_text(record.abstract)
     record.authors = [a for a in (clean_text(a) for a in record.authors) if a]
-    record.categories = split_categories(record.categories)
+    categories = split_categories(record.categories)
+    if not "".join(categories).isprintable():
+        categories = [c for c in map(drop_unsafe_chars, categories) if c]
+    record.categories = categories
     record.comment = clean_text(record.comment) or None
     record.journal_ref = clean_text(record.journal_ref) or None
     record.doi = clean_text(record.doi) or None
+    _check_sizes(record)
     if not record.paper_id:
         record.paper_id = title_id(record.title)
     versions = {v.number: v for v in record.versions}
@@ -193,8 +244,39 @@ def finalize(record: PaperRecord) -> PaperRecord:
     if record.published is None and record.version == 1:
         record.published = record.updated
     links = extract_code_links(record.abstract, record.comment)
-    record.code_links = list(dict.fromkeys([*record.code_links, *links]))
+    if record.code_links or links:
+        given = [clean_text(url) for url in record.code_links]
+        record.code_links = list(dict.fromkeys(url for url in [*given, *links] if is_web_url(url)))
     return record
+
+
+def _check_sizes(record: PaperRecord) -> None:
+    """Refuse (skip, with the reason) a record whose text is far beyond any real paper's."""
+    authors = record.authors
+    if (
+        len(record.title) <= MAX_TITLE_CHARS
+        and len(record.abstract) <= MAX_ABSTRACT_CHARS
+        and len(record.comment or "") <= MAX_COMMENT_CHARS
+        and len(record.journal_ref or "") <= MAX_COMMENT_CHARS
+        and len(authors) <= MAX_AUTHORS
+        and max(map(len, authors), default=0) <= MAX_AUTHOR_CHARS
+    ):
+        return  # the common case, kept cheap (every record of a bulk import passes here)
+    for name, value, cap in (
+        ("title", record.title, MAX_TITLE_CHARS),
+        ("abstract", record.abstract, MAX_ABSTRACT_CHARS),
+        ("comment", record.comment or "", MAX_COMMENT_CHARS),
+        ("journal reference", record.journal_ref or "", MAX_COMMENT_CHARS),
+    ):
+        if len(value) > cap:
+            raise RecordInvalid(f"the {name} is {len(value):,} characters long; at most {cap:,} are accepted")
+    if len(record.authors) > MAX_AUTHORS:
+        raise RecordInvalid(f"{len(record.authors):,} authors; at most {MAX_AUTHORS:,} are accepted")
+    longest = max(record.authors, key=len, default="")
+    if len(longest) > MAX_AUTHOR_CHARS:
+        raise RecordInvalid(
+            f"an author name is {len(longest):,} characters long; at most {MAX_AUTHOR_CHARS:,} are accepted"
+        )
 
 
 @dataclass(frozen=True, slots=True)

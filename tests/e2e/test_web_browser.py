@@ -1,23 +1,38 @@
 """End-to-end in real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright).
 
-A real uvicorn server on loopback serves the app over the 300-record sample; sign-in goes through a
-real aiosmtpd server. Every request the browser makes is recorded: none may leave the app's host.
-Screenshots of each page land in the test's tmp folder.
+A real uvicorn server on loopback serves the app over the 300-record sample. Sign-in goes the way it
+goes on a fresh install: no mail server, so the console mail backend writes the link to the data
+dir's outbox and the page says so. Every request the browser makes is recorded: none may leave
+the app's host. Screenshots of each page land in the test's tmp folder.
 """
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from paperfeed.context import Paperfeed
+from paperfeed.records import PaperRecord
 from paperfeed.web.app import create_app
 from tests.test_web_api_auth import Inbox, free_port
 from tests.web_support import recorded_fetcher, serving
+
+# A paper whose title and abstract use LaTeX text markup (as about one arXiv abstract in nine does).
+LATEX_PAPER = PaperRecord(
+    paper_id="2602.99980",
+    title=r"\textbf{D}ynamic ``Routing'' for $\alpha$-Nets",
+    abstract=r"Accuracy rises from 5\% to 52\% with \emph{no} extra cost on Schr\"odinger's $\alpha$-nets.",
+    authors=["Ada Lovelace"],
+    categories=["cs.LG"],
+    published=datetime(2026, 2, 19, 12, tzinfo=UTC),
+)
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
@@ -27,15 +42,15 @@ pytestmark = [
 
 
 @pytest.fixture
-def server(sample_app: Paperfeed, inbox: Inbox) -> Iterator[str]:
+def server(sample_app: Paperfeed) -> Iterator[str]:
     from paperfeed.search.indexer import catch_up
 
+    sample_app.store.papers.write_batch([LATEX_PAPER])
     catch_up(sample_app, embed=False)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     sample_app.settings.base_url = base
-    sample_app.settings.smtp_host = "127.0.0.1"
-    sample_app.settings.smtp_port = inbox.port  # type: ignore[attr-defined]
+    assert sample_app.settings.smtp_host is None  # a fresh install: mail goes to the console backend
     with serving(create_app(sample_app, arxiv_fetcher=recorded_fetcher), port) as url:
         assert url == base
         yield base
@@ -66,7 +81,7 @@ def page(server: str) -> Iterator[object]:
         browser.close()
 
 
-def test_reader_journey(page: object, server: str, inbox: Inbox, tmp_path: Path) -> None:
+def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_path: Path) -> None:
     from playwright.sync_api import Page, expect
 
     assert isinstance(page, Page)
@@ -80,12 +95,19 @@ def test_reader_journey(page: object, server: str, inbox: Inbox, tmp_path: Path)
     assert page.locator("li.paper").count() >= 20
     page.screenshot(path=shots / "daily.png", full_page=True)
 
-    # Results as you type (HTMX), then open a paper.
+    # Results as you type (HTMX): the address follows the query, so Back comes back to it.
     page.goto(server + "/search")
     page.locator("#q").press_sequentially("graph neural", delay=20)
     expect(page.locator("#results mark").first).to_be_visible(timeout=10_000)
+    expect(page).to_have_url(re.compile(r"/search\?q=graph\+neural"), timeout=10_000)
     page.screenshot(path=shots / "search.png", full_page=True)
     page.locator("#results li.paper h3 a").first.click()
+    expect(page.locator("article h1")).to_be_visible()
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/search\?q=graph\+neural"))
+    expect(page.locator("#q")).to_have_value("graph neural")
+    expect(page.locator("#results li.paper").first).to_be_visible()
+    page.go_forward()
     expect(page.locator("article h1")).to_be_visible()
     expect(page.locator("#similar-h")).to_be_visible()
     expect(page.locator("section[aria-labelledby=similar-h] li.paper").first).to_be_visible(timeout=15_000)
@@ -100,15 +122,38 @@ def test_reader_journey(page: object, server: str, inbox: Inbox, tmp_path: Path)
         expect(page.locator(".abstract .katex").first).to_be_attached(timeout=5_000)
         page.screenshot(path=shots / "math.png", full_page=True)
 
-    # Sign in through the emailed magic link.
-    page.goto(server + "/login?next=/papers/2602.18409")
+    # LaTeX text markup reads as text; the formula is typeset by KaTeX.
+    page.goto(server + "/papers/2602.99980")
+    expect(page.locator("article h1 b")).to_have_text("D")
+    expect(page.locator("article h1")).to_contain_text("Dynamic “Routing” for")
+    abstract = page.locator(".abstract")
+    expect(abstract).to_contain_text("Accuracy rises from 5% to 52% with no extra cost on Schrödinger's")
+    expect(abstract.locator("i")).to_have_text("no")
+    expect(abstract.locator(".katex").first).to_be_attached(timeout=5_000)
+    visible = abstract.evaluate(
+        "e => { const c = e.cloneNode(true); c.querySelectorAll('.katex').forEach(k => k.remove()); return c.textContent; }"
+    )
+    assert "\\" not in visible and "$" not in visible, visible
+    page.screenshot(path=shots / "latex.png", full_page=True)
+
+    # Sign in on a fresh install: the page says the link went to the outbox; it works from there.
+    page.goto(server + "/papers/2602.18409")
+    page.click("a.static[title='Sign in to upvote']")
+    expect(page).to_have_url(server + "/login?next=/papers/2602.18409")
     page.fill("form[action='/login'] input[name=email]", "reader@example.org")
     page.click("form[action='/login'] button")
-    expect(page.locator("p.notice")).to_contain_text("on its way")
-    page.goto(server + link_in_browser(inbox, server))
+    expect(page.locator("p.notice")).to_contain_text("does not send email yet")
+    expect(page.locator("p.notice")).to_contain_text("outbox")
+    page.goto(server + link_in_outbox(sample_app, server))
     page.click("form[action='/login/verify'] button")
     expect(page).to_have_url(server + "/papers/2602.18409")
     expect(page.locator("header")).to_contain_text("reader@example.org")
+
+    # Signed in at 1280 px the header's navigation is one row (the subscribe line sits below it).
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert page.evaluate("document.querySelector('header.site > .inner').getBoundingClientRect().height") < 60
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.set_viewport_size({"width": 1100, "height": 900})
 
     # A public handle, chosen on the account page, replaces the email in the header.
     page.click("header a[href='/account']")
@@ -128,6 +173,16 @@ def test_reader_journey(page: object, server: str, inbox: Inbox, tmp_path: Path)
     page.goto(server + "/trending")
     expect(page.locator("li.paper h3")).to_contain_text("Unifying approach")
     page.screenshot(path=shots / "trending.png", full_page=True)
+
+    # Submitting says it may wait (a paper new to the server is fetched from arXiv).
+    page.goto(server + "/submit")
+    page.evaluate(
+        "document.querySelector('form[data-busy]').addEventListener('submit', e => e.preventDefault())"
+    )
+    page.fill("input[name=paper]", "2602.18409")
+    page.click("form[action='/submit'] button")
+    expect(page.locator("[data-busy-status]")).to_contain_text("Looking the paper up")
+    expect(page.locator("form[action='/submit'] button")).to_be_disabled()
 
     # Library buttons (HTMX): save one paper, "not interested" folds another away; /library lists it.
     page.goto(server + "/daily/2026-02-19?tab=new")
@@ -195,9 +250,12 @@ def _paper_with_math(page: object, server: str) -> str | None:
     return None
 
 
-def link_in_browser(inbox: Inbox, server: str) -> str:
-    message = inbox.wait(1)
-    body = message.get_payload(decode=True).decode()  # type: ignore[union-attr]
+def link_in_outbox(app: Paperfeed, server: str) -> str:
+    """The sign-in link from the newest message the console backend wrote to DATA_DIR/outbox/."""
+    outbox = app.settings.data_dir / "outbox"
+    newest = max(outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime)
+    message = email.message_from_bytes(newest.read_bytes(), policy=email.policy.default)
+    body = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     match = re.search(re.escape(server) + r"(/login/verify\?\S+)", body)
     assert match, body
     return match.group(1)
@@ -227,6 +285,8 @@ def test_subscriber_journey(
     from paperfeed.digest.sender import send_digests
 
     assert isinstance(page, Page)
+    sample_app.settings.smtp_host = "127.0.0.1"  # this journey reads its mail from a real SMTP server
+    sample_app.settings.smtp_port = inbox.port  # type: ignore[attr-defined]
     shots = tmp_path / "screenshots"
     shots.mkdir()
 

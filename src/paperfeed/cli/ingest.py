@@ -20,11 +20,17 @@ from paperfeed.errors import PaperfeedError
 from paperfeed.ids import normalize_paper_id
 from paperfeed.ingest import jobs
 from paperfeed.ingest.pipeline import IngestReport
+from paperfeed.search.engine import semantic_available
 from paperfeed.search.indexer import CatchUp, catch_up_or_hand_over
 from paperfeed.search.vector_files import import_vectors
 
 ingest_app = typer.Typer(help="Import papers from files and from arXiv.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
+
+
+def say(message: str) -> None:
+    """What an arXiv job is trying right now, on stderr (stdout stays the report, or --json's object)."""
+    err.print(message, highlight=False)
 
 
 def _index_after(paperfeed: Paperfeed, defer_index: bool, embed: bool = False) -> CatchUp | None:
@@ -116,6 +122,7 @@ def ingest_arxiv_command(
                 until=until_day,
                 max_results=max_results,
                 progress=update,
+                notify=say,
             ),
             as_json,
             defer_index,
@@ -144,6 +151,7 @@ def ingest_oai_command(
                 until_date=until_day,
                 restart=restart,
                 progress=update,
+                notify=say,
             ),
             as_json,
             defer_index,
@@ -154,7 +162,7 @@ def ingest_oai_command(
 def sync_command(defer_index: DeferIndexOption = False, as_json: JsonOption = False) -> None:
     """Harvest the followed categories (PAPERFEED_CATEGORIES) since the last checkpoint."""
     paperfeed = get_app()
-    reports = jobs.sync(paperfeed)
+    reports = jobs.sync(paperfeed, notify=say)
     total = IngestReport()
     for report in reports.values():
         for name in ("read", "added", "updated", "unchanged", "skipped"):
@@ -187,30 +195,48 @@ def demo_command(
     from paperfeed.cli.papers import print_stats
 
     paperfeed = get_app()
+    before = paperfeed.store.papers.count()
     with progress_bar(not as_json, "loading demo corpus") as update:
         report = jobs.load_demo(paperfeed, progress=update)
+    # On an empty store nothing is "unchanged": those records repeat a paper read a moment earlier
+    # (the saved Hugging Face pages list some papers on several days).
+    repeated = report.unchanged if before == 0 else 0
     vectors = load_demo_vectors(paperfeed)
     catch = catch_up_or_hand_over(paperfeed, embed=embed)
     stats = paperfeed.store.papers.stats()
     if as_json:
         emit_json(
             {
-                "ingest": report.to_dict() | {"removed_ids": len(report.removed_ids)},
+                "ingest": report.to_dict()
+                | {"removed_ids": len(report.removed_ids), "repeated_in_corpus": repeated},
                 "index": catch.to_dict(),
                 "vectors": vectors,
                 "stats": stats,
             }
         )
         return
-    out.print(
-        f"demo corpus: read {report.read:,}, added {report.added:,}, updated {report.updated:,}, "
-        f"unchanged {report.unchanged:,} into {paperfeed.settings.data_dir}"
-    )
+    if before == 0:
+        summary = f"demo corpus: {report.added:,} papers added from {report.read:,} records"
+        if repeated:
+            summary += f" ({repeated:,} records list a paper a second time: saved pages repeat papers)"
+    else:
+        summary = (
+            f"demo corpus: read {report.read:,}, added {report.added:,}, updated {report.updated:,}, "
+            f"already there {report.unchanged:,}"
+        )
+    out.print(f"{summary} into {paperfeed.settings.data_dir}", highlight=False)
     if vectors.get("imported") is not None:
-        out.print(f"demo vectors: {vectors['imported']:,} loaded (semantic search and similar papers ready)")
+        _, _, why_not = semantic_available(paperfeed)  # queries still need the model (the extra)
+        ready = "similar papers ready" if why_not else "semantic search and similar papers ready"
+        out.print(f"demo vectors: {vectors['imported']:,} loaded ({ready})", highlight=False)
+        if why_not:
+            err.print(f"demo vectors loaded, but {why_not}", highlight=False)
     elif vectors.get("note"):
         err.print(f"demo vectors not loaded: {vectors['note']}", highlight=False)
     for index_report in catch.reports:
         if index_report.skipped:
-            err.print(f"{index_report.index}: not built ({index_report.skipped})", highlight=False)
+            name = "embeddings" if index_report.index == "vectors" else index_report.index
+            err.print(f"{name} not built: {index_report.skipped}", highlight=False)
+    if embed and not any(r.index == "vectors" for r in catch.reports) and catch.handed_over:
+        err.print("embeddings: left to the running indexer of this data dir", highlight=False)
     print_stats(stats)

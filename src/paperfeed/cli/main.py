@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
 from paperfeed.cli.output import ErrorMappingGroup
 from paperfeed.config import Settings
 from paperfeed.context import Paperfeed
+from paperfeed.errors import InvalidInput
 
 app = typer.Typer(
     cls=ErrorMappingGroup,
@@ -51,7 +53,15 @@ def _global(
     overrides: dict[str, Any] = {}
     if data_dir is not None:
         overrides["data_dir"] = data_dir
-    state.settings = Settings(**overrides)
+    try:
+        state.settings = Settings(**overrides)
+    except ValidationError as exc:  # a PAPERFEED_* variable (or .env line) that cannot be used
+        problems = "; ".join(
+            f"PAPERFEED_{'_'.join(str(part) for part in error['loc']).upper()}: "
+            f"{str(error['msg']).removeprefix('Value error, ')}"
+            for error in exc.errors()
+        )
+        raise InvalidInput(f"invalid settings: {problems}") from None
 
 
 def get_app() -> Paperfeed:

@@ -25,6 +25,8 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
+from rich.text import Text
 from typer.core import TyperGroup
 
 from paperfeed.errors import (
@@ -38,8 +40,10 @@ from paperfeed.errors import (
 )
 from paperfeed.ingest.pipeline import IngestReport, StrictModeError
 
-err = Console(stderr=True)
-out = Console()
+# No console markup: printed text comes from papers, files and error messages, and a title such as
+# "[Re] Reproducing …" or a reason quoting "[1, 2]" must print as written, never be read as style.
+err = Console(stderr=True, markup=False)
+out = Console(markup=False)
 
 ERROR_CODES: list[tuple[type[PaperfeedError], str]] = [
     (InvalidInput, "invalid_input"),
@@ -65,7 +69,7 @@ def fail(message: str, code: int = 2, *, as_json: bool = False, kind: str = "inv
     if as_json:
         emit_json({"error": {"code": kind, "message": message}})
     else:
-        err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True, markup=True)
+        err.print(Text.assemble(("error:", "red"), " ", message), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -85,6 +89,19 @@ class ErrorMappingGroup(TyperGroup):
             )
         except PaperfeedError as exc:
             fail(str(exc), 2, as_json=wants_json, kind=error_code(exc))
+
+
+def print_ranked(rows: list[tuple[str, str]], start: int = 1) -> None:
+    """Numbered results, each a bold title over a detail line; a long title wraps under itself,
+    not under the number (a grid with the ranks in their own column). Text is never markup."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(justify="right", no_wrap=True)
+    grid.add_column()
+    for rank, (title, detail) in enumerate(rows, start=start):
+        cell = Text(title, style="bold")
+        cell.append("\n" + detail, style="")
+        grid.add_row(f"{rank}.", cell)
+    out.print(grid)
 
 
 def parse_day(value: str | None, option: str) -> date | None:
@@ -107,7 +124,7 @@ def progress_bar(enabled: bool, description: str, total: int | None = None) -> I
         yield lambda *args, **kwargs: None
         return
     columns = [
-        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.description}", markup=False, style="bold"),
         BarColumn(),
         MofNCompleteColumn() if total is None else TextColumn("{task.percentage:>3.0f}%"),
         TextColumn("{task.fields[rate]}"),

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from paperfeed.cli.main import JsonOption, app, get_app
-from paperfeed.cli.output import day_start, emit_json, out, parse_day
+from paperfeed.cli.output import day_start, emit_json, err, out, parse_day
 from paperfeed.errors import NotFound
 from paperfeed.ids import normalize_paper_id
 from paperfeed.papers_json import paper_json
@@ -29,7 +29,7 @@ def papers_show(paper_id: str, as_json: JsonOption = False) -> None:
     if as_json:
         emit_json(paper_json(paper))
         return
-    out.print(f"[bold]{paper.title}[/bold]", highlight=False)
+    out.print(paper.title, style="bold", highlight=False)
     out.print(", ".join(paper.authors), highlight=False)
     out.print(f"{paper.paper_id}  {' '.join(paper.categories)}", highlight=False)
     for version in paper.versions:
@@ -63,6 +63,15 @@ def papers_list(
     )
     if as_json:
         emit_json({"count": len(papers), "papers": [paper_json(p) for p in papers]})
+        return
+    if not papers:
+        given = {"category": category, "author": author, "since": since, "until": until}
+        filters = ", ".join(f"{name} {value}" for name, value in given.items() if value)
+        where = f" ({filters}{', ' if filters and offset else ''}{f'offset {offset}' if offset else ''})"
+        err.print(
+            "no papers match" + (where if filters or offset else " (the store is empty: try paperfeed demo)"),
+            highlight=False,
+        )
         return
     table = Table("id", "published", "title", box=None)
     for paper in papers:

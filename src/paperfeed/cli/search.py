@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from paperfeed.cli.main import JsonOption, app, get_app
-from paperfeed.cli.output import emit_json, err, out, parse_day
+from paperfeed.cli.output import emit_json, err, out, parse_day, print_ranked
 from paperfeed.errors import InvalidInput
 from paperfeed.ids import normalize_paper_id
 from paperfeed.search.engine import MODES, search
@@ -45,15 +45,17 @@ def search_command(
         emit_json(results.to_dict())
         return
     if results.notice:
-        err.print(f"[yellow]note:[/yellow] {results.notice}", highlight=False)
+        err.print(f"note: {results.notice}", highlight=False, style="yellow")
     papers = paperfeed.store.papers.get_many([h.paper_id for h in results.hits])
-    for rank, hit in enumerate(results.hits, start=offset + 1):
+    rows = []
+    for hit in results.hits:
         paper = papers.get(hit.paper_id)
-        title = paper.title if paper else hit.paper_id
         day = paper.published.date().isoformat() if paper and paper.published else ""
-        out.print(f"{rank:>3}. [bold]{title}[/bold]", highlight=False)
-        out.print(f"     {hit.paper_id}  {day}  score {hit.score:.3f}", highlight=False)
-    out.print(f"[dim]{results.total:,} results ({results.mode}, {results.took_ms:.0f} ms)[/dim]")
+        rows.append((paper.title if paper else hit.paper_id, f"{hit.paper_id}  {day}  score {hit.score:.3f}"))
+    print_ranked(rows, start=offset + 1)
+    if not results.hits:
+        err.print("no papers match", highlight=False)
+    out.print(f"{results.total:,} results ({results.mode}, {results.took_ms:.0f} ms)", style="dim")
 
 
 @app.command("similar")
@@ -79,10 +81,14 @@ def similar_command(
         emit_json(result.to_dict())
         return
     if result.notice:
-        err.print(f"[yellow]note:[/yellow] {result.notice}", highlight=False)
+        err.print(f"note: {result.notice}", highlight=False, style="yellow")
     papers = paperfeed.store.papers.get_many([h.paper_id for h in result.hits])
-    for rank, hit in enumerate(result.hits, start=1):
-        paper = papers.get(hit.paper_id)
-        out.print(f"{rank:>3}. [bold]{paper.title if paper else hit.paper_id}[/bold]", highlight=False)
-        out.print(f"     {hit.paper_id}  score {hit.score:.3f}", highlight=False)
-    out.print(f"[dim]{result.method}[/dim]")
+    rows = [
+        (
+            papers[h.paper_id].title if h.paper_id in papers else h.paper_id,
+            f"{h.paper_id}  score {h.score:.3f}",
+        )
+        for h in result.hits
+    ]
+    print_ranked(rows)
+    out.print(f"method: {result.explanation}", style="dim")

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from paperfeed.community import submissions, votes
+from paperfeed.community.finder import author_paper_ids
 from paperfeed.community.ratelimit import require
 from paperfeed.community.submissions import Fetcher, SubmissionResult
 from paperfeed.community.trending import trending
@@ -49,6 +50,7 @@ class ListedPaper:
     upvotes: int
     voted: bool
     score: float | None = None
+    entered: datetime | None = None  # when it joined this list (trending: its first upvote there)
 
 
 def paper_key(text: str) -> str:
@@ -149,7 +151,7 @@ def trending_papers(
     loaded = app.store.papers.get_many([e.paper_id for e in entries])
     present = [e for e in entries if e.paper_id in loaded]
     mine = votes.voted_by(app.store, user, [e.paper_id for e in present])
-    return [ListedPaper(loaded[e.paper_id], e.votes, e.paper_id in mine, e.score) for e in present]
+    return [ListedPaper(loaded[e.paper_id], e.votes, e.paper_id in mine, e.score, e.entered) for e in present]
 
 
 def list_papers(
@@ -161,6 +163,14 @@ def list_papers(
     limit: int = 20,
     offset: int = 0,
 ) -> tuple[list[ListedPaper], bool]:
-    """A page of papers (newest first) with votes, and whether another page follows."""
-    found = app.store.papers.list_papers(category=category, author=author, limit=limit + 1, offset=offset)
+    """A page of papers (newest first) with votes, and whether another page follows.
+
+    ``author`` matches the way search does (part of a name, any case: "lecun" finds "Yann LeCun");
+    before the keyword index exists it has to be a whole name as stored.
+    """
+    ids = author_paper_ids(app, author, category=category) if author else None
+    exact_author = author if author and ids is None else None
+    found = app.store.papers.list_papers(
+        category=category, author=exact_author, limit=limit + 1, offset=offset, ids=ids
+    )
     return with_votes(app, found[:limit], user), len(found) > limit

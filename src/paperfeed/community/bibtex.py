@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
+from paperfeed.community.latex import latex_text
 from paperfeed.ids import is_title_id
 from paperfeed.records import PaperRecord
 
@@ -44,12 +45,16 @@ def _ascii_word(text: str) -> str:
 
 
 def citation_key(paper: PaperRecord) -> str:
-    """``<first author's surname><year><first title word>``, like Google Scholar's keys."""
-    surname = _ascii_word(paper.authors[0].split()[-1]) if paper.authors else "anon"
+    """``<first author's surname><year><first title word>``, like Google Scholar's keys; without
+    known authors, the first two significant title words (``principlesscaling``), never a made-up
+    "anon" author."""
+    surname = _ascii_word(paper.authors[0].split()[-1]) if paper.authors else ""
     year = str(paper.published.year) if paper.published else ""
-    words = [_ascii_word(w) for w in paper.title.split()]
-    word = next((w for w in words if w and w not in _STOPWORDS), "")
-    return f"{surname or 'anon'}{year}{word}"
+    title = latex_text(paper.title)  # "\textbf{D}ynamic" is the word "dynamic"
+    words = [w for w in (_ascii_word(w) for w in title.split()) if w and w not in _STOPWORDS]
+    if surname:
+        return f"{surname}{year}{words[0] if words else ''}"
+    return "".join(words[:2]) + year or "untitled"
 
 
 def bibtex_entry(paper: PaperRecord, *, key: str | None = None, extra: Sequence[tuple[str, str]] = ()) -> str:

@@ -15,13 +15,17 @@ from datetime import date, timedelta
 
 from paperfeed.community.daily import day_start
 from paperfeed.context import Paperfeed
+from paperfeed.errors import InvalidInput
 from paperfeed.records import PaperRecord
-from paperfeed.search.engine import SearchUnavailable, search
+from paperfeed.search.engine import SearchUnavailable, open_lexical, search
 from paperfeed.search.lexical import Spans
+from paperfeed.search.query import MAX_QUERY_CHARS, parse
 from paperfeed.search.similar import SimilarError, similar
 from paperfeed.store import Window
 
 SNIPPET_CHARS = 320
+AUTHOR_MATCH_MAX = 10_000
+"""An author filter matching more papers than this asks for a fuller name (the ids go into one query)."""
 
 
 @dataclass(slots=True)
@@ -70,6 +74,15 @@ def snippet_around(text: str, terms: list[str], limit: int = SNIPPET_CHARS) -> t
     return prefix + window + suffix, spans
 
 
+def cut_query(query: str) -> tuple[str, str | None]:
+    """The part of ``query`` search reads, and a notice when a longer query had to be cut."""
+    if len(query) <= MAX_QUERY_CHARS:
+        return query, None
+    return query[:MAX_QUERY_CHARS], (
+        f"the query was {len(query):,} characters long; only its first {MAX_QUERY_CHARS:,} were searched"
+    )
+
+
 def find(
     app: Paperfeed,
     query: str,
@@ -83,8 +96,25 @@ def find(
     """One page of results for ``query`` with filters: hybrid or keyword search from the index.
 
     The search package decides the mode (hybrid when papers are embedded, keyword otherwise) and
-    says in its notice when it had to fall back; that notice is shown to the user as is.
+    says in its notice when it had to fall back; that notice is shown to the user as is. A query
+    longer than search reads is cut, and the page says so.
     """
+    query, cut = cut_query(query)
+    page = _find(app, query, category, since, until, limit, offset)
+    if cut:
+        page.notices.insert(0, cut)
+    return page
+
+
+def _find(
+    app: Paperfeed,
+    query: str,
+    category: str | None,
+    since: date | None,
+    until: date | None,
+    limit: int,
+    offset: int,
+) -> FoundPage:
     try:
         results = search(app, query, category=category, since=since, until=until, limit=limit, offset=offset)
     except SearchUnavailable as exc:
@@ -127,6 +157,25 @@ def _substring(
             hits.append(FoundHit(paper, snippet, spans, term_spans(paper.title, terms)))
     notice = f"simple substring search, newest first ({why})"
     return FoundPage(query=query, hits=hits, total=total, notices=[notice], mode="substring")
+
+
+def author_paper_ids(app: Paperfeed, name: str, *, category: str | None = None) -> list[str] | None:
+    """Ids of the papers by ``name`` matched the way search's ``author:"…"`` matches (any part of a
+    name, case and accents folded: "LeCun" finds "Yann LeCun"); ``None`` without a keyword index.
+
+    Raises :class:`InvalidInput` when the name matches more than :data:`AUTHOR_MATCH_MAX` papers.
+    """
+    try:
+        lexical = open_lexical(app)
+    except SearchUnavailable:
+        return None
+    quoted = name.replace('"', " ")
+    ids = lexical.constrained_ids(parse(f'author:"{quoted}"'), category=category, cap=AUTHOR_MATCH_MAX)
+    if ids is None:
+        raise InvalidInput(
+            f"the author {name!r} matches more than {AUTHOR_MATCH_MAX:,} papers: give more of the name"
+        )
+    return ids
 
 
 def similar_papers(app: Paperfeed, paper: PaperRecord, *, limit: int = 5) -> list[PaperRecord]:

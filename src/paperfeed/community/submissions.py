@@ -51,33 +51,67 @@ class SubmissionResult:
 
 
 Fetcher = Callable[[Paperfeed, str], None]
+FETCH_TIMEOUT = 10.0
+"""Seconds a submission waits for arXiv to answer about a paper the store does not have."""
 
 
 def fetch_from_arxiv(app: Paperfeed, arxiv_id: str, transport: object | None = None) -> None:
-    """Import one paper from arXiv's API into the store (the ingest job, store only)."""
+    """Import one paper from arXiv's API into the store (the ingest job, store only).
+
+    Someone is waiting on the page: one try, at most :data:`FETCH_TIMEOUT` seconds (or the
+    ``arxiv_timeout`` setting when shorter), then a clear "try again" instead of half a minute of
+    silent retries.
+    """
+    from paperfeed.ingest.http import SourceUnavailable
     from paperfeed.ingest.jobs import ingest_arxiv
 
+    timeout = min(app.settings.arxiv_timeout, FETCH_TIMEOUT)
     try:
-        ingest_arxiv(app, ids=[arxiv_id], transport=transport)  # type: ignore[arg-type,unused-ignore]
-    except PaperfeedError as exc:  # arXiv unreachable or rejecting the request
+        ingest_arxiv(
+            app,
+            ids=[arxiv_id],
+            transport=transport,  # type: ignore[arg-type,unused-ignore]
+            timeout=timeout,
+            max_retries=0,
+        )
+    except SourceUnavailable as exc:
+        raise FetchFailed(
+            f"arXiv could not be asked about {arxiv_id} (waited at most {timeout:.0f} s: {exc}); "
+            "nothing was saved, try again in a minute"
+        ) from exc
+    except PaperfeedError as exc:  # arXiv rejecting the request
         raise FetchFailed(f"could not fetch {arxiv_id} from arXiv: {exc}") from exc
 
 
+def latest_version(paper: PaperRecord) -> int:
+    """The newest version of ``paper`` the store knows (1 when it knows none)."""
+    return max([paper.version or 1, *(v.number for v in paper.versions)])
+
+
 def resolve_paper(app: Paperfeed, text: str, fetch: Fetcher | None = None) -> tuple[PaperRecord, bool]:
-    """The stored paper for an arXiv id or URL, fetching it when missing; (paper, fetched)."""
+    """The stored paper for an arXiv id or URL (arxiv.org or huggingface.co/papers), fetching it
+    when missing; (paper, fetched). A version newer than any known one (``v9``) is looked up too,
+    and refused when arXiv does not have it either."""
     try:
-        arxiv_id = parse_arxiv_id(text).base
+        parsed = parse_arxiv_id(text)
     except InvalidArxivId as exc:
         raise SubmissionError(
-            f"{text.strip()!r} is not an arXiv id or arXiv URL (example: 2602.18409)"
+            f"{text.strip()!r} is not an arXiv id or arXiv URL (examples: 2602.18409, "
+            "https://arxiv.org/abs/2602.18409, https://huggingface.co/papers/2602.18409)"
         ) from exc
+    arxiv_id = parsed.base
     paper = app.store.papers.get(arxiv_id)
-    if paper is not None:
+    if paper is not None and (parsed.version is None or parsed.version <= latest_version(paper)):
         return paper, False
     (fetch or fetch_from_arxiv)(app, arxiv_id)
     paper = app.store.papers.get(arxiv_id)
     if paper is None:
         raise SubmissionError(f"arXiv has no paper {arxiv_id}")
+    if parsed.version is not None and parsed.version > latest_version(paper):
+        raise SubmissionError(
+            f"arXiv has no version v{parsed.version} of {arxiv_id}: its latest is "
+            f"v{latest_version(paper)} (submit {arxiv_id} for the current version)"
+        )
     return paper, True
 
 

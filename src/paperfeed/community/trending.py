@@ -41,12 +41,13 @@ class TrendingEntry:
     paper_id: str
     score: float
     votes: int
+    entered: datetime | None = None  # its first upvote inside the window: when it joined the list
 
 
 def rank(vote_times_by_paper: dict[str, list[datetime]], now: datetime) -> list[TrendingEntry]:
     """Entries ordered by score, then vote count, then paper id (newest arXiv ids first). Pure."""
     entries = [
-        TrendingEntry(paper_id, trending_score(times, now), len(times))
+        TrendingEntry(paper_id, trending_score(times, now), len(times), min(times))
         for paper_id, times in vote_times_by_paper.items()
         if times
     ]

@@ -23,7 +23,7 @@ from lxml import etree
 
 from paperfeed.ids import InvalidArxivId, parse_arxiv_id
 from paperfeed.ingest.fields import RECORD_FAILURES, error_for
-from paperfeed.ingest.http import DEFAULT_USER_AGENT, PoliteClient, SourceError
+from paperfeed.ingest.http import DEFAULT_USER_AGENT, Notify, PoliteClient, SourceError
 from paperfeed.records import PaperRecord, RecordError, SourceItem, Version, finalize, parse_datetime
 
 SOURCE = "arxiv-api"
@@ -140,6 +140,7 @@ class ArxivApiClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         user_agent: str = DEFAULT_USER_AGENT,
+        notify: Notify | None = None,
         empty_page_retries: int = 2,
     ) -> None:
         if page_size < 1:
@@ -155,6 +156,7 @@ class ArxivApiClient:
             sleep=sleep,
             clock=clock,
             user_agent=user_agent,
+            notify=notify,
         )
 
     def close(self) -> None:

@@ -31,7 +31,7 @@ from lxml import etree
 
 from paperfeed.ids import parse_arxiv_id
 from paperfeed.ingest.fields import RECORD_FAILURES, error_for
-from paperfeed.ingest.http import DEFAULT_USER_AGENT, PoliteClient, SourceError
+from paperfeed.ingest.http import DEFAULT_USER_AGENT, Notify, PoliteClient, SourceError
 from paperfeed.records import Checkpoint, PaperRecord, SourceItem, Version, finalize, parse_date_only
 
 SOURCE = "arxiv-oai"
@@ -141,6 +141,7 @@ class OaiHarvester:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         user_agent: str = DEFAULT_USER_AGENT,
+        notify: Notify | None = None,
         max_retry_after: float = 600.0,
     ) -> None:
         self._http = PoliteClient(
@@ -153,6 +154,7 @@ class OaiHarvester:
             clock=clock,
             user_agent=user_agent,
             max_retry_after=max_retry_after,
+            notify=notify,
         )
 
     def close(self) -> None:

@@ -16,6 +16,9 @@ from typing import IO, cast
 from paperfeed.errors import InvalidInput
 from paperfeed.records import SourceItem
 
+FIRST_LINE_MAX = 1024 * 1024
+"""How much of a long first line format detection reads (a record can be longer; see formats.py)."""
+
 
 class InputError(InvalidInput):
     """Unreadable input or an unusable request: the CLI prints it on one line and exits 2."""
@@ -38,7 +41,11 @@ class ByteProgress:
 
 @contextmanager
 def open_text(path: Path) -> Iterator[tuple[IO[str], ByteProgress]]:
-    """Open a (possibly gzipped) UTF-8 file as text; undecodable bytes become U+FFFD, never a crash."""
+    """Open a (possibly gzipped) UTF-8 file as text; undecodable bytes become U+FFFD, never a crash.
+
+    A byte-order mark at the start (spreadsheets write one) is dropped: left in, it would become
+    part of the first column's name (``\ufeffid``) or make the first JSON line invalid.
+    """
     try:
         raw = path.open("rb")
     except OSError as exc:
@@ -46,7 +53,7 @@ def open_text(path: Path) -> Iterator[tuple[IO[str], ByteProgress]]:
     try:
         size = path.stat().st_size
         binary = cast(IO[bytes], gzip.open(raw)) if path.suffix == ".gz" else raw  # noqa: SIM115
-        text = io.TextIOWrapper(binary, encoding="utf-8", errors="replace", newline="")
+        text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="replace", newline="")
         yield text, ByteProgress(raw, size)
     finally:
         raw.close()
@@ -64,6 +71,15 @@ def detect_file_format(path: Path) -> str:
 
     with open_text(path) as (text, _):
         head = text.read(8192)
+        at_end = len(head) < 8192
+        if not at_end and "\n" not in head and "\r" not in head:
+            more = text.readline(FIRST_LINE_MAX)  # a long first line: read it (up to a limit)
+            head += more
+            at_end = len(more) < FIRST_LINE_MAX and not more.endswith(("\n", "\r"))
+    if at_end and not head.endswith(("\n", "\r")):
+        head += "\n"  # the whole file was read: its last line is complete
+    if not head.strip():
+        raise InputError(f"{path} is empty: there is nothing to import")
     name = Path(path.name.removesuffix(".gz"))
     try:
         return detect_format(name, head)

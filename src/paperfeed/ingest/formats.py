@@ -46,15 +46,42 @@ def _strip_suffixes(path: Path) -> str:
     return name
 
 
-def _first_object(head: str) -> dict[str, object] | None:
-    for line in head.splitlines():
+def _first_line(head: str) -> tuple[str, bool]:
+    """The first non-blank line of ``head`` and whether it is complete (its end is in ``head``)."""
+    lines = head.splitlines(keepends=True)
+    for index, line in enumerate(lines):
         if line.strip():
-            try:
-                obj = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                return None
-            return obj if isinstance(obj, dict) else None
-    return None
+            return line.strip(), line.endswith(("\n", "\r")) or index < len(lines) - 1
+    return "", True
+
+
+def _json_kind(path: Path, head: str) -> str:
+    """``kaggle`` or ``jsonl`` from the first line; a complete line that is no JSON object is an error.
+
+    A first line too long to have been read whole (a huge abstract) is judged by its start and by
+    the snapshot's own field names; the reader then checks every line anyway.
+    """
+    line, complete = _first_line(head)
+    if complete:
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise UnknownFormat(
+                f"{path}: expected one JSON object per line, but line 1 is not JSON ({exc}); "
+                f"choose the format with --format if the file is something else"
+            ) from None
+        if not isinstance(obj, dict):
+            raise UnknownFormat(
+                f"{path}: expected one JSON object per line, but line 1 is a JSON {type(obj).__name__}"
+            )
+        keys = set(obj)
+    elif line.startswith("{"):
+        keys = {key for key in ("versions", "authors_parsed", "submitter") if f'"{key}"' in line}
+    else:
+        raise UnknownFormat(f"{path}: expected one JSON object per line, but line 1 does not start with {{")
+    if "versions" in keys and ("authors_parsed" in keys or "submitter" in keys):
+        return "kaggle"
+    return "jsonl"
 
 
 def detect_format(path: Path, head: str) -> str:
@@ -64,14 +91,7 @@ def detect_format(path: Path, head: str) -> str:
     if name.endswith(".bib") or stripped.startswith("@"):
         return "bibtex"
     if name.endswith((".json", ".jsonl", ".ndjson")) or stripped.startswith("{"):
-        obj = _first_object(stripped)
-        if obj is None:
-            raise UnknownFormat(
-                f"{path}: expected one JSON object per line, but the first line is not a JSON object"
-            )
-        if "versions" in obj and ("authors_parsed" in obj or "submitter" in obj):
-            return "kaggle"
-        return "jsonl"
+        return _json_kind(path, stripped)
     if name.endswith(".csv"):
         return "csv"
     if looks_like_hf_page(head):

@@ -8,9 +8,11 @@ pacing without waiting.
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -27,12 +29,30 @@ class SourceUnavailable(SourceError):
     """The service kept failing (timeouts, connection errors, 5xx) after all retries."""
 
 
+Notify = Callable[[str], None]
+"""Where a client says what it is doing (the CLI prints it on stderr), one sentence at a time."""
+
+
+def _name_resolution_error(exc: BaseException) -> socket.gaierror | None:
+    """The DNS failure behind a connection error, if that is what it is."""
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return None
+        if isinstance(seen, socket.gaierror):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 class PoliteClient:
     """GET requests to one endpoint, never closer together than ``min_interval`` seconds.
 
     Timeouts, connection errors, HTTP 429 and 5xx are retried up to ``max_retries`` times with
     exponential backoff (``backoff * 2**attempt`` seconds), or after ``Retry-After`` when the server
     sends one (capped at ``max_retry_after`` so a confused server cannot park a harvest for a day).
+    A name that does not resolve is not retried: no network, or a mistyped URL, will not fix itself
+    in the next half minute. ``notify`` hears what is being tried and why it waits.
     """
 
     def __init__(
@@ -48,8 +68,12 @@ class PoliteClient:
         user_agent: str,
         backoff: float = 2.0,
         max_retry_after: float = 600.0,
+        notify: Notify | None = None,
     ) -> None:
         self.base_url = base_url
+        self.host = urlsplit(base_url).hostname or base_url
+        self._notify = notify
+        self._announced = False
         self.min_interval = min_interval
         self.max_retries = max_retries
         self.backoff = backoff
@@ -90,17 +114,27 @@ class PoliteClient:
     def get(self, params: Mapping[str, str]) -> httpx.Response:
         """The first non-retryable response (2xx, 3xx, 4xx other than 429); raises after the retries."""
         attempt = 0
+        if self._notify is not None and not self._announced:
+            self._notify(f"asking {self.base_url} (timeout {self._client.timeout.read or 0:.0f} s) …")
+            self._announced = True
         while True:
             self._wait_turn()
             try:
                 response = self._client.get(self.base_url, params=dict(params))
             except httpx.TransportError as exc:  # timeouts, refused/reset connections, DNS
+                dns = _name_resolution_error(exc)
+                if dns is not None:
+                    raise SourceUnavailable(
+                        f"cannot resolve {self.host} ({dns.strerror or dns}): check the network "
+                        "connection, or the URL setting (PAPERFEED_ARXIV_API_URL / PAPERFEED_ARXIV_OAI_URL)"
+                    ) from exc
                 if attempt >= self.max_retries:
                     raise SourceUnavailable(
                         f"{self.base_url} unreachable after {attempt + 1} attempts: "
-                        f"{type(exc).__name__}: {exc}"
+                        f"{type(exc).__name__}: {exc or 'no answer'}"
                     ) from exc
                 delay = self.backoff * 2**attempt
+                self._say(f"no answer from {self.host} ({type(exc).__name__})", delay, attempt)
             else:
                 if response.status_code != 429 and response.status_code < 500:
                     return response
@@ -115,5 +149,12 @@ class PoliteClient:
                     if retry_after is not None
                     else self.backoff * 2**attempt
                 )
+                self._say(f"{self.host} answered HTTP {response.status_code}", delay, attempt)
             self._sleep(delay)
             attempt += 1
+
+    def _say(self, what: str, delay: float, attempt: int) -> None:
+        if self._notify is not None:
+            self._notify(
+                f"{what}; trying again in {delay:.0f} s (try {attempt + 2} of {self.max_retries + 1})"
+            )

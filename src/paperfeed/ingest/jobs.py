@@ -18,6 +18,7 @@ from paperfeed.context import Paperfeed
 from paperfeed.ingest.arxiv_api import ArxivApiClient
 from paperfeed.ingest.arxiv_oai import OaiHarvester
 from paperfeed.ingest.files import InputError, detect_file_format, open_text, readers
+from paperfeed.ingest.http import Notify
 from paperfeed.ingest.parallel import ParallelFileReader, can_fork
 from paperfeed.ingest.pipeline import IngestReport, ProgressCallback, ingest
 from paperfeed.records import SourceItem
@@ -51,8 +52,12 @@ def ingest_file(
     progress: Callable[[IngestReport, int, int], None] | None = None,
 ) -> IngestReport:
     """Import one file of any supported format; ``progress(report, bytes_done, bytes_total)``."""
-    if not path.is_file():
+    if path.is_dir():
+        raise InputError(f"{path} is a folder: give one file (e.g. {path}/papers.jsonl)")
+    if not path.exists():
         raise InputError(f"no such file: {path}")
+    if not path.is_file():
+        raise InputError(f"{path} is not a regular file")
     readers_by_format = readers()
     fmt = file_format or detect_file_format(path)
     if fmt not in readers_by_format:
@@ -90,10 +95,16 @@ def ingest_arxiv(
     max_results: int | None = None,
     progress: ProgressCallback | None = None,
     transport: httpx.BaseTransport | None = None,
+    notify: Notify | None = None,
+    timeout: float | None = None,
+    max_retries: int | None = None,
 ) -> IngestReport:
-    """Import from the arXiv search API by query, category and date window, or by id list."""
+    """Import from the arXiv search API by query, category and date window, or by id list.
 
-    client = _api_client(app, transport)
+    ``timeout`` and ``max_retries`` override the settings (a web submission waits less than a
+    cron job); ``notify`` hears what is being tried (see :class:`~paperfeed.ingest.http.PoliteClient`).
+    """
+    client = _api_client(app, transport, notify, timeout, max_retries)
     items: Iterator[SourceItem]
     if ids:
         items = iter(client.fetch(ids))
@@ -105,14 +116,21 @@ def ingest_arxiv(
     return report
 
 
-def _api_client(app: Paperfeed, transport: httpx.BaseTransport | None) -> ArxivApiClient:
+def _api_client(
+    app: Paperfeed,
+    transport: httpx.BaseTransport | None,
+    notify: Notify | None,
+    timeout: float | None,
+    max_retries: int | None,
+) -> ArxivApiClient:
     settings = app.settings
     return ArxivApiClient(
         base_url=settings.arxiv_api_url,
         min_interval=settings.arxiv_min_interval,
-        max_retries=settings.arxiv_max_retries,
-        timeout=settings.arxiv_timeout,
+        max_retries=settings.arxiv_max_retries if max_retries is None else max_retries,
+        timeout=settings.arxiv_timeout if timeout is None else timeout,
         transport=transport,
+        notify=notify,
     )
 
 
@@ -125,6 +143,7 @@ def harvest_oai(
     restart: bool = False,
     progress: ProgressCallback | None = None,
     transport: httpx.BaseTransport | None = None,
+    notify: Notify | None = None,
 ) -> IngestReport:
     """Harvest OAI-PMH ListRecords, resuming from the stored resumptionToken of the same harvest."""
     key = f"oai:{set_spec or '*'}:{from_date or ''}:{until_date or ''}"
@@ -135,7 +154,11 @@ def harvest_oai(
         max_retries=app.settings.arxiv_max_retries,
         timeout=app.settings.arxiv_timeout,
         transport=transport,
+        notify=notify,
     )
+    if notify is not None:
+        resuming = " (resuming a stopped harvest)" if token else ""
+        notify(f"harvesting OAI set {set_spec or 'all'} from {from_date or 'the start'}{resuming}")
     items = harvester.harvest(set_spec, from_date, until_date, resumption_token=token, checkpoint_key=key)
     report = ingest(app.store.papers, items, batch_size=app.settings.ingest_batch_size, progress=progress)
     return report
@@ -147,6 +170,7 @@ def sync(
     today: date | None = None,
     progress: ProgressCallback | None = None,
     transport: httpx.BaseTransport | None = None,
+    notify: Notify | None = None,
 ) -> dict[str, IngestReport]:
     """Harvest each followed category from its last checkpoint (a cron line keeps the store current).
 
@@ -170,6 +194,7 @@ def sync(
             until_date=None,
             progress=progress,
             transport=transport,
+            notify=notify,
         )
         app.store.papers.set_checkpoint(key, today.isoformat())
         reports[category] = report

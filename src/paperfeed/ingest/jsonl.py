@@ -19,7 +19,8 @@ This is a superset of the arxiv-sample layout (``arxiv_id``, ``published_date``,
 ``primary_category``, ``comment``, ``pdf_url``), which therefore imports unchanged.
 
 A line that is not JSON, or whose record is invalid, becomes ``RecordError("line N", reason)`` and
-the stream goes on: one bad line must not cost the rest of a multi-gigabyte import.
+the stream goes on: one bad line must not cost the rest of a multi-gigabyte import. A line longer
+than ``MAX_RECORD_CHARS`` (8 MB) is skipped the same way without ever being held in memory.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import TextIO
 
 import orjson
 
-from paperfeed.ingest.fields import RECORD_FAILURES, error_for, iter_numbered, record_from_mapping
+from paperfeed.ingest.fields import RECORD_FAILURES, error_for, iter_numbered, record_from_mapping, too_long
 from paperfeed.records import RecordError, SourceItem
 
 SOURCE = "jsonl"
@@ -38,6 +39,9 @@ SOURCE = "jsonl"
 def read_jsonl(fh: TextIO) -> Iterator[SourceItem]:
     """Yield one record (or error) per non-blank line of ``fh``, lazily."""
     for number, line in iter_numbered(fh):
+        if line is None:
+            yield too_long(number)
+            continue
         try:
             obj = orjson.loads(line)
         except orjson.JSONDecodeError as exc:

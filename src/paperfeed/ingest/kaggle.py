@@ -23,7 +23,7 @@ from typing import Any, TextIO
 import orjson
 
 from paperfeed.ids import parse_arxiv_id
-from paperfeed.ingest.fields import RECORD_FAILURES, error_for
+from paperfeed.ingest.fields import RECORD_FAILURES, bounded_lines, error_for, too_long
 from paperfeed.records import PaperRecord, RecordError, RecordInvalid, SourceItem, Version, finalize
 from paperfeed.records import parse_datetime as _slow_parse_datetime
 
@@ -92,7 +92,10 @@ def kaggle_record(obj: dict[str, Any]) -> PaperRecord:
 def read_kaggle(fh: TextIO) -> Iterator[SourceItem]:
     """Yield one record (or error) per line of the snapshot, lazily."""
     loads = orjson.loads
-    for number, line in enumerate(fh, start=1):
+    for number, line in bounded_lines(fh):
+        if line is None:
+            yield too_long(number)
+            continue
         try:
             obj = loads(line)
         except orjson.JSONDecodeError as exc:

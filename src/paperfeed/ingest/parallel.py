@@ -107,19 +107,8 @@ def _decode(payload: bytes) -> list[SourceItem | PaperRows] | BaseException:
     for row in orjson.loads(payload[1:]):
         kind = row[0]
         if kind == 0:
-            pid, digest, key, paper, authors, categories, versions, links = row[1:]
-            items.append(
-                PaperRows(
-                    pid,
-                    digest,
-                    key,
-                    tuple(paper),
-                    [tuple(r) for r in authors],
-                    [tuple(r) for r in categories],
-                    [tuple(r) for r in versions],
-                    [tuple(r) for r in links],
-                )
-            )
+            pid, digest, key, paper, author_keys, categories, published_ts = row[1:]
+            items.append(PaperRows(pid, digest, key, tuple(paper), author_keys, categories, published_ts))
         elif kind == 1:
             items.append(RecordError(row[1], row[2]))
         else:

@@ -216,6 +216,12 @@ def search(
         elif not parsed.free_text.strip():
             effective = "keyword"  # only filters or exclusions: nothing to embed
     results.mode = effective
+    if effective != "keyword" and (unembedded := vectors_backlog(app)):
+        partial = (
+            f"the semantic part of the ranking covers only embedded papers: {unembedded:,} are not "
+            "embedded yet (embedding in progress)"
+        )
+        results.notice = f"{results.notice}; {partial}" if results.notice else partial
     if effective == "keyword":
         found = lexical.search(
             parsed, category=category, since=since, until=until, limit=limit, offset=offset, snippets=snippets
@@ -271,6 +277,18 @@ def lexical_backlog(app: Paperfeed) -> int:
     if mark.seq >= app.store.papers.current_seq():
         return 0
     return app.store.papers.changed_count(mark.seq)
+
+
+def vectors_backlog(app: Paperfeed) -> int:
+    """Papers the vectors do not hold yet (0 when current: two cheap reads, like the keyword index)."""
+    from paperfeed.search.vectors import vectors_path
+
+    mark = valid_mark(vectors_path(app.settings, app.settings.embedding_model))
+    if mark is None:
+        return app.store.papers.count()
+    if mark.complete and mark.seq >= app.store.papers.current_seq():
+        return 0
+    return app.store.papers.changed_count(mark.seq, mark.after_id)
 
 
 def lexical_snippets(

@@ -29,6 +29,8 @@ from paperfeed.search.vectors import VectorStore, vectors_path
 SCHEMA_VERSION = "1"
 
 Progress = Callable[[int], None]
+BULK_UPDATE = 50_000
+"""Above this many changed papers an update indexes on two threads (see LexicalIndex.writer)."""
 
 
 def lexical_path(app: Paperfeed) -> Path:
@@ -62,7 +64,9 @@ def update_lexical(app: Paperfeed, *, full: bool = False, progress: Progress | N
     index = _fresh_lexical(path) if rebuild else LexicalIndex.open_writer(path)
     after = 0 if rebuild or mark is None else mark.seq
     report = UpdateReport("lexical", full=rebuild, seq=target)
-    writer = index.writer()
+    # Large catch-ups (a rebuild, a bulk import) index on two threads; small ones need no more.
+    large = rebuild or papers.changed_count(after) > BULK_UPDATE
+    writer = index.writer(threads=2 if large else 1)
     try:
         if rebuild:
             writer.delete_all_documents()
@@ -95,12 +99,13 @@ def update_vectors(
     batch_size: int | None = None,
     budget: int | None = None,
     progress: Progress | None = None,
+    read_batch: int = 256,
 ) -> UpdateReport:
     """Embed the papers changed since the vectors' mark (skipping unchanged text); drop removed ids.
 
     ``budget`` caps how many papers one call embeds, so the indexer can keep the keyword index fresh
-    between slices of a long embedding job; the mark then moves to the last change it finished, and
-    ``pending`` says how many papers are left.
+    between slices of a long embedding job (checked every ``read_batch`` papers); the mark then
+    records the last paper done, even inside a change, and ``pending`` says how many are left.
     """
     from paperfeed.search.embedders import fingerprint_of, paper_text, text_hash, try_load_configured
 
@@ -109,11 +114,12 @@ def update_vectors(
     target = papers.current_seq()
     path = vectors_path(app.settings, model)
     mark = valid_mark(path) if VectorStore.exists(path) else None
-    if not full and mark is not None and mark.seq >= target:
+    if not full and mark is not None and mark.seq >= target and mark.complete:
         return UpdateReport("vectors", seq=mark.seq)
     embedder, why = try_load_configured(app.settings)
     if embedder is None:
-        return UpdateReport("vectors", skipped=why, pending=papers.changed_count(mark.seq if mark else 0))
+        pending = papers.changed_count(mark.seq, mark.after_id) if mark else papers.count()
+        return UpdateReport("vectors", skipped=why, pending=pending)
     fingerprint = fingerprint_of(embedder)
     existing = VectorStore(path, exact_max=app.settings.vector_exact_max) if mark is not None else None
     # Vectors made by another version of the model are useless with this one's queries: start over.
@@ -126,15 +132,19 @@ def update_vectors(
     )
     assert vectors is not None
     after = 0 if rebuild or mark is None else mark.seq
+    after_id = None if rebuild or mark is None else mark.after_id
     report = UpdateReport("vectors", full=rebuild, seq=target)
     removed = [] if rebuild else papers.removed_since(after)
     vectors.append([], [], np.zeros((0, vectors.dim), dtype=np.float32), removed)
     report.removed = len(removed)
-    done_through = target
-    for batch in papers.iter_changed_with_seq(after, batch_size=256, until_seq=target):
+    done: tuple[int, str | None] = (target, None)
+    last: tuple[int, str | None] = (after, after_id)
+    changed = papers.iter_changed_with_seq(after, batch_size=read_batch, until_seq=target, after_id=after_id)
+    for batch in changed:
         if budget is not None and report.indexed >= budget:
-            done_through = batch[0][1] - 1  # every change before this batch's first is complete
+            done = last  # everything up to the last paper of the previous batch is embedded
             break
+        last = (batch[-1][1], batch[-1][0].paper_id)
         texts = {p.paper_id: paper_text(p) for p, _ in batch}
         hashes = {pid: text_hash(t) for pid, t in texts.items()}
         todo = [pid for pid in texts if vectors.hash_of(pid) != hashes[pid]]
@@ -144,10 +154,10 @@ def update_vectors(
             report.indexed += len(todo)
             if progress is not None:
                 progress(report.indexed)
-    report.seq = max(after, done_through)
-    if report.seq < target:
-        report.pending = papers.changed_count(report.seq)
+    report.seq, done_id = done
+    if report.seq < target or done_id is not None:
+        report.pending = papers.changed_count(report.seq, done_id)
     if len(vectors) > app.settings.vector_exact_max:
         vectors.save_ann()
-    write_mark(path, IndexMark(vectors.index_id, report.seq))
+    write_mark(path, IndexMark(vectors.index_id, report.seq, done_id))
     return report

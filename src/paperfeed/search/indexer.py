@@ -249,7 +249,9 @@ def vectors_status(app: Paperfeed) -> dict[str, Any]:
         "path": str(path),
         "embedded": embedded,
         "current_to_seq": mark.seq if mark else None,
-        "pending": app.store.papers.changed_count(mark.seq) if mark else app.store.papers.count(),
+        "pending": (
+            app.store.papers.changed_count(mark.seq, mark.after_id) if mark else app.store.papers.count()
+        ),
         "search": (
             "none"
             if store is None

@@ -33,6 +33,7 @@ from paperfeed.search.query import (
     FieldWeights,
     ParsedQuery,
     build_query,
+    category_query,
     constraint_clauses,
 )
 
@@ -157,9 +158,11 @@ class LexicalIndex:
         return cls.open_writer(path)
 
     # -------------------------------------------------------------------- writes
-    def writer(self) -> tantivy.IndexWriter:
+    def writer(self, threads: int = 1) -> tantivy.IndexWriter:
+        """The index writer; ``threads`` > 1 for large (re)builds: tantivy then tokenizes and
+        indexes on that many threads while Python reads the store and builds documents."""
         try:
-            return self.index.writer(WRITER_HEAP, 1)
+            return self.index.writer(WRITER_HEAP * threads, threads)
         except ValueError as exc:
             raise IndexBusy(f"the keyword index at {self.path} is being written by another process") from exc
 
@@ -183,8 +186,8 @@ class LexicalIndex:
     ) -> list[tantivy.Query]:
         """Filters for --category, --since (on or after) and --until (on or before, whole day)."""
         filters: list[tantivy.Query] = []
-        if category:
-            filters.append(tantivy.Query.term_query(self.schema, "categories", category.strip().lower()))
+        if category:  # a dotless name is the whole archive, as in the query syntax's cat:cs
+            filters.append(category_query(self.schema, category))
         if since or until:
             lower = to_epoch(since) if since else None
             upper = to_epoch(until) + 86_399 if until else None

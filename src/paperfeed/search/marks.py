@@ -20,10 +20,18 @@ MARK_FILE = "MARK.json"
 
 @dataclass(frozen=True, slots=True)
 class IndexMark:
-    """Index ``index_id`` holds every change up to store ``seq``."""
+    """Index ``index_id`` holds every change up to store ``seq``; with ``after_id``, a slice stopped
+    inside the next change: the papers of change ``seq`` with ids up to ``after_id`` are held too, and
+    the others of that change are not (one ingest batch is one change, of thousands of papers)."""
 
     index_id: str
     seq: int
+    after_id: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        """Whether the mark ends on a whole change (no slice part-way through one)."""
+        return self.after_id is None
 
 
 @dataclass(slots=True)
@@ -46,7 +54,8 @@ def read_mark(directory: Path) -> IndexMark | None:
     """The mark of the index in ``directory``; ``None`` when missing or unreadable."""
     try:
         data = json.loads((directory / MARK_FILE).read_text(encoding="utf-8"))
-        return IndexMark(str(data["index_id"]), int(data["seq"]))
+        after_id = data.get("after_id")
+        return IndexMark(str(data["index_id"]), int(data["seq"]), str(after_id) if after_id else None)
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

@@ -174,7 +174,7 @@ def _author_query(schema: tantivy.Schema, text: str) -> tantivy.Query | None:
     return Query.phrase_query(schema, "authors", words)
 
 
-def _category_query(schema: tantivy.Schema, text: str) -> tantivy.Query:
+def category_query(schema: tantivy.Schema, text: str) -> tantivy.Query:
     value = text.strip().lower()
     if "." in value or "-" in value:
         return Query.term_query(schema, "categories", value)
@@ -196,7 +196,7 @@ def clause_query(schema: tantivy.Schema, clause: Clause, weights: FieldWeights) 
     if clause.field == "author":
         return _author_query(schema, clause.text)
     if clause.field == "cat":
-        return _category_query(schema, clause.text)
+        return category_query(schema, clause.text)
     if clause.field == "id":
         return _id_query(schema, clause.text)
     if clause.field == "title":

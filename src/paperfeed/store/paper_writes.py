@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
+import orjson
 from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from paperfeed.ids import is_title_id
@@ -25,7 +26,15 @@ from paperfeed.records import Checkpoint, PaperRecord
 from paperfeed.store.database import Database
 from paperfeed.store.merge import content_hash, merge_records
 from paperfeed.store.reads import load_papers
-from paperfeed.store.rows import PaperRows, from_rows, naive_utc, sqlite_datetime, to_rows
+from paperfeed.store.rows import (
+    PaperRows,
+    epoch_seconds,
+    from_rows,
+    key_hash,
+    naive_utc,
+    sqlite_datetime,
+    to_rows,
+)
 from paperfeed.store.schema import (
     PAPER_CHILD_TABLES,
     ingest_checkpoints,
@@ -33,15 +42,14 @@ from paperfeed.store.schema import (
     paper_aliases,
     paper_authors,
     paper_categories,
-    paper_links,
     paper_tombstones,
-    paper_versions,
     papers,
     store_state,
 )
 
 _CHUNK = 500  # ids per IN (...) clause: well under every backend's parameter limit
 CHANGE_SEQ_KEY = "change_seq"
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -64,7 +72,7 @@ class _Stored:
     full: PaperRecord | None = None
 
 
-def chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+def chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
 
@@ -204,14 +212,16 @@ class PaperWriter:
         batch_keys = {e.title_key: e.paper_id for e in entries if not is_title_id(e.paper_id)}
         keys = sorted({e.title_key for e in entries if is_title_id(e.paper_id)} - set(batch_keys))
         stored_keys: dict[str, str] = {}
-        for chunk in chunks(keys):
+        wanted = set(keys)
+        for hashes in chunks(sorted({key_hash(key) for key in keys})):
             rows = conn.execute(
                 select(papers.c.title_key, papers.c.id)
-                .where(papers.c.title_key.in_(chunk), papers.c.id_kind == "arxiv")
+                .where(papers.c.title_hash.in_(hashes), papers.c.id_kind == "arxiv")
                 .order_by(papers.c.id)
             )
             for row in rows:
-                stored_keys.setdefault(row.title_key, row.id)
+                if row.title_key in wanted:
+                    stored_keys.setdefault(row.title_key, row.id)
         targets = []
         for entry in entries:
             target = entry.paper_id
@@ -235,15 +245,15 @@ class PaperWriter:
             e.title_key: target for e, target in zip(entries, targets, strict=True) if not is_title_id(target)
         }
         found: dict[str, str] = {}
-        keys = sorted(key_to_arxiv)
-        for chunk in chunks(keys):
+        for chunk in chunks(sorted({key_hash(key) for key in key_to_arxiv})):
             rows = conn.execute(
                 select(papers.c.id, papers.c.title_key).where(
-                    papers.c.title_key.in_(chunk), papers.c.id_kind == "title"
+                    papers.c.title_hash.in_(chunk), papers.c.id_kind == "title"
                 )
             )
             for row in rows:
-                found[row.id] = key_to_arxiv[row.title_key]
+                if row.title_key in key_to_arxiv:
+                    found[row.id] = key_to_arxiv[row.title_key]
         return found
 
     def _stored_summaries(self, conn: Connection, ids: Sequence[str]) -> dict[str, _Stored]:
@@ -283,7 +293,7 @@ class PaperWriter:
         """Rewrite changed papers in place (``first_seen_at`` stays); values are in the driver's form."""
         if not entries:
             return
-        names = [c.name for c in papers.columns][1:13]  # id_kind … source, as in PaperRows.paper
+        names = [c.name for c in papers.columns][1:18]  # id_kind … links, as in PaperRows.paper
         mark = self.database.placeholder
         assignments = ", ".join(f"{name} = {mark}" for name in [*names, "content_hash", "change_seq"])
         conn.exec_driver_sql(
@@ -313,16 +323,42 @@ class PaperWriter:
                 copy.write_row(row)
 
     def _delete_children(self, conn: Connection, ids: Sequence[str]) -> None:
-        for table in PAPER_CHILD_TABLES:
-            for chunk in chunks(ids):
-                conn.execute(delete(table).where(table.c.paper_id.in_(chunk)))
+        """Drop the look-up rows of stored papers (keys recomputed from their stored lists)."""
+        authors: list[tuple[int, int, str]] = []
+        categories: list[tuple[str, int, str]] = []
+        for chunk in chunks(ids):
+            rows = conn.execute(
+                select(papers.c.id, papers.c.authors, papers.c.categories, papers.c.published_at).where(
+                    papers.c.id.in_(chunk)
+                )
+            )
+            for row in rows:
+                when = _as_datetime(row.published_at)
+                ts = epoch_seconds(when)
+                authors.extend((key, ts, row.id) for key in {key_hash(n) for n in orjson.loads(row.authors)})
+                categories.extend((c, ts, row.id) for c in set(orjson.loads(row.categories)))
+        mark = self.database.placeholder
+        if authors:
+            conn.exec_driver_sql(
+                f"DELETE FROM paper_authors WHERE author_key = {mark} AND published_ts = {mark} "
+                f"AND paper_id = {mark}",
+                authors,
+            )
+        if categories:
+            conn.exec_driver_sql(
+                f"DELETE FROM paper_categories WHERE category = {mark} AND published_ts = {mark} "
+                f"AND paper_id = {mark}",
+                categories,
+            )
 
     def _insert_children(self, conn: Connection, entries: Iterable[PaperRows]) -> None:
         entries = list(entries)
-        self._bulk_insert(conn, paper_authors, [row for e in entries for row in e.authors])
-        self._bulk_insert(conn, paper_categories, [row for e in entries for row in e.categories])
-        self._bulk_insert(conn, paper_versions, [row for e in entries for row in e.versions])
-        self._bulk_insert(conn, paper_links, [row for e in entries for row in e.links])
+        self._bulk_insert(
+            conn, paper_authors, [(k, e.published_ts, e.paper_id) for e in entries for k in e.author_keys]
+        )
+        self._bulk_insert(
+            conn, paper_categories, [(c, e.published_ts, e.paper_id) for e in entries for c in e.categories]
+        )
 
     def _absorb(self, conn: Connection, title_id: str, arxiv_id: str, seq: int) -> None:
         """Retire a title-only paper in favour of its arXiv record, keeping everything pointing at it.
@@ -356,6 +392,13 @@ class PaperWriter:
         conn.execute(insert(paper_tombstones).values(paper_id=title_id, change_seq=seq))
 
     # ------------------------------------------------------------------ reads
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    """A stored datetime (SQLite gives strings to raw reads, PostgreSQL datetimes), naive UTC."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
 
 
 def _as_dict(record: PaperRecord) -> dict[str, Any]:

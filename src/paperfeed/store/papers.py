@@ -13,21 +13,34 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, insert, or_, select
+import orjson
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Select,
+    and_,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
 
 from paperfeed.records import Checkpoint, PaperRecord
 from paperfeed.store.database import Database, redact_url
 from paperfeed.store.paper_writes import CHANGE_SEQ_KEY, BatchResult, PaperWriter, set_checkpoint
-from paperfeed.store.reads import load_papers
-from paperfeed.store.rows import PaperRows, naive_utc
+from paperfeed.store.reads import load_papers, record_from_row
+from paperfeed.store.rows import PaperRows, epoch_seconds, key_hash, naive_utc
 from paperfeed.store.schema import (
     ingest_checkpoints,
     paper_aliases,
     paper_authors,
     paper_categories,
-    paper_links,
     paper_tombstones,
-    paper_versions,
     papers,
     store_state,
 )
@@ -39,43 +52,98 @@ _IN_CHUNK = 900  # ids per IN (...) list: well under every driver's limit on bou
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """Which papers: any of ``categories`` (all when empty), by ``author`` (exact name), first version
-    in ``[since, until)``, and containing every one of ``terms`` in title or abstract (substring)."""
+    """Which papers: any of ``categories`` (all when empty; a name without a dot such as ``cs`` is the
+    whole archive: ``cs``, ``cs.AI``, ``cs.LG``, …), by ``author`` (exact name), first version in
+    ``[since, until)``, containing every one of ``terms`` in title or abstract (substring), and
+    among ``ids`` when given (a set found elsewhere, e.g. by the search index, put in date order).
+
+    A window with an author or categories is read from that look-up table (keyed so that the newest
+    papers of one author or category are a range scan, see ``store/schema/papers.py``), otherwise
+    from ``papers`` by date.
+    """
 
     categories: tuple[str, ...] = ()
     author: str | None = None
     since: datetime | None = None
     until: datetime | None = None
     terms: tuple[str, ...] = ()
+    ids: tuple[str, ...] | None = None
 
-    def condition(self) -> ColumnElement[bool]:
+    def paper_conditions(self) -> list[ColumnElement[bool]]:
+        """Conditions on ``papers`` columns alone (ids and terms; the author's exact name, see lookup)."""
         conditions: list[ColumnElement[bool]] = []
-        if self.categories:
-            conditions.append(
-                exists(
-                    select(paper_categories.c.paper_id).where(
-                        paper_categories.c.paper_id == papers.c.id,
-                        paper_categories.c.category.in_(list(self.categories)),
-                    )
-                )
-            )
-        if self.author:
-            # IN, not a correlated EXISTS: SQLite then starts from the author's few papers (name
-            # index) instead of testing every paper of the date range against the name (0.5 ms
-            # against 200 ms for a prolific name over a month of 20,000 papers).
-            conditions.append(
-                papers.c.id.in_(select(paper_authors.c.paper_id).where(paper_authors.c.name == self.author))
-            )
-        if self.since is not None:
-            conditions.append(papers.c.published_at >= naive_utc(self.since))
-        if self.until is not None:
-            conditions.append(papers.c.published_at < naive_utc(self.until))
+        if self.ids is not None:
+            conditions.append(papers.c.id.in_(list(self.ids)))
         for term in self.terms:
             like = f"%{term.lower()}%"
             conditions.append(
                 or_(func.lower(papers.c.title).like(like), func.lower(papers.c.abstract).like(like))
             )
+        return conditions
+
+    def condition(self) -> ColumnElement[bool]:
+        """The whole window as a condition on ``papers`` (for windows without a look-up)."""
+        conditions = self.paper_conditions()
+        if self.since is not None:
+            conditions.append(papers.c.published_at >= naive_utc(self.since))
+        if self.until is not None:
+            conditions.append(papers.c.published_at < naive_utc(self.until))
         return and_(papers.c.id.isnot(None), *conditions)
+
+    def category_match(self) -> ColumnElement[bool]:
+        """The look-up's category is one of ``categories``, or inside one of the archives among them.
+
+        An archive (``cs``) is the key range ``cs.`` up to ``cs/`` (``/`` follows ``.``), so it is a
+        range scan of the one b-tree, as a single category is."""
+        column = paper_categories.c.category
+        matches: list[ColumnElement[bool]] = [column.in_(sorted(set(self.categories)))]
+        for archive in sorted({c for c in self.categories if "." not in c}):
+            matches.append(and_(column >= f"{archive}.", column < f"{archive}/"))
+        return or_(*matches)
+
+    @property
+    def uses_lookup(self) -> bool:
+        return bool(self.author or self.categories)
+
+    def lookup(self, *, dated: bool = False) -> Select[Any]:
+        """(published_ts, paper_id) of the window's papers, distinct, from the author or category
+        look-up (the author's when both are given; categories are then checked per paper)."""
+        table: Any = paper_authors if self.author else paper_categories
+        ts = table.c.published_ts
+        query = select(ts.label("published_ts"), table.c.paper_id.label("paper_id"))
+        if self.author:
+            query = query.where(paper_authors.c.author_key == key_hash(self.author))
+            if self.categories:
+                query = query.where(
+                    exists(
+                        select(paper_categories.c.paper_id).where(
+                            paper_categories.c.paper_id == paper_authors.c.paper_id,
+                            self.category_match(),
+                        )
+                    )
+                )
+        else:
+            categories = sorted(set(self.categories))
+            if len(categories) == 1 and "." in categories[0]:
+                query = query.where(paper_categories.c.category == categories[0])
+            else:
+                query = query.where(self.category_match()).distinct()
+        if self.since is not None:
+            # One lower bound only: with a second one (ts > 0) SQLite picked that one for the range
+            # scan and read a category's whole history (measured at 2.7M papers: 1.4 s, not 0.3 ms).
+            query = query.where(ts >= max(1, epoch_seconds(naive_utc(self.since))))
+        elif dated or self.until is not None:
+            query = query.where(ts > 0)
+        if self.until is not None:
+            query = query.where(ts < epoch_seconds(naive_utc(self.until)))
+        paper_conditions = self.paper_conditions()
+        if self.author:
+            # The key is a hash: the paper's own list must hold the exact name (as a JSON string).
+            quoted = orjson.dumps(self.author).decode()
+            paper_conditions.append(papers.c.authors.contains(quoted, autoescape=True))
+        if paper_conditions:
+            query = query.join(papers, papers.c.id == table.c.paper_id).where(*paper_conditions)
+        return query
 
 
 class PaperStore:
@@ -131,7 +199,7 @@ class PaperStore:
                     found.update({row.alias: row.paper_id for row in rows})
         return found
 
-    def _rows_in(self, column: Any, values: Sequence[str], *selected: Any) -> Iterator[Any]:
+    def _rows_in(self, column: Any, values: Sequence[Any], *selected: Any) -> Iterator[Any]:
         """Rows of ``selected`` columns whose ``column`` is one of ``values`` (500 per query), by id."""
         unique = [v for v in dict.fromkeys(values) if v]
         with self.engine.connect() as conn:
@@ -169,8 +237,12 @@ class PaperStore:
     def ids_by_title_key(self, keys: Sequence[str]) -> dict[str, list[str]]:
         """Stored papers per normalised title (:func:`paperfeed.ids.normalize_title`)."""
         found: dict[str, list[str]] = {}
-        for row in self._rows_in(papers.c.title_key, keys, papers.c.title_key, papers.c.id):
-            found.setdefault(row.title_key, []).append(row.id)
+        wanted = set(keys)
+        hashes = [key_hash(key) for key in dict.fromkeys(keys) if key]
+        # Through the integer hash's index; the key itself is checked here (hashes may collide).
+        for row in self._rows_in(papers.c.title_hash, hashes, papers.c.title_key, papers.c.id):
+            if row.title_key in wanted and row.id not in found.get(row.title_key, []):
+                found.setdefault(row.title_key, []).append(row.id)
         return found
 
     def get(self, paper_id: str) -> PaperRecord | None:
@@ -193,12 +265,20 @@ class PaperStore:
         self, window: Window, *, limit: int, offset: int = 0, newest_first: bool = True
     ) -> list[str]:
         """Ids of the papers in ``window``, newest (or oldest) first version first."""
-        order = (
+        if window.uses_lookup:
+            found = window.lookup().subquery()
+            order = (
+                (found.c.published_ts.desc(), found.c.paper_id.desc())
+                if newest_first
+                else (found.c.published_ts.asc(), found.c.paper_id.asc())
+            )
+            return self._ids(select(found.c.paper_id).order_by(*order).limit(limit).offset(offset))
+        by_date = (
             (papers.c.published_at.desc(), papers.c.id.desc())
             if newest_first
             else (papers.c.published_at.asc(), papers.c.id.asc())
         )
-        query = select(papers.c.id).where(window.condition()).order_by(*order).limit(limit).offset(offset)
+        query = select(papers.c.id).where(window.condition()).order_by(*by_date).limit(limit).offset(offset)
         return self._ids(query)
 
     def window_dates(
@@ -210,7 +290,12 @@ class PaperStore:
         Ids and dates only, so a period's list can be ordered and paged before any record is
         loaded (papers without a date are in no dated window and are skipped)."""
         column = papers.c.published_at
-        query = select(papers.c.id, column).where(column.isnot(None), window.condition())
+        if window.uses_lookup:
+            found_ids = window.lookup(dated=True).subquery()
+            query = select(papers.c.id, column).join(found_ids, found_ids.c.paper_id == papers.c.id)
+            query = query.where(column.isnot(None))
+        else:
+            query = select(papers.c.id, column).where(column.isnot(None), window.condition())
         found: list[tuple[str, datetime]] = []
         with self.engine.connect() as conn:
             if among is None:
@@ -227,13 +312,18 @@ class PaperStore:
         return found[:limit] if limit is not None else found
 
     def window_count(self, window: Window) -> int:
+        query = (
+            select(func.count()).select_from(window.lookup().subquery())
+            if window.uses_lookup
+            else select(func.count()).select_from(papers).where(window.condition())
+        )
         with self.engine.connect() as conn:
-            return int(
-                conn.execute(select(func.count()).select_from(papers).where(window.condition())).scalar_one()
-            )
+            return int(conn.execute(query).scalar_one())
 
     def window_edge(self, window: Window, *, newest: bool) -> datetime | None:
         """The newest (or oldest) first-version date in ``window``: for "latest day" and navigation."""
+        if window.uses_lookup:
+            return self._lookup_edge(window, newest=newest)
         column = papers.c.published_at
         query = (
             select(column)
@@ -245,6 +335,26 @@ class PaperStore:
             value = conn.execute(query).scalar()
         return value if isinstance(value, datetime) or value is None else datetime.fromisoformat(str(value))
 
+    def _lookup_edge(self, window: Window, *, newest: bool) -> datetime | None:
+        """One index seek per category (max/min of a key prefix), instead of sorting all their papers."""
+        parts = (
+            [window]
+            if window.author or window.terms
+            else [Window(categories=(c,), since=window.since, until=window.until) for c in window.categories]
+        )
+        columns = []
+        for part in parts:
+            found = part.lookup(dated=True).subquery()
+            order = found.c.published_ts.desc() if newest else found.c.published_ts.asc()
+            columns.append(select(found.c.published_ts).order_by(order).limit(1).scalar_subquery())
+        with self.engine.connect() as conn:  # one round trip: a column per category
+            row = conn.execute(select(*columns)).one()
+        edges = [int(value) for value in row if value is not None]
+        if not edges:
+            return None
+        edge = max(edges) if newest else min(edges)
+        return datetime.fromtimestamp(edge, UTC).replace(tzinfo=None)
+
     def list_papers(
         self,
         *,
@@ -255,9 +365,16 @@ class PaperStore:
         limit: int = 20,
         offset: int = 0,
         newest_first: bool = True,
+        ids: Sequence[str] | None = None,
     ) -> list[PaperRecord]:
-        """Papers filtered by category (any of theirs), author, and first-version date window."""
-        window = Window(categories=(category,) if category else (), author=author, since=since, until=until)
+        """Papers filtered by category (any of theirs), author, first-version date window and ``ids``."""
+        window = Window(
+            categories=(category,) if category else (),
+            author=author,
+            since=since,
+            until=until,
+            ids=tuple(ids) if ids is not None else None,
+        )
         ids = self.window_ids(window, limit=limit, offset=offset, newest_first=newest_first)
         loaded = self.get_many(ids)
         return [loaded[i] for i in ids if i in loaded]
@@ -290,12 +407,12 @@ class PaperStore:
                 "papers": int(total or 0),
                 "arxiv_papers": int(by_kind.get("arxiv", 0)),
                 "title_only_papers": int(by_kind.get("title", 0)),
-                "versions": int(scalar(select(func.count()).select_from(paper_versions)) or 0),
+                "versions": int(scalar(select(func.sum(self._json_length(papers.c.versions)))) or 0),
                 "revised_papers": int(
                     scalar(select(func.count()).select_from(papers).where(papers.c.latest_version > 1)) or 0
                 ),
                 "authorships": int(scalar(select(func.count()).select_from(paper_authors)) or 0),
-                "code_links": int(scalar(select(func.count()).select_from(paper_links)) or 0),
+                "code_links": int(scalar(select(func.sum(self._json_length(papers.c.links)))) or 0),
                 "categories": {row.category: int(row.n) for row in top},
                 "published_from": _day(oldest),
                 "published_to": _day(newest),
@@ -303,6 +420,12 @@ class PaperStore:
                 "checkpoints": self.checkpoints(),
                 "database_url": redact_url(self.database.url),
             }
+
+    def _json_length(self, column: Any) -> Any:
+        """The length of a JSON list held in a text column, in this dialect."""
+        if self.database.is_sqlite:
+            return func.json_array_length(column)
+        return func.json_array_length(cast(column, JSON))
 
     # ------------------------------------------------------- change feed (for indexes)
     def current_seq(self) -> int:
@@ -312,9 +435,10 @@ class PaperStore:
             ).scalar()
         return int(value or 0)
 
-    def changed_count(self, after_seq: int) -> int:
-        """How many stored papers changed after ``after_seq`` (what an index update would re-index)."""
-        query = select(func.count()).select_from(papers).where(papers.c.change_seq > after_seq)
+    def changed_count(self, after_seq: int, after_id: str | None = None) -> int:
+        """How many stored papers changed after ``after_seq`` (what an index update would re-index);
+        with ``after_id``, the papers of change ``after_seq`` up to that id count as done."""
+        query = select(func.count()).select_from(papers).where(_after(after_seq, after_id))
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
@@ -327,23 +451,27 @@ class PaperStore:
             yield [paper for paper, _ in batch]
 
     def iter_changed_with_seq(
-        self, after_seq: int, *, batch_size: int = 2000, until_seq: int | None = None
+        self,
+        after_seq: int,
+        *,
+        batch_size: int = 2000,
+        until_seq: int | None = None,
+        after_id: str | None = None,
     ) -> Iterator[list[tuple[PaperRecord, int]]]:
-        """:meth:`iter_changed` with each paper's ``change_seq`` (to resume part-way through)."""
-        last_seq, last_id = after_seq, None
+        """:meth:`iter_changed` with each paper's ``change_seq`` (to resume part-way through: pass
+        the last ``(change_seq, id)`` done as ``after_seq`` and ``after_id``).
+
+        One query per batch (keyset pagination on (change_seq, id)): a paper is one row."""
+        last_seq, last_id = after_seq, after_id
         while True:
-            after = papers.c.change_seq > last_seq
-            if last_id is not None:
-                after = after | and_(papers.c.change_seq == last_seq, papers.c.id > last_id)
-            query = select(papers.c.id, papers.c.change_seq).where(after)
+            query = select(papers).where(_after(last_seq, last_id))
             if until_seq is not None:
                 query = query.where(papers.c.change_seq <= until_seq)
             with self.engine.connect() as conn:
                 rows = conn.execute(query.order_by(papers.c.change_seq, papers.c.id).limit(batch_size)).all()
-                if not rows:
-                    return
-                loaded = load_papers(conn, [row.id for row in rows])
-            yield [(loaded[row.id], int(row.change_seq)) for row in rows if row.id in loaded]
+            if not rows:
+                return
+            yield [(record_from_row(row), int(row.change_seq)) for row in rows]
             last_seq, last_id = rows[-1].change_seq, rows[-1].id
 
     def removed_since(self, after_seq: int) -> list[str]:
@@ -377,6 +505,17 @@ class PaperStore:
         with self.engine.begin() as conn:
             conn.execute(delete(store_state).where(store_state.c.key == key))
             conn.execute(insert(store_state).values(key=key, value=value))
+
+
+def _after(seq: int, paper_id: str | None) -> ColumnElement[bool]:
+    """Papers after the change-feed position ``(seq, paper_id)`` (``paper_id`` None: after ``seq``).
+
+    A row-value comparison, so both backends read it as one range of ``ix_papers_change_seq_id``;
+    the equivalent ``seq > s OR (seq = s AND id > i)`` made SQLite read every later change and
+    sort them, for every batch."""
+    if paper_id is None:
+        return papers.c.change_seq > seq
+    return tuple_(papers.c.change_seq, papers.c.id) > tuple_(literal(seq), literal(paper_id))
 
 
 def _datetime(value: Any) -> datetime:

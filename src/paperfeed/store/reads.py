@@ -1,4 +1,4 @@
-"""Reading papers: whole records with their children, in a handful of queries per batch of ids."""
+"""Reading papers: whole records in one query per batch of ids (the lists are JSON in the row)."""
 
 from __future__ import annotations
 
@@ -6,18 +6,22 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Row, select
 
-from paperfeed.records import PaperRecord, Version
-from paperfeed.store.schema import paper_authors, paper_categories, paper_links, paper_versions, papers
+from paperfeed.records import PaperRecord
+from paperfeed.store.rows import parse_versions
+from paperfeed.store.schema import papers
 
 _CHUNK = 500
 
 
-def aware(value: datetime | None) -> datetime | None:
+def aware(value: datetime | str | None) -> datetime | None:
     """Stored datetimes are naive UTC; records carry aware ones."""
     if value is None:
         return None
+    if isinstance(value, str):  # a raw SQLite read
+        value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
@@ -26,51 +30,29 @@ def _chunks(items: list[str]) -> list[list[str]]:
 
 
 def load_papers(conn: Connection, ids: Sequence[str]) -> dict[str, PaperRecord]:
-    """Full records for ``ids`` (those that exist), children included, in a handful of queries."""
+    """Full records for ``ids`` (those that exist)."""
     found: dict[str, PaperRecord] = {}
     for chunk in _chunks(list(ids)):
         for row in conn.execute(select(papers).where(papers.c.id.in_(chunk))):
             found[row.id] = record_from_row(row)
-        if not found:
-            continue
-        present = [i for i in chunk if i in found]
-        for row in conn.execute(
-            select(paper_authors.c.paper_id, paper_authors.c.name)
-            .where(paper_authors.c.paper_id.in_(present))
-            .order_by(paper_authors.c.paper_id, paper_authors.c.position)
-        ):
-            found[row.paper_id].authors.append(row.name)
-        for row in conn.execute(
-            select(paper_categories.c.paper_id, paper_categories.c.category)
-            .where(paper_categories.c.paper_id.in_(present))
-            .order_by(paper_categories.c.paper_id, paper_categories.c.position)
-        ):
-            found[row.paper_id].categories.append(row.category)
-        for row in conn.execute(
-            select(paper_versions)
-            .where(paper_versions.c.paper_id.in_(present))
-            .order_by(paper_versions.c.paper_id, paper_versions.c.version)
-        ):
-            found[row.paper_id].versions.append(Version(row.version, aware(row.submitted_at)))
-        for row in conn.execute(
-            select(paper_links.c.paper_id, paper_links.c.url)
-            .where(paper_links.c.paper_id.in_(present))
-            .order_by(paper_links.c.paper_id, paper_links.c.position)
-        ):
-            found[row.paper_id].code_links.append(row.url)
     return found
 
 
 def record_from_row(row: Row[Any]) -> PaperRecord:
+    """A record from a full ``papers`` row."""
     return PaperRecord(
         paper_id=row.id,
         title=row.title,
         abstract=row.abstract,
+        authors=orjson.loads(row.authors),
+        categories=orjson.loads(row.categories),
         version=row.latest_version,
+        versions=parse_versions(row.versions),
         published=aware(row.published_at),
         updated=aware(row.updated_at),
         doi=row.doi,
         comment=row.comment,
         journal_ref=row.journal_ref,
+        code_links=orjson.loads(row.links),
         source=row.source,
     )

@@ -1,7 +1,7 @@
 """A paper as the store's rows, ready for ``executemany``: the form records travel in on big imports.
 
-Turning a record into rows (content hash, title key, one tuple per author, category, version and
-link, dates in the driver's form) costs about as much Python time as SQLite spends storing them.
+Turning a record into rows (content hash, title key, the lists as JSON, the look-up keys, dates in
+the driver's form) costs about as much Python time as SQLite spends storing them.
 The parallel file reader therefore does it in the parsing process, and the writing process hands
 the tuples straight to the driver. :func:`from_rows` turns rows back into a record for the rarer
 paths that merge with what is stored.
@@ -10,7 +10,10 @@ paths that merge with what is stored.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from hashlib import blake2b
 from typing import Any, NamedTuple
+
+import orjson
 
 from paperfeed.ids import is_title_id, normalize_title
 from paperfeed.records import PaperRecord, Version
@@ -20,17 +23,31 @@ from paperfeed.store.merge import content_hash
 class PaperRows(NamedTuple):
     """One paper's rows, without the store-assigned columns (change_seq, first_seen_at).
 
-    ``paper`` holds the ``papers`` columns from ``id_kind`` to ``source`` in table order.
+    ``paper`` holds the ``papers`` columns from ``id_kind`` to ``links`` in table order (the lists as
+    JSON text); ``author_keys``, ``categories`` and ``published_ts`` are what the look-up tables need.
     """
 
     paper_id: str
     digest: str
     title_key: str
     paper: tuple[Any, ...]
-    authors: list[tuple[str, int, str]]
-    categories: list[tuple[str, int, str]]
-    versions: list[tuple[str, int, Any]]
-    links: list[tuple[str, int, str]]
+    author_keys: list[int]
+    categories: list[str]
+    published_ts: int
+
+
+def key_hash(text: str) -> int:
+    """A stable signed 64-bit hash of ``text`` (author names, title keys): what the integer indexes hold."""
+    return int.from_bytes(blake2b(text.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
+
+
+def epoch_seconds(value: datetime | None) -> int:
+    """Whole seconds since the epoch of an aware or naive-UTC datetime; 0 for unknown."""
+    if value is None:
+        return 0
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return int(value.timestamp())
 
 
 def naive_utc(value: datetime | None) -> datetime | None:
@@ -57,11 +74,16 @@ def _from_db_datetime(value: Any) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 def to_rows(record: PaperRecord, *, sqlite_dates: bool, digest: str | None = None) -> PaperRows:
     """The rows of ``record``; ``sqlite_dates`` writes dates as SQLite strings, else naive datetimes."""
     as_db = sqlite_datetime if sqlite_dates else naive_utc
     pid = record.paper_id
     title_key = normalize_title(record.title)
+    versions = [[v.number, _utc(v.submitted)] for v in record.versions]
     return PaperRows(
         paper_id=pid,
         digest=digest or content_hash(record),
@@ -70,6 +92,7 @@ def to_rows(record: PaperRecord, *, sqlite_dates: bool, digest: str | None = Non
             "title" if is_title_id(pid) else "arxiv",
             record.title,
             title_key,
+            key_hash(title_key),
             record.abstract,
             record.primary_category,
             record.version,
@@ -79,12 +102,30 @@ def to_rows(record: PaperRecord, *, sqlite_dates: bool, digest: str | None = Non
             record.comment,
             record.journal_ref,
             record.source,
+            _dumps(record.authors),
+            _dumps(record.categories),
+            _dumps(versions),
+            _dumps(record.code_links),
         ),
-        authors=[(pid, i, name) for i, name in enumerate(record.authors)],
-        categories=[(pid, i, category) for i, category in enumerate(record.categories)],
-        versions=[(pid, v.number, as_db(v.submitted)) for v in record.versions],
-        links=[(pid, i, url) for i, url in enumerate(record.code_links)],
+        author_keys=sorted({key_hash(name) for name in record.authors}),
+        categories=sorted(set(record.categories)),
+        published_ts=epoch_seconds(record.published),
     )
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """A version's date for the JSON column, aware UTC (orjson writes it as RFC 3339; read back by
+    :func:`parse_versions`)."""
+    if value is None or value.tzinfo is UTC:
+        return value
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def parse_versions(text: str) -> list[Version]:
+    """The ``versions`` JSON column as :class:`Version` objects."""
+    return [
+        Version(number, datetime.fromisoformat(when) if when else None) for number, when in orjson.loads(text)
+    ]
 
 
 def from_rows(rows: PaperRows) -> PaperRecord:
@@ -93,6 +134,7 @@ def from_rows(rows: PaperRows) -> PaperRecord:
         _kind,
         title,
         _key,
+        _hash,
         abstract,
         _primary,
         version,
@@ -102,20 +144,24 @@ def from_rows(rows: PaperRows) -> PaperRecord:
         comment,
         journal_ref,
         source,
+        authors,
+        categories,
+        versions,
+        links,
     ) = rows.paper
     return PaperRecord(
         paper_id=rows.paper_id,
         title=title,
         abstract=abstract,
-        authors=[name for _, _, name in rows.authors],
-        categories=[category for _, _, category in rows.categories],
+        authors=orjson.loads(authors),
+        categories=orjson.loads(categories),
         version=version,
-        versions=[Version(number, _from_db_datetime(when)) for _, number, when in rows.versions],
+        versions=parse_versions(versions),
         published=_from_db_datetime(published),
         updated=_from_db_datetime(updated),
         doi=doi,
         comment=comment,
         journal_ref=journal_ref,
-        code_links=[url for _, _, url in rows.links],
+        code_links=orjson.loads(links),
         source=source,
     )

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
 from paperfeed.store.database import Database
 from paperfeed.store.schema import paper_categories, votes
@@ -76,12 +76,14 @@ class VoteStore:
         query = select(votes.c.paper_id, votes.c.created_at).where(votes.c.created_at >= since)
         if until is not None:
             query = query.where(votes.c.created_at < until)
-        if category:
-            query = query.where(
-                votes.c.paper_id.in_(
-                    select(paper_categories.c.paper_id).where(paper_categories.c.category == category)
-                )
+        if category:  # a dotless name (cs) is the whole archive, as everywhere else
+            column = paper_categories.c.category
+            matches = (
+                column == category
+                if "." in category
+                else or_(column == category, column.like(f"{category}.%"))
             )
+            query = query.where(votes.c.paper_id.in_(select(paper_categories.c.paper_id).where(matches)))
         times: dict[str, list[datetime]] = defaultdict(list)
         with self._engine.connect() as conn:
             for row in conn.execute(query):

@@ -2,8 +2,10 @@
 
 Lists page with an opaque ``cursor`` (``next_cursor`` in each answer; absent on the last page).
 Errors always have one shape: ``{"error": {"status", "code", "message", "details"}}`` (see
-:mod:`paperfeed.web.errors`). Write endpoints need a personal token
-(``Authorization: Bearer pf_…``, from ``paperfeed users token EMAIL``).
+:mod:`paperfeed.web.errors`); each route documents the statuses it can answer with, and unknown
+query parameters are refused (:mod:`paperfeed.web.api_contract`). Write endpoints need a personal
+token (``Authorization: Bearer pf_…``, from ``paperfeed users token EMAIL``), or a browser session
+together with its ``X-CSRF-Token`` header.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import json
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from paperfeed.community import actions
@@ -22,11 +24,18 @@ from paperfeed.community import daily as daily_lib
 from paperfeed.community.clock import utcnow
 from paperfeed.community.finder import find, similar_papers
 from paperfeed.papers_json import paper_json
-from paperfeed.web.common import CategoryQuery, DateQuery, WindowQuery
-from paperfeed.web.deps import CurrentCurator, CurrentMember, PaperfeedDep
+from paperfeed.search.query import MAX_QUERY_CHARS
+from paperfeed.web.api_contract import ApiCurator, ApiMember, errors, reject_unknown_query_params
+from paperfeed.web.common import SEARCH_PARAM_MAX, AuthorQuery, CategoryQuery, DateQuery, DayPath, WindowQuery
+from paperfeed.web.deps import PaperfeedDep
 from paperfeed.web.highlight import mark
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["api"],
+    dependencies=[Depends(reject_unknown_query_params)],
+    responses=errors(422),
+)
 
 LimitQuery = Annotated[int, Query(ge=1, le=100, description="Items per page.")]
 CursorQuery = Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")]
@@ -66,7 +75,7 @@ def _listed_json(items: list[actions.ListedPaper]) -> list[dict[str, Any]]:
 def list_papers(
     pf: PaperfeedDep,
     category: CategoryQuery = None,
-    author: Annotated[str | None, Query(max_length=300)] = None,
+    author: AuthorQuery = None,
     limit: LimitQuery = 20,
     cursor: CursorQuery = None,
 ) -> dict[str, Any]:
@@ -77,25 +86,29 @@ def list_papers(
     return _page(_listed_json(listed), offset, limit, has_more)
 
 
-@router.get("/papers/{paper_id:path}/similar", summary="Papers similar to one paper")
+@router.get("/papers/{paper_id:path}/similar", summary="Papers similar to one paper", responses=errors(404))
 def similar(pf: PaperfeedDep, paper_id: str, limit: LimitQuery = 10) -> dict[str, Any]:
     paper = actions.get_paper(pf, paper_id)
     return {"items": _listed_json(actions.with_votes(pf, similar_papers(pf, paper, limit=limit), None))}
 
 
-@router.post("/papers/{paper_id:path}/vote", summary="Upvote a paper (idempotent)")
-def vote(pf: PaperfeedDep, paper_id: str, user: CurrentMember) -> dict[str, Any]:
+@router.post(
+    "/papers/{paper_id:path}/vote", summary="Upvote a paper (idempotent)", responses=errors(401, 403, 404)
+)
+def vote(pf: PaperfeedDep, paper_id: str, user: ApiMember) -> dict[str, Any]:
     result = actions.cast_vote(pf, user, paper_id, up=True)
     return {"paper_id": result.paper_id, "upvotes": result.upvotes, "voted": result.voted}
 
 
-@router.delete("/papers/{paper_id:path}/vote", summary="Withdraw an upvote (idempotent)")
-def unvote(pf: PaperfeedDep, paper_id: str, user: CurrentMember) -> dict[str, Any]:
+@router.delete(
+    "/papers/{paper_id:path}/vote", summary="Withdraw an upvote (idempotent)", responses=errors(401, 403, 404)
+)
+def unvote(pf: PaperfeedDep, paper_id: str, user: ApiMember) -> dict[str, Any]:
     result = actions.cast_vote(pf, user, paper_id, up=False)
     return {"paper_id": result.paper_id, "upvotes": result.upvotes, "voted": result.voted}
 
 
-@router.get("/papers/{paper_id:path}", summary="One paper")
+@router.get("/papers/{paper_id:path}", summary="One paper", responses=errors(404))
 def get_paper(pf: PaperfeedDep, paper_id: str) -> dict[str, Any]:
     return _listed_json(actions.with_votes(pf, [actions.get_paper(pf, paper_id)], None))[0]
 
@@ -128,7 +141,7 @@ def daily_latest(pf: PaperfeedDep, limit: LimitQuery = 50, cursor: CursorQuery =
 
 @router.get("/daily/{day}", summary="One day's featured and new papers")
 def daily_day(
-    pf: PaperfeedDep, day: date, limit: LimitQuery = 50, cursor: CursorQuery = None
+    pf: PaperfeedDep, day: DayPath, limit: LimitQuery = 50, cursor: CursorQuery = None
 ) -> dict[str, Any]:
     return _daily(pf, day, limit, cursor)
 
@@ -145,7 +158,14 @@ def trending_list(
 @router.get("/search", summary="Search papers")
 def search(
     pf: PaperfeedDep,
-    q: Annotated[str, Query(min_length=1, max_length=500)],
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=SEARCH_PARAM_MAX,
+            description=f"Search terms; the first {MAX_QUERY_CHARS:,} characters are read.",
+        ),
+    ],
     category: CategoryQuery = None,
     since: DateQuery = None,
     until: DateQuery = None,
@@ -179,8 +199,13 @@ class SubmissionIn(BaseModel):
     paper: str = Field(min_length=1, max_length=300, description="arXiv id or URL", examples=["2602.18409"])
 
 
-@router.post("/submissions", summary="Submit a paper to today's daily page", status_code=201)
-def submit(request: Request, pf: PaperfeedDep, body: SubmissionIn, user: CurrentMember) -> dict[str, Any]:
+@router.post(
+    "/submissions",
+    summary="Submit a paper to today's daily page",
+    status_code=201,
+    responses=errors(400, 401, 403, 429, 502),
+)
+def submit(request: Request, pf: PaperfeedDep, body: SubmissionIn, user: ApiMember) -> dict[str, Any]:
     result = actions.submit_paper(pf, user, body.paper, fetch=request.app.state.arxiv_fetcher)
     return {
         "day": result.day.isoformat(),
@@ -196,8 +221,12 @@ class FeatureIn(BaseModel):
     action: str = Field(default="feature", pattern="^(feature|unfeature|hide|unhide)$")
 
 
-@router.post("/featured", summary="Curators: feature, unfeature, hide or unhide a paper on a day")
-def curate(request: Request, pf: PaperfeedDep, body: FeatureIn, user: CurrentCurator) -> dict[str, Any]:
+@router.post(
+    "/featured",
+    summary="Curators: feature, unfeature, hide or unhide a paper on a day",
+    responses=errors(400, 401, 403, 404, 502),
+)
+def curate(request: Request, pf: PaperfeedDep, body: FeatureIn, user: ApiCurator) -> dict[str, Any]:
     result = actions.curate(
         pf, user, body.day, body.paper, body.action, fetch=request.app.state.arxiv_fetcher
     )
@@ -209,6 +238,6 @@ def curate(request: Request, pf: PaperfeedDep, body: FeatureIn, user: CurrentCur
     }
 
 
-@router.get("/me", summary="The user of the token")
-def me(user: CurrentMember) -> dict[str, Any]:
+@router.get("/me", summary="The user of the token", responses=errors(401))
+def me(user: ApiMember) -> dict[str, Any]:
     return {"id": user.id, "email": user.email, "role": user.role}

@@ -22,11 +22,13 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.base import RequestResponseEndpoint
 
+from paperfeed.community.latex import latex_text
 from paperfeed.community.submissions import Fetcher, fetch_from_arxiv
 from paperfeed.config import UnsafeSettings, is_loopback
 from paperfeed.context import Paperfeed
 from paperfeed.digest.schedule import Scheduler
 from paperfeed.library.importers import fetch_arxiv_ids, one_by_one
+from paperfeed.records import is_web_url, strip_bidi_controls
 from paperfeed.search.indexer import Indexer
 from paperfeed.web import (
     api,
@@ -42,7 +44,9 @@ from paperfeed.web import (
     recommend_api,
     recommend_pages,
 )
-from paperfeed.web.highlight import mark
+from paperfeed.web.common import current_page_path
+from paperfeed.web.highlight import mark, tex
+from paperfeed.web.methods import MethodTable
 from paperfeed.web.security import CSRF_COOKIE
 
 log = logging.getLogger(__name__)
@@ -52,6 +56,12 @@ CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
     "font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
+# The page uses none of these browser features; say so, so an injected frame or script cannot either.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=(), interest-cohort=()"
+)
+HSTS = "max-age=31536000"
 # FastAPI's Swagger page starts the UI with an inline script: allow exactly that on /docs.
 DOCS_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
 
@@ -113,7 +123,15 @@ def create_app(
     # (the tests' recorded arXiv) is used id by id instead.
     web.state.arxiv_ids_fetcher = one_by_one(arxiv_fetcher) if arxiv_fetcher else fetch_arxiv_ids
     web.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
-    web.state.templates.env.filters["mark"] = mark
+    env = web.state.templates.env
+    env.filters["mark"] = mark
+    env.filters["tex"] = tex
+    env.filters["tex_plain"] = latex_text
+    env.tests["web_url"] = is_web_url  # code links: http(s) only, whatever the store holds
+    env.globals["here"] = current_page_path  # the page to come back to after signing in
+    # Every value a template prints loses bidirectional overrides (U+202E …): a title or a name
+    # must not be able to reverse the text around it (see paperfeed.records.BIDI_CONTROLS).
+    env.finalize = strip_bidi_controls
     _ = paperfeed.store  # open and migrate the store now, not on the first request
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
@@ -140,22 +158,22 @@ def create_app(
             except UnsafeSettings as exc:
                 log.error("%s", exc)
                 return Response(str(exc), status_code=503, media_type="text/plain")
-        response = await call_next(request)
-        token = getattr(request.state, "csrf_token", None)
-        if token and request.cookies.get(CSRF_COOKIE) != token:
-            response.set_cookie(
-                CSRF_COOKIE,
-                token,
-                httponly=True,
-                samesite="lax",
-                path="/",
-                secure=paperfeed.settings.base_url.startswith("https://"),
-            )
+        https = paperfeed.settings.base_url.startswith("https://")
+        if request.method == "OPTIONS" and (allow := web.state.methods.allowed(request.url.path)):
+            response: Response = Response(status_code=204, headers={"Allow": ", ".join(allow)})
+        else:
+            response = await call_next(request)
+        nonce = getattr(request.state, "csrf_nonce", None)
+        if nonce and request.cookies.get(CSRF_COOKIE) != nonce:
+            response.set_cookie(CSRF_COOKIE, nonce, httponly=True, samesite="lax", path="/", secure=https)
         response.headers.setdefault(
             "Content-Security-Policy", DOCS_CSP if request.url.path == "/docs" else CSP
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if https:  # only over https: on plain http the header is ignored, and localhost must stay usable
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
 
     errors.install(web)
@@ -171,4 +189,5 @@ def create_app(
     web.include_router(library_api.router)
     web.include_router(recommend_api.router)
     web.include_router(digest.api_router)
+    web.state.methods = MethodTable(web.routes)  # for OPTIONS and the Allow header of a 405
     return web

@@ -12,27 +12,20 @@ import logging
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperfeed.community import accounts
 from paperfeed.community.ratelimit import hit
 from paperfeed.mail import MailConfigError, backend_name, describe_delivery, send_login_link
-from paperfeed.web.deps import CurrentMember, PaperfeedDep, UserDep, render
-from paperfeed.web.security import SESSION_COOKIE, csrf_ok, safe_next
+from paperfeed.web.deps import CurrentMember, PaperfeedDep, UserDep, render, require_csrf
+from paperfeed.web.security import SESSION_COOKIE, safe_next
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger(__name__)
 
 LOGIN_PER_EMAIL = 5  # per 15 minutes
 LOGIN_PER_CLIENT = 30  # per 15 minutes
-
-
-def _check_csrf(request: Request, token: str | None) -> None:
-    if not csrf_ok(request, token):
-        raise HTTPException(
-            status_code=403, detail="the form expired or came from another site; reload and retry"
-        )
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -48,7 +41,7 @@ def login_post(
     next: Annotated[str | None, Form(max_length=500)] = None,
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
-    _check_csrf(request, csrf_token)
+    require_csrf(request, csrf_token)
     target = safe_next(next)
     try:
         address = accounts.normalize_email(email)
@@ -96,7 +89,7 @@ def login_verify(
     next: Annotated[str | None, Form(max_length=500)] = None,
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
-    _check_csrf(request, csrf_token)
+    require_csrf(request, csrf_token)
     try:
         user = accounts.redeem_login_token(pf.store, pf.settings.secret_key, token)
     except accounts.AccountError as exc:
@@ -117,7 +110,7 @@ def login_verify(
 
 @router.post("/logout")
 def logout(request: Request, pf: PaperfeedDep, csrf_token: Annotated[str | None, Form()] = None) -> Response:
-    _check_csrf(request, csrf_token)
+    require_csrf(request, csrf_token)
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id:
         accounts.end_session(pf.store, session_id)
@@ -142,7 +135,7 @@ def account_post(
     handle: Annotated[str, Form(max_length=100)] = "",
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
-    _check_csrf(request, csrf_token)
+    require_csrf(request, csrf_token)
     try:
         updated = accounts.set_handle(pf.store, user, handle)
     except accounts.AccountError as exc:

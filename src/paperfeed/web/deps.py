@@ -17,7 +17,9 @@ from paperfeed.community.accounts import api_token_user, session_user
 from paperfeed.context import Paperfeed
 from paperfeed.errors import Forbidden, SignInRequired
 from paperfeed.store import User
-from paperfeed.web.security import SESSION_COOKIE, csrf_token
+from paperfeed.web.security import SESSION_COOKIE, csrf_matches, expected_csrf_token
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_paperfeed(request: Request) -> Paperfeed:
@@ -37,18 +39,47 @@ def current_user(request: Request) -> User | None:
     elif (session_id := request.cookies.get(SESSION_COOKIE)) is not None:
         user = session_user(store, session_id)
         request.state.auth = "session" if user else None
+        request.state.session_id = session_id if user else None
     request.state.user = user
     return user
 
 
+def _valid_session_id(request: Request) -> str | None:
+    current_user(request)
+    return getattr(request.state, "session_id", None)
+
+
+def csrf_token(request: Request) -> str:
+    """The CSRF token the forms of this response carry (bound to the session, see web/security)."""
+    return expected_csrf_token(
+        request, get_paperfeed(request).settings.secret_key, _valid_session_id(request)
+    )
+
+
+def require_csrf(request: Request, submitted: str | None) -> None:
+    """Refuse a write whose form field or ``X-CSRF-Token`` header does not carry the token (403)."""
+    secret_key = get_paperfeed(request).settings.secret_key
+    if not csrf_matches(request, secret_key, _valid_session_id(request), submitted):
+        raise Forbidden("the form expired or came from another site; reload the page and try again")
+
+
 def current_member(request: Request) -> User:
+    """The signed-in member; an API write made with a session cookie must also carry its CSRF header."""
     user = current_user(request)
+    api = request.url.path.startswith("/api/")
     if user is None:
-        if request.url.path.startswith("/api/"):
+        if api:
             raise SignInRequired(
                 "send Authorization: Bearer <token> (make one with: paperfeed users token EMAIL)"
             )
         raise SignInRequired("sign in first")
+    if api and request.method not in SAFE_METHODS and request.state.auth == "session":
+        secret_key = get_paperfeed(request).settings.secret_key
+        if not csrf_matches(request, secret_key, _valid_session_id(request), None):
+            raise Forbidden(
+                "a write with the session cookie needs the X-CSRF-Token header (the page's csrf-token "
+                "meta tag); scripts use Authorization: Bearer <token>"
+            )
     return user
 
 

@@ -26,12 +26,17 @@ from paperfeed.digest.recommended import PersonalRecommendations
 from paperfeed.errors import InvalidInput, RateLimited, Unavailable
 from paperfeed.mail import backend_name, describe_delivery
 from paperfeed.store import DigestChoices, Subscription, User
+from paperfeed.web.api_contract import errors, reject_unknown_query_params
 from paperfeed.web.common import DateQuery
-from paperfeed.web.deps import PaperfeedDep, UserDep, render
-from paperfeed.web.security import require_csrf
+from paperfeed.web.deps import PaperfeedDep, UserDep, render, require_csrf
 
 router = APIRouter(include_in_schema=False)
-api_router = APIRouter(prefix="/api/v1", tags=["api"])
+api_router = APIRouter(
+    prefix="/api/v1",
+    tags=["api"],
+    dependencies=[Depends(reject_unknown_query_params)],
+    responses=errors(400, 422, 429, 503),
+)
 
 TokenPath = Annotated[str, Path(max_length=500, description="The signed token from the email.")]
 DONE_MESSAGES = {
@@ -386,7 +391,7 @@ class SubscriptionIn(BaseModel):
     queries: list[str] = Field(
         default_factory=list, max_length=30, examples=[['"world model" -survey cat:cs.LG']]
     )
-    trending: bool | list[str] = Field(
+    trending: StrictBool | list[str] = Field(
         default=True,
         description="true: site-wide trending; false: none; a list: trending in those categories.",
     )

@@ -66,12 +66,41 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/openapi.json"
 
 
+# What a value of these parameters looks like, instead of pydantic's regular expression.
+PATTERN_HINTS = {
+    "category": "not an arXiv category (examples: cs.LG, or cs for the whole archive)",
+    "window": "must be day, week or month",
+    "fmt": "must be xml (RSS) or atom",
+    "tab": "must be featured or new",
+    "action": "must be feature, unfeature, hide or unhide",
+    "undo": "must be 0 or 1",
+}
+
+
+def _describe(error: Any) -> tuple[str, str]:
+    """(where, what) of one validation error, in words."""
+    raw_loc = tuple(error.get("loc", ()))
+    kind = error.get("type", "")
+    if kind == "json_invalid":
+        ctx = error.get("ctx") or {}
+        at = raw_loc[1] if len(raw_loc) > 1 else None
+        reason = str(ctx.get("error", "not JSON"))
+        return "body", f"not valid JSON ({reason}{f' at character {at}' if at is not None else ''})"
+    loc = [str(part) for part in raw_loc if part not in ("query", "path", "body")]
+    where = ".".join(loc) or ("body" if raw_loc[:1] == ("body",) else "request")
+    if kind == "missing" and raw_loc == ("body",):
+        return where, "a JSON object is required"
+    if kind == "model_attributes_type" or (kind == "dict_type" and raw_loc == ("body",)):
+        return where, "must be a JSON object"
+    if kind == "string_pattern_mismatch" and loc and loc[-1] in PATTERN_HINTS:
+        return where, PATTERN_HINTS[loc[-1]]
+    return where, str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+
+
 def validation_details(exc: RequestValidationError) -> list[str]:
     details = []
     for error in exc.errors():
-        loc = [str(part) for part in error.get("loc", ()) if part not in ("query", "path", "body")]
-        where = ".".join(loc) or "request"
-        message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        where, message = _describe(error)
         value = error.get("input")
         shown = f" (got {value!r})" if isinstance(value, str | int | float) and len(repr(value)) < 60 else ""
         details.append(f"{where}: {message}{shown}")
@@ -108,9 +137,18 @@ def install(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
         if exc.status_code == 404 and message == "Not Found":
             message = f"there is no page at {request.url.path}"
+        if exc.status_code == 400 and message == "There was an error parsing the body":
+            message = (
+                "the body could not be read: send a UTF-8 JSON object with Content-Type: application/json"
+            )
+        allow = request.app.state.methods.allowed(request.url.path) if exc.status_code == 405 else []
+        if allow:
+            message = f"{request.method} is not supported at {request.url.path}; it takes {', '.join(allow)}"
         response = error_response(request, exc.status_code, message)
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
+        if allow:  # every route of the path, not only the first one (web/methods.py)
+            response.headers["Allow"] = ", ".join(allow)
         return response
 
     @app.exception_handler(RequestValidationError)

@@ -13,10 +13,10 @@ from fastapi.responses import Response
 from paperfeed.community import actions, feeds, period_lists
 from paperfeed.community import daily as daily_lib
 from paperfeed.community.clock import utcnow
+from paperfeed.community.feeds import FeedEntry
 from paperfeed.community.finder import find
 from paperfeed.community.periods import Period, parse_key
 from paperfeed.context import Paperfeed
-from paperfeed.records import PaperRecord
 from paperfeed.web.common import CATEGORY_PATTERN, CategoryQuery, SearchQuery, WindowQuery
 from paperfeed.web.deps import PaperfeedDep
 from paperfeed.web.period_pages import period_url
@@ -27,17 +27,17 @@ FormatPath = Annotated[str, Path(pattern="^(xml|atom)$", description="xml (RSS 2
 
 
 def _feed(
-    pf: Paperfeed, request: Request, fmt: str, title: str, page_path: str, papers: Sequence[PaperRecord]
+    pf: Paperfeed, request: Request, fmt: str, title: str, page_path: str, entries: Sequence[FeedEntry]
 ) -> Response:
     base = pf.settings.base_url.rstrip("/")
     paper_url = base + "/papers/{id}"
     link = base + page_path
     if fmt == "xml":
-        body = feeds.rss(title, link, title, papers, paper_url)
+        body = feeds.rss(title, link, title, entries, paper_url)
         return Response(body, media_type="application/rss+xml; charset=utf-8")
     self_link = base + request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return Response(
-        feeds.atom(title, link, self_link, papers, paper_url),
+        feeds.atom(title, link, self_link, entries, paper_url),
         media_type="application/atom+xml; charset=utf-8",
     )
 
@@ -47,8 +47,10 @@ def daily_feed(request: Request, pf: PaperfeedDep, fmt: FormatPath) -> Response:
     """The latest day: its featured papers, or its new papers when nothing is featured."""
     day = daily_lib.latest_day(pf.store, pf.settings.categories) or utcnow().date()
     page = daily_lib.daily_page(pf.store, pf.settings.categories, day, limit=FEED_SIZE)
-    papers = [f.paper for f in page.featured] or page.new_papers
-    return _feed(pf, request, fmt, f"paperfeed daily papers {day.isoformat()}", "/", papers)
+    entries: list[FeedEntry] = [(f.paper, f.entry.created_at) for f in page.featured] or [
+        (p, None) for p in page.new_papers
+    ]
+    return _feed(pf, request, fmt, f"paperfeed daily papers {day.isoformat()}", "/", entries)
 
 
 def _top_feed(request: Request, pf: Paperfeed, fmt: str, period: Period) -> Response:
@@ -57,7 +59,8 @@ def _top_feed(request: Request, pf: Paperfeed, fmt: str, period: Period) -> Resp
         pf.store, pf.settings.categories, period, sort="trending", limit=FEED_SIZE
     )
     title = f"paperfeed top papers, {period.label}"
-    return _feed(pf, request, fmt, title, period_url(period), [e.paper for e in result.entries])
+    entries = [(e.paper, e.listed_at) for e in result.entries]  # dated when each joined the list
+    return _feed(pf, request, fmt, title, period_url(period), entries)
 
 
 @router.get("/weekly.{fmt}")
@@ -90,9 +93,9 @@ def trending_feed(
     window: WindowQuery = "week",
     category: CategoryQuery = None,
 ) -> Response:
-    entries = actions.trending_papers(pf, None, window=window, category=category, limit=FEED_SIZE)
-    papers = [e.paper for e in entries]
-    return _feed(pf, request, fmt, f"paperfeed trending ({window})", "/trending", papers)
+    listed = actions.trending_papers(pf, None, window=window, category=category, limit=FEED_SIZE)
+    entries = [(e.paper, e.entered) for e in listed]
+    return _feed(pf, request, fmt, f"paperfeed trending ({window})", "/trending", entries)
 
 
 @router.get("/categories/{category}.{fmt}")
@@ -103,7 +106,8 @@ def category_feed(
     fmt: FormatPath,
 ) -> Response:
     papers = pf.store.papers.list_papers(category=category, limit=FEED_SIZE)
-    return _feed(pf, request, fmt, f"paperfeed: new in {category}", f"/categories/{category}", papers)
+    entries = [(p, None) for p in papers]
+    return _feed(pf, request, fmt, f"paperfeed: new in {category}", f"/categories/{category}", entries)
 
 
 @router.get("/search.{fmt}")
@@ -111,5 +115,7 @@ def search_feed(
     request: Request, pf: PaperfeedDep, fmt: FormatPath, q: SearchQuery, category: CategoryQuery = None
 ) -> Response:
     result = find(pf, q, category=category, limit=FEED_SIZE)
-    path = "/search?q=" + quote(q)
-    return _feed(pf, request, fmt, f"paperfeed search: {q}", path, [h.paper for h in result.hits])
+    shown = result.query if len(result.query) <= 200 else result.query[:200] + "…"
+    path = "/search?q=" + quote(result.query)
+    entries = [(h.paper, None) for h in result.hits]
+    return _feed(pf, request, fmt, f"paperfeed search: {shown}", path, entries)

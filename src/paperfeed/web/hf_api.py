@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BaseModel
 
 from paperfeed.community import period_lists
 from paperfeed.community.markdown import paper_markdown
@@ -28,16 +28,28 @@ from paperfeed.community.paper_status import PaperStatus, paper_status, search_s
 from paperfeed.community.periods import parse_period
 from paperfeed.records import PaperRecord
 from paperfeed.store import FeaturedEntry
-from paperfeed.web.common import blank_to_none
+from paperfeed.web.common import strip_to_none
 from paperfeed.web.deps import PaperfeedDep
 
-router = APIRouter(tags=["Hugging Face Papers API"])
+
+class HfError(BaseModel):
+    """The Hugging Face Papers API's error shape (huggingface_hub puts ``error`` into what it raises)."""
+
+    error: str
+
+
+# Bad parameters are a 400 there, an unknown paper a 404: declared as 4XX (no 422 is ever sent).
+router = APIRouter(
+    tags=["Hugging Face Papers API"],
+    responses={"4XX": {"model": HfError, "description": "A bad parameter (400) or an unknown paper (404)."}},
+)
 
 _GITHUB_REPO = re.compile(
     r"^https?://(?:www\.)?github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)", re.IGNORECASE
 )
 
-OptionalText = Annotated[str | None, BeforeValidator(blank_to_none), Query(max_length=64)]
+# Blank means "not given"; the length check runs before that (a constraint applied to None is a 500).
+OptionalText = Annotated[str | None, Query(max_length=64), AfterValidator(strip_to_none)]
 LimitQuery = Annotated[int, Query(ge=1, le=100, description="Entries per page (at most 100).")]
 
 
@@ -165,7 +177,17 @@ def paper_info(pf: PaperfeedDep, paper_id: str) -> dict[str, Any]:
     return paper_object(paper_status(pf, paper_id))
 
 
-@router.get("/papers/{paper_id:path}.md", summary="Hugging Face Papers API: one paper as Markdown")
+@router.get(
+    "/papers/{paper_id:path}.md",
+    summary="Hugging Face Papers API: one paper as Markdown",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The paper as Markdown.",
+            "content": {"text/markdown": {"schema": {"type": "string"}}},
+        }
+    },
+)
 def paper_as_markdown(pf: PaperfeedDep, paper_id: str) -> Response:
     status = paper_status(pf, paper_id)
     text = paper_markdown(

@@ -2,7 +2,10 @@
 
 Search results carry text and spans, never markup (see :mod:`paperfeed.search.engine`); this is
 the only place they become ``<mark>`` elements, and every other character is escaped, so a paper's
-title or abstract can never inject markup whatever it contains.
+title or abstract can never inject markup whatever it contains. :func:`tex` (the templates'
+``tex`` filter) does the same and also shows LaTeX text markup as a reader expects
+(:mod:`paperfeed.community.latex`); :func:`mark` is the plain form the JSON API's
+``snippet_html`` uses.
 """
 
 from __future__ import annotations
@@ -11,6 +14,13 @@ from collections.abc import Sequence
 from html import escape
 
 from markupsafe import Markup
+
+from paperfeed.community.latex import latex_html
+
+
+def tex(text: str | None, spans: Sequence[Sequence[int]] | None = None) -> Markup:
+    """``text`` as safe HTML with its LaTeX text markup converted, math kept for KaTeX, spans marked."""
+    return Markup(latex_html(text, spans))
 
 
 def mark(text: str | None, spans: Sequence[Sequence[int]] | None = None) -> Markup:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from paperfeed.community.actions import stored_paper_id
 from paperfeed.library import collections, exporters, importers
@@ -19,15 +19,22 @@ from paperfeed.library import feedback as feedback_lib
 from paperfeed.library import follows as follows_lib
 from paperfeed.library.annotations import UNSET, annotate
 from paperfeed.library.collections import LibraryPaper
+from paperfeed.library.exporters import MEDIA_TYPES
 from paperfeed.library.follows_feed import DEFAULT_DAYS, MAX_DAYS, follows_feed
 from paperfeed.library.marks import paper_state
 from paperfeed.papers_json import paper_json
 from paperfeed.store import Collection, Follow
 from paperfeed.web.api import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from paperfeed.web.api_contract import errors, reject_unknown_query_params
 from paperfeed.web.deps import CurrentMember, PaperfeedDep, UserDep
 from paperfeed.web.library_pages import MAX_UPLOAD_BYTES, WEB_FETCH_LIMIT, download
 
-router = APIRouter(prefix="/api/v1", tags=["library"])
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["library"],
+    dependencies=[Depends(reject_unknown_query_params)],
+    responses=errors(400, 401, 403, 404, 422),
+)
 FormatQuery = Annotated[
     str, Query(alias="format", pattern="^(bibtex|csl-json|ris)$", description="bibtex, csl-json or ris.")
 ]
@@ -252,7 +259,17 @@ def import_file(
     return report.to_dict()
 
 
-@router.get("/library/export", summary="Your library or one collection as BibTeX, CSL JSON or RIS")
+@router.get(
+    "/library/export",
+    summary="Your library or one collection as BibTeX, CSL JSON or RIS",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The file, in the format asked for.",
+            "content": {t.split(";")[0]: {} for t in MEDIA_TYPES.values()},
+        }
+    },
+)
 def export_file(
     pf: PaperfeedDep,
     user: CurrentMember,
@@ -263,13 +280,17 @@ def export_file(
 
 
 # ------------------------------------------------------------------------------------ follows
+# A database id: larger numbers are no follow (and would overflow the store's integer column).
+FollowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The follow's id.")]
+
+
 class FollowIn(BaseModel):
     kind: str = Field(pattern="^(author|category|query)$", examples=["query"])
     value: str = Field(min_length=1, max_length=500, examples=['diffusion -"stable diffusion"'])
 
 
 class FollowPatch(BaseModel):
-    enabled: bool
+    enabled: StrictBool
 
 
 @router.get("/follows", summary="Your follows")
@@ -308,13 +329,15 @@ def follows_feed_json(
     }
 
 
-@router.patch("/follows/{follow_id}", summary="Switch a follow on or off")
-def patch_follow(pf: PaperfeedDep, user: CurrentMember, follow_id: int, body: FollowPatch) -> dict[str, Any]:
+@router.patch("/follows/{follow_id:int}", summary="Switch a follow on or off")
+def patch_follow(
+    pf: PaperfeedDep, user: CurrentMember, follow_id: FollowId, body: FollowPatch
+) -> dict[str, Any]:
     return follow_json(follows_lib.set_follow_enabled(pf, user, follow_id, body.enabled))
 
 
-@router.delete("/follows/{follow_id}", summary="Stop following")
-def delete_follow(pf: PaperfeedDep, user: CurrentMember, follow_id: int) -> dict[str, Any]:
+@router.delete("/follows/{follow_id:int}", summary="Stop following")
+def delete_follow(pf: PaperfeedDep, user: CurrentMember, follow_id: FollowId) -> dict[str, Any]:
     return follow_json(follows_lib.remove_follow(pf, user, follow_id)) | {"deleted": True}
 
 

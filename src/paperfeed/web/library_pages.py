@@ -23,9 +23,9 @@ from paperfeed.library.annotations import annotate, parse_tags, tags_of
 from paperfeed.library.follows_feed import DEFAULT_DAYS, MAX_DAYS, follows_page
 from paperfeed.library.marks import marks_for, marks_of
 from paperfeed.web.common import PER_PAGE, PageQuery, pager_urls
-from paperfeed.web.deps import PaperfeedDep, UserDep, render
+from paperfeed.web.deps import PaperfeedDep, UserDep, render, require_csrf
 from paperfeed.web.errors import STATUS_OF
-from paperfeed.web.security import referer_path, require_csrf, safe_next
+from paperfeed.web.security import referer_path, safe_next
 
 router = APIRouter(include_in_schema=False)
 
@@ -251,11 +251,11 @@ def collection_file(
     base = pf.settings.base_url.rstrip("/")
     title = f"paperfeed collection: {found.name}"
     link = f"{base}/library/{found.ref}"
-    papers = [item.paper for item in page.papers]
+    entries = [(item.paper, item.added_at) for item in page.papers]  # dated when added to the collection
     if fmt == "xml":
-        body = feeds.rss(title, link, found.description or title, papers, base + "/papers/{id}")
+        body = feeds.rss(title, link, found.description or title, entries, base + "/papers/{id}")
         return Response(body, media_type="application/rss+xml; charset=utf-8")
-    body = feeds.atom(title, link, base + request.url.path, papers, base + "/papers/{id}")
+    body = feeds.atom(title, link, base + request.url.path, entries, base + "/papers/{id}")
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 

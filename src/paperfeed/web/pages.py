@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperfeed.community import actions
@@ -21,6 +21,7 @@ from paperfeed.community import daily as daily_lib
 from paperfeed.community.clock import utcnow
 from paperfeed.community.finder import find, similar_papers
 from paperfeed.community.periods import parse_period, period_of
+from paperfeed.community.submissions import FETCH_TIMEOUT
 from paperfeed.community.trending import WINDOWS
 from paperfeed.errors import NotFound, PaperfeedError
 from paperfeed.library.marks import marks_for, paper_state
@@ -30,23 +31,17 @@ from paperfeed.web.common import (
     PER_PAGE,
     CategoryQuery,
     DateQuery,
+    DayPath,
     PageQuery,
     SearchQuery,
     WindowQuery,
     pager_urls,
 )
-from paperfeed.web.deps import CurrentCurator, CurrentMember, PaperfeedDep, UserDep, render
+from paperfeed.web.deps import CurrentCurator, CurrentMember, PaperfeedDep, UserDep, render, require_csrf
 from paperfeed.web.period_pages import period_url
-from paperfeed.web.security import csrf_ok, safe_next
+from paperfeed.web.security import safe_next
 
 router = APIRouter(include_in_schema=False)
-
-
-def _require_csrf(request: Request, token: str | None) -> None:
-    if not csrf_ok(request, token):
-        raise HTTPException(
-            status_code=403, detail="the form expired or came from another site; reload and retry"
-        )
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -58,20 +53,23 @@ def home(request: Request, pf: PaperfeedDep, user: UserDep) -> Response:
 
 @router.get("/daily", response_class=HTMLResponse)
 def daily_pick(
+    pf: PaperfeedDep,
     date_: Annotated[str | None, Query(alias="date", max_length=40)] = None,
     week: Annotated[str | None, Query(max_length=40)] = None,
     month: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
     """The date form's target, and the API's spellings (``?week=2026-W08``, ``?month=2026-02``):
-    redirect to the canonical page of that day, week or month."""
-    period = parse_period(day=date_, week=week, month=month)
+    redirect to the canonical page of that day, week or month; with none given (or blank), the
+    latest day."""
+    period = parse_period(day=(date_ or "").strip(), week=(week or "").strip(), month=(month or "").strip())
     if period is None:
-        raise _invalid("date", "give a date (2026-02-20), a week (2026-W08) or a month (2026-02)")
+        day = daily_lib.latest_day(pf.store, pf.settings.categories) or utcnow().date()
+        return RedirectResponse(f"/daily/{day.isoformat()}", status_code=303)
     return RedirectResponse(period_url(period), status_code=303)
 
 
 @router.get("/daily/{day}.bib")
-def daily_bibtex(pf: PaperfeedDep, day: date) -> Response:
+def daily_bibtex(pf: PaperfeedDep, day: DayPath) -> Response:
     result = daily_lib.daily_page(pf.store, pf.settings.categories, day, limit=500)
     papers = [f.paper for f in result.featured] or result.new_papers
     return Response(bib.bibtex(papers), media_type="application/x-bibtex; charset=utf-8")
@@ -82,7 +80,7 @@ def daily(
     request: Request,
     pf: PaperfeedDep,
     user: UserDep,
-    day: date,
+    day: DayPath,
     tab: Annotated[str, Query(pattern="^(featured|new)$")] = "featured",
     page: PageQuery = 1,
 ) -> Response:
@@ -99,6 +97,8 @@ def _daily(request: Request, pf: PaperfeedDep, user: UserDep, day: date, tab: st
     prev_url = (f"{base}&page={page - 1}" if page > 2 else base) if page > 1 else None
     next_url = f"{base}&page={page + 1}" if has_more else None
     voted = pf.store.votes.voted_by(user.id, shown) if user else set()
+    # Nothing featured: the page shows the day's new papers, so that is the tab that is selected.
+    shown_tab = "new" if tab == "featured" and not result.featured else tab
     return render(
         request,
         "daily.html",
@@ -106,6 +106,8 @@ def _daily(request: Request, pf: PaperfeedDep, user: UserDep, day: date, tab: st
             "nav": "daily",
             "page": result,
             "tab": tab,
+            "shown_tab": shown_tab,
+            "future": day > utcnow().date(),
             "voted": voted,
             "marks": marks_for(pf, user, shown),
             "prev_url": prev_url,
@@ -137,25 +139,19 @@ def trending_page(
     return render(request, "trending.html", context)
 
 
-def _invalid(field: str, message: str) -> RequestValidationError:
-    return RequestValidationError([{"loc": ("query", field), "msg": message, "type": "value_error"}])
-
-
 @router.get("/search", response_class=HTMLResponse)
 def search_page(
     request: Request,
     pf: PaperfeedDep,
     user: UserDep,
     q: SearchQuery = "",
-    category: Annotated[str | None, Query(max_length=32)] = None,
+    category: CategoryQuery = None,
     since: DateQuery = None,
     until: DateQuery = None,
     page: PageQuery = 1,
 ) -> Response:
-    """Search with filters; an HTMX request (typing) gets just the results fragment."""
-    category = (category or "").strip() or None
-    if category is not None and not re.fullmatch(CATEGORY_PATTERN, category):
-        raise _invalid("category", f"not an arXiv category: {category!r} (example: cs.LG)")
+    """Search with filters; an HTMX request (typing) gets just the results fragment, and the
+    ``HX-Push-Url`` header puts the query in the address bar (so Back and reload keep it)."""
     result = None
     context: dict[str, object] = {
         "nav": "search",
@@ -180,8 +176,12 @@ def search_page(
             "bib_url": "/search.bib" + (f"?{bib_query}" if bib_query else ""),
         }
     context["result"] = result
-    template = "partials/search_results.html" if request.headers.get("hx-request") else "search.html"
-    return render(request, template, context)
+    if not request.headers.get("hx-request"):
+        return render(request, "search.html", context)
+    response = render(request, "partials/search_results.html", context)
+    filled = [(key, value) for key, value in request.query_params.multi_items() if value.strip()]
+    response.headers["HX-Push-Url"] = request.url.path + (f"?{urlencode(filled)}" if filled else "")
+    return response
 
 
 @router.get("/papers/{paper_id:path}.bib")
@@ -257,12 +257,15 @@ def _listing(
 def author_page(
     request: Request, pf: PaperfeedDep, user: UserDep, name: str, page: PageQuery = 1
 ) -> Response:
+    name = name.strip()
+    if not name:
+        raise NotFound("no author name in the address: /authors/<name>, or search with author:<name>")
     return _listing(
         request,
         pf,
         user,
         heading=name,
-        subtitle="Papers by this author, newest first",
+        subtitle="Papers by this author (names that contain it, as search's author: matches), newest first",
         page=page,
         feed_url=None,
         author=name,
@@ -315,7 +318,7 @@ def vote_form(
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
     """Upvote (or withdraw); HTMX gets the new button, a plain form post is sent back to the page."""
-    _require_csrf(request, csrf_token)
+    require_csrf(request, csrf_token)
     result = actions.cast_vote(pf, user, paper_id, up=undo != "1")
     if not request.headers.get("hx-request"):
         referer = request.headers.get("referer", "")
@@ -328,9 +331,14 @@ def vote_form(
     )
 
 
+def _fetch_wait(request: Request) -> dict[str, object]:
+    settings = request.app.state.paperfeed.settings
+    return {"fetch_timeout": f"{min(settings.arxiv_timeout, FETCH_TIMEOUT):.0f}"}
+
+
 @router.get("/submit", response_class=HTMLResponse)
 def submit_form(request: Request) -> Response:
-    return render(request, "submit.html", {"nav": "submit", "today": utcnow().date()})
+    return render(request, "submit.html", {"nav": "submit", "today": utcnow().date(), **_fetch_wait(request)})
 
 
 @router.post("/submit", response_class=HTMLResponse)
@@ -341,8 +349,13 @@ def submit_post(
     paper: Annotated[str, Form(max_length=300)],
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
-    _require_csrf(request, csrf_token)
-    context: dict[str, object] = {"nav": "submit", "today": utcnow().date(), "submitted": paper}
+    require_csrf(request, csrf_token)
+    context: dict[str, object] = {
+        "nav": "submit",
+        "today": utcnow().date(),
+        "submitted": paper,
+        **_fetch_wait(request),
+    }
     try:
         result = actions.submit_paper(pf, user, paper, fetch=request.app.state.arxiv_fetcher)
     except PaperfeedError as exc:  # shown on the form, with the status the error's kind has
@@ -373,6 +386,6 @@ def curate(
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
     """Curators feature or unfeature a paper on a day, or hide a spam submission."""
-    _require_csrf(request, csrf_token)
+    require_csrf(request, csrf_token)
     actions.curate(pf, user, day, paper_id, action, fetch=request.app.state.arxiv_fetcher)
     return RedirectResponse(f"/daily/{day.isoformat()}", status_code=303)

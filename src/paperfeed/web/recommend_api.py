@@ -9,16 +9,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel, Field, StrictBool
 
 from paperfeed.papers_json import paper_json
 from paperfeed.recommend import feed_tokens
 from paperfeed.recommend import service as foryou
 from paperfeed.recommend.reasons import DriverView, ReasonView
+from paperfeed.web.api_contract import errors, reject_unknown_query_params
 from paperfeed.web.deps import CurrentMember, PaperfeedDep
 
-router = APIRouter(prefix="/api/v1", tags=["recommendations"])
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["recommendations"],
+    dependencies=[Depends(reject_unknown_query_params)],
+    responses=errors(400, 401, 403, 404, 422),
+)
 
 
 def reason_json(reason: ReasonView) -> dict[str, Any]:
@@ -73,7 +79,7 @@ def recommendations(
 
 
 class DriverIn(BaseModel):
-    enabled: bool
+    enabled: StrictBool
 
 
 @router.get("/recommendations/drivers", summary="Every driver of your feed and whether it is on")

@@ -17,8 +17,7 @@ from paperfeed.community import actions, feeds
 from paperfeed.library.marks import marks_for
 from paperfeed.recommend import feed_tokens
 from paperfeed.recommend import service as foryou
-from paperfeed.web.deps import PaperfeedDep, UserDep, render
-from paperfeed.web.security import require_csrf
+from paperfeed.web.deps import PaperfeedDep, UserDep, render, require_csrf
 
 router = APIRouter(include_in_schema=False)
 CsrfForm = Annotated[str | None, Form()]
@@ -123,7 +122,7 @@ def personal_feed(
         f"paperfeed: for {owner.handle or 'you'}",
         f"{base}/for-you",
         "New papers picked for you, each with the reason it was picked.",
-        [i.paper for i in page.items],
+        [(i.paper, None) for i in page.items],  # dated by the papers themselves
         base + "/papers/{id}",
         notes=reasons,
     )

@@ -7,6 +7,7 @@ title is merged into its arXiv record, the store re-points every such column, in
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     DateTime,
     ForeignKey,
@@ -28,6 +29,8 @@ papers = Table(
     Column("id_kind", String(8), nullable=False),
     Column("title", Text, nullable=False),
     Column("title_key", Text, nullable=False),
+    # A 64-bit hash of title_key: matching titles goes through a small integer index, not a text one.
+    Column("title_hash", BigInteger, nullable=False),
     Column("abstract", Text, nullable=False, default=""),
     Column("primary_category", String(32)),
     Column("latest_version", Integer),
@@ -37,14 +40,21 @@ papers = Table(
     Column("comment", Text),
     Column("journal_ref", Text),
     Column("source", String(32), nullable=False, default=""),
+    # The lists of a paper as JSON text, in the paper's own row: one row per paper to write and
+    # to read back (see store/rows.py). Author and category look-ups have their own tables below.
+    Column("authors", Text, nullable=False, server_default="[]"),
+    Column("categories", Text, nullable=False, server_default="[]"),
+    Column("versions", Text, nullable=False, server_default="[]"),
+    Column("links", Text, nullable=False, server_default="[]"),
     Column("content_hash", String(40), nullable=False),
     # Monotonic change counter: derived indexes catch up by reading rows above their own mark.
     Column("change_seq", Integer, nullable=False),
     Column("first_seen_at", DateTime, nullable=False),
     Index("ix_papers_published_at", "published_at"),
-    Index("ix_papers_change_seq", "change_seq"),
-    Index("ix_papers_title_key", "title_key"),
-    Index("ix_papers_primary_category_published", "primary_category", "published_at"),
+    # (change_seq, id): the change feed pages through it by keyset, one range scan per batch (a
+    # change_seq-only index made each batch read every later change: quadratic at 2.7M papers).
+    Index("ix_papers_change_seq_id", "change_seq", "id"),
+    Index("ix_papers_title_hash", "title_hash"),
     # Only title-only papers (few or none): "is there any?" is answered without a scan on any backend.
     Index(
         "ix_papers_title_ids",
@@ -54,38 +64,27 @@ papers = Table(
     ),
 )
 
+# Look-ups for the author and category pages, written with the paper in the same transaction. Each
+# is ONE b-tree (WITHOUT ROWID on SQLite), keyed so that "newest papers of X" is a range scan:
+# (key, published_ts, paper_id). ``published_ts`` is the first version's time in epoch seconds (0
+# when unknown). Authors are keyed by a 64-bit hash of the exact name (an integer key costs a third
+# of a text one to maintain, measured in docs/benchmarks.md); readers check the name in the paper.
 paper_authors = Table(
     "paper_authors",
     metadata,
-    Column("paper_id", String(64), ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
-    Column("position", Integer, primary_key=True),
-    Column("name", Text, nullable=False),
-    Index("ix_paper_authors_name", "name"),
+    Column("author_key", BigInteger, primary_key=True, autoincrement=False),
+    Column("published_ts", BigInteger, primary_key=True, autoincrement=False),
+    Column("paper_id", String(64), primary_key=True),
+    sqlite_with_rowid=False,
 )
 
 paper_categories = Table(
     "paper_categories",
     metadata,
-    Column("paper_id", String(64), ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
-    Column("position", Integer, primary_key=True),
-    Column("category", String(32), nullable=False),
-    Index("ix_paper_categories_category", "category", "paper_id"),
-)
-
-paper_versions = Table(
-    "paper_versions",
-    metadata,
-    Column("paper_id", String(64), ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
-    Column("version", Integer, primary_key=True),
-    Column("submitted_at", DateTime),
-)
-
-paper_links = Table(
-    "paper_links",
-    metadata,
-    Column("paper_id", String(64), ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
-    Column("position", Integer, primary_key=True),
-    Column("url", Text, nullable=False),
+    Column("category", String(32), primary_key=True),
+    Column("published_ts", BigInteger, primary_key=True, autoincrement=False),
+    Column("paper_id", String(64), primary_key=True),
+    sqlite_with_rowid=False,
 )
 
 # Old ids that now resolve to another paper (a title id merged into its arXiv record).
@@ -122,4 +121,4 @@ store_state = Table(
 )
 
 # Tables whose rows belong to one paper and move with it on a merge (besides ``papers`` itself).
-PAPER_CHILD_TABLES = (paper_authors, paper_categories, paper_versions, paper_links)
+PAPER_CHILD_TABLES = (paper_authors, paper_categories)

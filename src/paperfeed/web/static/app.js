@@ -32,7 +32,18 @@
       });
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { renderMath(document.body); wireCopy(document.body); });
+  // A form that may wait on the server (a submission fetched from arXiv) says so while it waits.
+  function wireBusy(root) {
+    root.querySelectorAll("form[data-busy]").forEach(function (form) {
+      form.addEventListener("submit", function () {
+        var status = form.querySelector("[data-busy-status]");
+        if (status) status.textContent = form.getAttribute("data-busy");
+        form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+        form.setAttribute("aria-busy", "true");
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { renderMath(document.body); wireCopy(document.body); wireBusy(document.body); });
   document.addEventListener("htmx:afterSwap", function (event) { renderMath(event.target); wireCopy(event.target); });
   // Send the CSRF token with every HTMX request (the server compares it with its cookie).
   document.addEventListener("htmx:configRequest", function (event) {

@@ -1,14 +1,14 @@
 """Recommendation tables: cached member models and personal feed tokens.
 
-Revision ID: 0007_recommend
-Revises: 0006_digest
+Revision ID: 0008_recommend
+Revises: 0007_scale
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_recommend"
-down_revision = "0006_digest"
+revision = "0008_recommend"
+down_revision = "0007_scale"
 branch_labels = None
 depends_on = None
 
