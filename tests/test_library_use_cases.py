@@ -201,6 +201,8 @@ def test_driver_switches(sample_app: Paperfeed) -> None:
         "follows": True,
         "library": True,
         "more_like_this": True,
+        "co_saves": True,
+        "not_interested": True,
         f"collection:{group.id}": True,
     }
     assert (

@@ -51,7 +51,8 @@ def test_ingest_embedded_everything(semantic_app: Paperfeed) -> None:
     status = index_status(semantic_app)["vectors"]
     assert status["embedded"] == N and status["pending"] == 0 and status["search"] == "exact"
     reports = catch_up(semantic_app, embed=True)
-    assert [r.indexed for r in reports] == [0, 0]  # nothing changed: nothing re-embedded
+    indexed = {r.index: r.indexed for r in reports}  # lexical, vectors and the TF-IDF features
+    assert indexed == {"lexical": 0, "vectors": 0, "tfidf": 0}  # nothing changed: nothing re-embedded
 
 
 def test_semantic_search_finds_each_paper_by_its_title(semantic_app: Paperfeed) -> None:

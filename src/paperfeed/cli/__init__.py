@@ -13,6 +13,7 @@ from paperfeed.cli import index as _index  # noqa: F401
 from paperfeed.cli import ingest as _ingest  # noqa: F401
 from paperfeed.cli import library as _library  # noqa: F401
 from paperfeed.cli import papers as _papers  # noqa: F401
+from paperfeed.cli import recommend as _recommend  # noqa: F401
 from paperfeed.cli import search as _search  # noqa: F401
 from paperfeed.cli import serve as _serve  # noqa: F401
 from paperfeed.cli.main import app

@@ -11,6 +11,7 @@ from paperfeed.cli.main import JsonOption, app, get_app
 from paperfeed.cli.output import emit_json, err, out, parse_day
 from paperfeed.digest.choices import describe, make_choices
 from paperfeed.digest.preview import Preview, preview
+from paperfeed.digest.recommended import PersonalRecommendations
 from paperfeed.digest.sender import PeriodReport, send_digests
 from paperfeed.digest.subscriptions import import_subscribers, unsubscribe_address
 from paperfeed.store import Subscription
@@ -40,6 +41,7 @@ def _subscription_json(subscription: Subscription) -> dict[str, Any]:
         "authors": list(choices.authors),
         "queries": list(choices.queries),
         "max_papers": choices.max_papers,
+        "recommended": choices.recommended,
         "failure_streak": subscription.failure_streak,
         "last_error": subscription.last_error,
         "created_at": subscription.created_at.isoformat(),
@@ -81,7 +83,13 @@ def send_command(
     day = parse_day(period, "--period")
     paperfeed = get_app()
     chosen = workers or paperfeed.settings.digest_workers
-    report = send_digests(paperfeed, day=day, dry_run=dry_run, workers=chosen)
+    report = send_digests(
+        paperfeed,
+        day=day,
+        dry_run=dry_run,
+        workers=chosen,
+        recommendations=PersonalRecommendations(paperfeed),
+    )
     if as_json:
         emit_json(report.to_dict())
     else:
@@ -125,7 +133,13 @@ def preview_command(
     as_json: JsonOption = False,
 ) -> None:
     """Show the digest an address would get, without sending or recording anything."""
-    previews = preview(get_app(), email, day=parse_day(period, "--period"))
+    paperfeed = get_app()
+    previews = preview(
+        paperfeed,
+        email,
+        day=parse_day(period, "--period"),
+        recommendations=PersonalRecommendations(paperfeed, batch=False),
+    )
     results = []
     for item in previews:
         path = None
@@ -170,6 +184,13 @@ def subscribe_command(
         typer.Option("--trending-category", help="Trending in this category instead of site-wide (repeat)."),
     ] = None,
     max_papers: Annotated[int | None, typer.Option(help="Size limit per digest.")] = None,
+    recommended: Annotated[
+        bool,
+        typer.Option(
+            "--recommended",
+            help="Add a 'Recommended for you' section: the member's For you ranking (members only).",
+        ),
+    ] = False,
     confirmed: Annotated[
         bool,
         typer.Option(
@@ -189,6 +210,7 @@ def subscribe_command(
         queries=query,
         max_papers=max_papers,
         default_max_papers=paperfeed.settings.digest_max_papers,
+        recommended=recommended,
     )
     results = import_subscribers(paperfeed, emails, choices, confirmed=confirmed)
     if as_json:

@@ -1,4 +1,6 @@
-"""``paperfeed eval beir``: measure search relevance on a BEIR-format data set."""
+"""``paperfeed eval beir|recommend|make-authors|make-categories``: measure search relevance on a
+BEIR-format data set, and recommendations on a library benchmark (and build such benchmarks from an
+arXiv metadata sample)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import typer
 from paperfeed.cli.main import JsonOption, app, get_app
 from paperfeed.cli.output import emit_json, out
 from paperfeed.errors import InvalidInput
+from paperfeed.recommend.authors_benchmark import BenchmarkCounts, make_authors, make_categories
+from paperfeed.recommend.evaluate import ABLATIONS, METHODS, evaluate_recommenders
 from paperfeed.search.beir import evaluate_beir
 from paperfeed.search.engine import MODES
 
@@ -59,3 +63,144 @@ def eval_beir(
     )
     if data.get("notice"):
         out.print(f"note: {data['notice']}", highlight=False)
+
+
+@eval_app.command("recommend")
+def eval_recommend(
+    folder: Annotated[
+        Path,
+        typer.Argument(help="A benchmark folder: corpus.jsonl, libraries/train.tsv, libraries/test.tsv."),
+    ],
+    users: Annotated[
+        int | None, typer.Option(min=1, help="Evaluate a fixed random sample of N users (see --seed).")
+    ] = None,
+    run_out: Annotated[
+        Path | None, typer.Option("--run-out", help="Write paperfeed's top 100 per user here (TREC run).")
+    ] = None,
+    embeddings: Annotated[
+        bool,
+        typer.Option("--embeddings", help="Also evaluate with sentence embeddings (cached in --work-dir)."),
+    ] = False,
+    methods: Annotated[
+        str | None,
+        typer.Option(
+            help=f"Comma-separated subset of: {', '.join(METHODS + ABLATIONS)} (default: all but ablations)."
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the user sample and the background.")] = 0,
+    work_dir: Annotated[
+        Path | None,
+        typer.Option("--work-dir", help="Keep embeddings here (default: the user cache directory)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Evaluate paperfeed's recommender against popularity, TF-IDF and arxiv-sanity's SVM."""
+    wanted = tuple(m.strip() for m in methods.split(",") if m.strip()) if methods else None
+    unknown = [m for m in wanted or () if m not in METHODS + ABLATIONS]
+    if unknown:
+        raise InvalidInput(f"unknown method {unknown[0]!r}; one of {', '.join(METHODS + ABLATIONS)}")
+    if run_out is not None and not run_out.parent.is_dir():
+        raise InvalidInput(f"--run-out: the folder {run_out.parent} does not exist")
+    report = evaluate_recommenders(
+        folder,
+        users=users,
+        run_out=run_out,
+        embeddings=embeddings,
+        seed=seed,
+        methods=wanted,
+        work_dir=work_dir,
+        embedding_model=get_app().settings.embedding_model,
+    )
+    if as_json:
+        emit_json(report.to_dict())
+        return
+    sample = f"a sample of {report.users_evaluated}" if report.sampled else f"{report.users_evaluated}"
+    out.print(
+        f"{report.dataset}: {report.papers:,} papers, {sample} of {report.users_with_tests} users with test papers",
+        highlight=False,
+    )
+    out.print(
+        f"{'method':36s} {'recall@50':>10s} {'recall@100':>11s} {'nDCG@10':>8s} {'seconds':>8s}",
+        highlight=False,
+    )
+    for m in report.methods:
+        out.print(
+            f"{m.name:36s} {m.recall_50:10.4f} {m.recall_100:11.4f} {m.ndcg_10:8.4f} {m.seconds:8.1f}",
+            highlight=False,
+        )
+    for method, why in report.skipped.items():
+        out.print(f"skipped {method}: {why}", highlight=False)
+    if report.run_out:
+        out.print(f"run ({report.run_method}) written to {report.run_out}", highlight=False)
+
+
+def _print_counts(counts: BenchmarkCounts, out_dir: Path, as_json: bool) -> None:
+    if as_json:
+        emit_json(counts.to_dict() | {"folder": str(out_dir)})
+        return
+    out.print(
+        f"{counts.kind} benchmark in {out_dir}: {counts.papers:,} papers, {counts.users:,} users, "
+        f"{counts.train_pairs:,} train pairs (median {counts.median_train:g} per user), "
+        f"{counts.test_pairs:,} test pairs (median {counts.median_test:g})",
+        highlight=False,
+    )
+
+
+SampleArgument = Annotated[
+    Path, typer.Argument(help="arXiv records in JSON lines (the arxiv-sample format).")
+]
+OutArgument = Annotated[Path, typer.Argument(help="The benchmark folder to write (created).")]
+
+
+@eval_app.command("make-authors")
+def eval_make_authors(
+    sample: SampleArgument,
+    out_dir: OutArgument,
+    min_papers: Annotated[int, typer.Option(min=2, help="An author needs at least this many papers.")] = 5,
+    max_papers: Annotated[
+        int, typer.Option(min=2, help="…and at most this many (more: a shared name).")
+    ] = 40,
+    test_fraction: Annotated[
+        float, typer.Option(min=0.01, max=0.99, help="Share of each author's latest papers to predict.")
+    ] = 0.4,
+    coauthors: Annotated[
+        bool, typer.Option("--coauthors/--no-coauthors", help="Libraries include co-authors' earlier papers.")
+    ] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Build the authors benchmark: each author's later papers to recommend from their earlier ones."""
+    if max_papers < min_papers:
+        raise InvalidInput(f"--max-papers ({max_papers}) is below --min-papers ({min_papers})")
+    counts = make_authors(
+        sample,
+        out_dir,
+        min_papers=min_papers,
+        max_papers=max_papers,
+        test_fraction=test_fraction,
+        coauthors=coauthors,
+    )
+    _print_counts(counts, out_dir, as_json)
+
+
+@eval_app.command("make-categories")
+def eval_make_categories(
+    sample: SampleArgument,
+    out_dir: OutArgument,
+    min_train: Annotated[
+        int, typer.Option(min=1, help="A category signature needs this many train papers.")
+    ] = 10,
+    max_train: Annotated[
+        int, typer.Option(min=1, help="…and at most this many (more: a whole field).")
+    ] = 300,
+    cut_quantile: Annotated[
+        float, typer.Option(min=0.05, max=0.95, help="The date quantile that splits train from test.")
+    ] = 0.7,
+    as_json: JsonOption = False,
+) -> None:
+    """Build the categories benchmark: new papers of a category signature, from its older ones."""
+    if max_train < min_train:
+        raise InvalidInput(f"--max-train ({max_train}) is below --min-train ({min_train})")
+    counts = make_categories(
+        sample, out_dir, min_train=min_train, max_train=max_train, cut_quantile=cut_quantile
+    )
+    _print_counts(counts, out_dir, as_json)

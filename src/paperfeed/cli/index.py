@@ -80,6 +80,16 @@ def index_status_command(as_json: JsonOption = False) -> None:
         + (" (needs a rebuild: paperfeed index rebuild)" if lex["needs_full_rebuild"] else ""),
         highlight=False,
     )
+    tfidf = status["tfidf"]
+    if tfidf["exists"]:
+        out.print(
+            f"recommender features (TF-IDF): {tfidf['papers']:,} papers, {tfidf['vocabulary']:,} terms "
+            f"fitted {tfidf['fitted_at']}, {tfidf['pending']:,} pending"
+            + (" (a new vocabulary is being built)" if tfidf["refit_in_progress"] else ""),
+            highlight=False,
+        )
+    else:
+        out.print("recommender features (TF-IDF): not built yet", highlight=False)
     out.print(
         f"embeddings ({vec['model']}): {vec['embedded']:,} embedded, {vec['pending']:,} pending, "
         f"search: {vec['search']}",

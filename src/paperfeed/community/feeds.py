@@ -14,7 +14,7 @@ are ``dc:creator`` elements (RSS's own ``author`` must be an email address).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from xml.etree import ElementTree as ET
@@ -63,8 +63,10 @@ def rss(
     paper_url: str,
     *,
     built: datetime | None = None,
+    notes: Mapping[str, str] | None = None,
 ) -> bytes:
-    """RSS 2.0; ``paper_url`` is a format string with ``{id}`` for each item's link."""
+    """RSS 2.0; ``paper_url`` is a format string with ``{id}`` for each item's link; ``notes`` (paper
+    id → text) go before an item's abstract (a personal feed's reasons)."""
     ET.register_namespace("dc", DC_NS)
     root = ET.Element("rss", version="2.0")
     channel = ET.SubElement(root, "channel")
@@ -79,7 +81,9 @@ def rss(
         ET.SubElement(item, "title").text = _title(paper)
         ET.SubElement(item, "link").text = url
         ET.SubElement(item, "guid", isPermaLink="true").text = url
-        ET.SubElement(item, "description").text = xml_safe(latex_text(paper.abstract))
+        abstract = xml_safe(latex_text(paper.abstract))
+        note = xml_safe((notes or {}).get(paper.paper_id))
+        ET.SubElement(item, "description").text = f"{note}\n\n{abstract}" if note else abstract
         for name in paper.authors:
             ET.SubElement(item, f"{{{DC_NS}}}creator").text = xml_safe(name)
         for category in paper.categories:

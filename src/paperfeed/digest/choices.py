@@ -61,11 +61,14 @@ def make_choices(
     queries: Iterable[str] | None = None,
     max_papers: int | None = None,
     default_max_papers: int = 20,
+    recommended: bool = False,
 ) -> DigestChoices:
     """Validated choices from loose input; :class:`InvalidInput` names the field and the value.
 
     ``trending``: ``True`` (site-wide, the default), ``False`` (none), or a list of categories
-    (trending in each of them). Whitespace is tidied and duplicates dropped.
+    (trending in each of them). ``recommended``: a "Recommended for you" section (the member's
+    "For you" ranking; an address without an account gets none). Whitespace is tidied and
+    duplicates dropped.
     """
     chosen_frequency = (frequency or "daily").strip().lower()
     if chosen_frequency not in FREQUENCIES:
@@ -97,6 +100,7 @@ def make_choices(
         authors=tuple(author_list),
         queries=tuple(query_list),
         max_papers=size,
+        recommended=bool(recommended),
     )
 
 
@@ -109,6 +113,8 @@ def describe(choices: DigestChoices) -> str:
             if choices.trending_categories
             else "trending papers"
         )
+    if choices.recommended:
+        parts.append("recommended for you")
     parts.extend(f"new in {c}" for c in choices.categories)
     parts.extend(f"by {a}" for a in choices.authors)
     parts.extend(f"'{q}'" for q in choices.queries)

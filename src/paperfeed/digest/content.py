@@ -15,8 +15,9 @@ computes trending lists and keyword queries on first use, then serves the cached
   featured, ranked by the trending score (:func:`paperfeed.community.trending.rank`: upvotes
   decaying with a one-day half-life, counted at composition time); featured papers without votes
   follow the voted ones. "Trending in cs.CL" keeps the papers listed in cs.CL.
-- Recommended: a :data:`RankingProvider`, when one is given (the recommendations feature plugs in
-  here); none is built into this module.
+- Recommended: for subscriptions that chose it, a :data:`RankingProvider`, when one is given
+  (:class:`paperfeed.digest.recommended.PersonalRecommendations`, the member's "For you" ranking);
+  none is built into this module.
 """
 
 from __future__ import annotations
@@ -180,7 +181,7 @@ class PeriodContent:
         if choices.trending:
             for category in choices.trending_categories or ("",):
                 sources.append(self.source("trending", category))
-        if self.recommendations is not None:
+        if choices.recommended and self.recommendations is not None:
             sources.append(self._recommended(subscription))
         sources.extend(self.source("author", name) for name in choices.authors)
         sources.extend(self.source("query", query) for query in choices.queries)

@@ -24,6 +24,7 @@ from datetime import datetime, time, timedelta
 from paperfeed.community.clock import utcnow
 from paperfeed.context import Paperfeed
 from paperfeed.digest.lease import HeldLease
+from paperfeed.digest.recommended import PersonalRecommendations
 from paperfeed.digest.sender import send_digests
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def sync_job(app: Paperfeed) -> str:
 
 
 def digest_job(app: Paperfeed) -> str:
-    report = send_digests(app)
+    report = send_digests(app, recommendations=PersonalRecommendations(app))
     summary = report.to_dict()
     keys = ("periods", "subscribers", "sent", "skipped", "failed", "deferred", "stopped")
     return "digest: " + json.dumps({key: summary[key] for key in keys})

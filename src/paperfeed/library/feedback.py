@@ -31,8 +31,12 @@ DRIVERS: dict[str, str] = {
     "follows": "new papers by the authors, in the categories and matching the queries you follow",
     "library": "papers like the ones in your collections",
     "more_like_this": 'papers like the ones you marked "more like this"',
+    "co_saves": "papers saved by members who saved the same papers as you",
+    "not_interested": 'pushing down papers like the ones you marked "not interested" '
+    "(those papers themselves never come back)",
 }
-"""The feed drivers every member has, with what each contributes (a recommender may add more)."""
+"""The feed drivers every member has, with what each contributes. ``co_saves`` and
+``not_interested`` are the recommender's ("For you"); the follows feed reads ``follows`` only."""
 _COLLECTION_DRIVER = re.compile(r"^collection:(?P<id>\d{1,12})$")
 
 

@@ -18,7 +18,7 @@ The pure functions turn those into what a model takes, honouring the switches:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -82,6 +82,33 @@ def member_signals(app: Paperfeed, user_id: int) -> MemberSignals:
         follows=signals.follows_of(user_id),
         switches=signals.drivers_of(user_id),
     )
+
+
+def member_signals_many(app: Paperfeed, user_ids: Sequence[int]) -> dict[int, MemberSignals]:
+    """:func:`member_signals` for many members in a handful of queries (a daily batch, a digest)."""
+    library, signals = app.store.library, app.store.signals
+    ids = list(dict.fromkeys(int(u) for u in user_ids))
+    collections = library.libraries_of(ids)
+    reads = library.read_marks_of(ids)
+    feedback = signals.feedback_of_users(ids)
+    impressions = signals.impressions_of_users(ids)
+    follows = signals.follows_of_users(ids)
+    switches = signals.drivers_of_users(ids)
+    found: dict[int, MemberSignals] = {}
+    for user_id in ids:
+        given = feedback[user_id]
+        saved = {pid for papers in collections[user_id].values() for pid in papers}
+        found[user_id] = MemberSignals(
+            user_id=user_id,
+            collections=collections[user_id],
+            more={pid: f.created_at for pid, f in given.items() if f.kind == "more"},
+            not_interested={pid: f.created_at for pid, f in given.items() if f.kind == "not_interested"},
+            read={pid: at for pid, at in reads[user_id].items() if pid in saved},
+            impressions=impressions[user_id],
+            follows=follows[user_id],
+            switches=switches[user_id],
+        )
+    return found
 
 
 def _decay(weight: float, when: datetime, now: datetime | None, half_life_days: float | None) -> float:

@@ -42,10 +42,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from paperfeed.errors import InvalidInput
+
 _VERSION = re.compile(r"v\d+$")
 
 
-class SampleError(ValueError):
+class SampleError(InvalidInput, ValueError):
     """The sample file is unusable (the message names the file and line)."""
 
 
@@ -61,6 +63,8 @@ class SampleRecord:
 
 def read_sample(path: Path) -> list[SampleRecord]:
     """arXiv records (the arxiv-sample JSON lines); versions merged by base id (the latest kept)."""
+    if not path.is_file():
+        raise SampleError(f"{path}: no such file (give an arXiv sample in JSON lines)")
     by_id: dict[str, SampleRecord] = {}
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):

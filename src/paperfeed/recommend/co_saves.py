@@ -63,7 +63,8 @@ class SaveMatrix:
         """The positive row sharing the most (normalised) readers with ``candidate``, or None."""
         if len(positives) == 0:
             return None
-        readers_c = self.normalised[:, candidate].toarray().ravel()
+        # the candidate's column, read as a row of the transpose (CSR rows are cheap, columns not)
+        readers_c = self.normalised_t[candidate].toarray().ravel()
         if member is not None and member in self.member_row:
             readers_c[self.member_row[member]] = 0.0
         links = np.asarray(self.normalised_t[positives] @ readers_c).ravel()

@@ -11,11 +11,14 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from paperfeed.errors import InvalidInput
+
 HEADER = ("user-id", "paper-id")
 
 
-class DatasetError(ValueError):
-    """The folder is not a usable benchmark (the message names file, line and the fix)."""
+class DatasetError(InvalidInput, ValueError):
+    """The folder is not a usable benchmark (the message names file, line and the fix); an
+    :class:`~paperfeed.errors.InvalidInput`, so the CLI reports it as one line."""
 
 
 @dataclass(slots=True)

@@ -21,65 +21,22 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
+
+from paperfeed.search.tfidf import ARXIV_SANITY, TfidfConfig, fit_tfidf, paper_text
+
+__all__ = [
+    "ARXIV_SANITY",
+    "DEFAULT_MODEL",
+    "EmbeddingCache",
+    "Features",
+    "TfidfConfig",
+    "build_features",
+    "fit_tfidf",
+    "paper_text",
+    "text_key",
+]
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-
-
-def paper_text(title: str, text: str) -> str:
-    """The text a paper is represented by: title then abstract (as search embeds it)."""
-    return f"{title} {text}".strip()
-
-
-@dataclass(frozen=True, slots=True)
-class TfidfConfig:
-    """TF-IDF settings. The defaults are paperfeed's; :data:`ARXIV_SANITY` is the baseline's.
-
-    paperfeed keeps more features than arxiv-sanity-lite (50k vs 10k uni+bigrams) and rarer terms
-    (min_df 2 vs 5): a member's library is small and specific, and a rare shared term is often the
-    best evidence of a match. Measured in docs/benchmarks.md ("Recommendations").
-    """
-
-    max_features: int | None = 50_000
-    min_df: int = 2
-    max_df: float = 0.5
-    ngram_max: int = 2
-    sublinear_tf: bool = True
-
-    def vectorizer(self) -> TfidfVectorizer:
-        return TfidfVectorizer(
-            strip_accents="unicode",
-            lowercase=True,
-            stop_words="english",
-            token_pattern=r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b",
-            ngram_range=(1, self.ngram_max),
-            max_features=self.max_features,
-            min_df=self.min_df,
-            max_df=self.max_df,
-            sublinear_tf=self.sublinear_tf,
-            norm="l2",
-            dtype=np.float32,
-        )
-
-
-#: arxiv-sanity-lite's compute.py defaults (10,000 uni+bigram features, min_df 5, max_df 0.5).
-ARXIV_SANITY = TfidfConfig(max_features=10_000, min_df=5, max_df=0.5)
-
-
-def fit_tfidf(
-    texts: Sequence[str], config: TfidfConfig = TfidfConfig()
-) -> tuple[TfidfVectorizer, sp.csr_matrix]:
-    """Fit the vocabulary and IDF on ``texts``; returns the vectorizer and their L2-normalised rows.
-
-    On a tiny corpus min_df/max_df may leave no term at all; then they are relaxed to (1, 1.0) rather
-    than failing, since a recommender over three papers is still a valid (test) case."""
-    vectorizer = config.vectorizer()
-    try:
-        matrix = vectorizer.fit_transform(texts)
-    except ValueError:  # "After pruning, no terms remain" / max_df < min_df on a tiny corpus
-        vectorizer.set_params(min_df=1, max_df=1.0)
-        matrix = vectorizer.fit_transform(texts)
-    return vectorizer, sp.csr_matrix(matrix, dtype=np.float32)
 
 
 def text_key(text: str) -> str:

@@ -2,7 +2,7 @@
 
 Ingest only commits to the store. Whoever holds the indexer lock of a data dir's ``index/`` folder
 (an exclusive ``flock`` on ``index/indexer.lock``) is the only process that writes its keyword
-index and vectors; every other process opens them read-only and sees new commits on its next
+index, the recommender's TF-IDF features (:mod:`~paperfeed.search.tfidf_updates`) and vectors; every other process opens them read-only and sees new commits on its next
 search. The lock is held by:
 
 * ``paperfeed index follow`` (long-running, for a service manager) or the same loop running as a
@@ -31,6 +31,7 @@ from paperfeed.errors import Unavailable
 from paperfeed.search.index_updates import lexical_path, update_lexical, update_vectors
 from paperfeed.search.lexical import LexicalIndex
 from paperfeed.search.marks import UpdateReport, valid_mark
+from paperfeed.search.tfidf_updates import FEATURE_SLICE, tfidf_status, update_tfidf
 from paperfeed.search.vectors import VectorStore, open_vectors, vectors_path
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ def _update_all(
         return (lambda n: progress(name, n)) if progress is not None else None
 
     reports = [update_lexical(app, full=full, progress=on("lexical"))]
+    reports.append(update_tfidf(app, full=full, progress=on("tfidf")))
     if embed:
         reports.append(update_vectors(app, full=full, progress=on("vectors")))
     return reports
@@ -166,6 +168,9 @@ class Indexer:
     def run_once(self) -> list[UpdateReport]:
         """One round (the lock must be held): returns what changed."""
         reports = [update_lexical(self.app)]
+        features = update_tfidf(self.app, budget=FEATURE_SLICE)
+        if features.skipped is None:
+            reports.append(features)
         if self.embed:
             vectors = update_vectors(self.app, budget=EMBED_SLICE)
             if vectors.skipped is None:
@@ -228,6 +233,7 @@ def index_status(app: Paperfeed) -> dict[str, Any]:
         "change_seq": seq,
         "indexer_pid": holder,
         "lexical": lexical,
+        "tfidf": tfidf_status(app),
         "vectors": vectors_status(app),
     }
 

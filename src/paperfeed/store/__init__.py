@@ -3,9 +3,10 @@
 :class:`Store` opens one database (SQLite or PostgreSQL, chosen by URL) and hands out one typed
 interface per concern: ``papers`` (records, windows, the change feed), ``accounts``, ``votes``,
 ``featured``, ``rate_limits``, ``library`` (collections, entries, annotations), ``signals``
-(follows, feedback, impressions, feed-driver switches), ``digests`` (subscriptions and the send
-ledger), ``leases`` and ``schedule`` (coordination between processes). Features call these; nothing
-above this package imports SQLAlchemy.
+(follows, feedback, impressions, feed-driver switches), ``recommend`` (cached member models,
+personal feed tokens), ``digests`` (subscriptions and the send ledger), ``leases`` and
+``schedule`` (coordination between processes). Features call these; nothing above this package
+imports SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from paperfeed.store.leases import LeaseStore, ScheduleStore
 from paperfeed.store.library import Annotation, Collection, Entry, LibraryStore
 from paperfeed.store.papers import BatchResult, PaperStore, Window
 from paperfeed.store.ratelimits import RateLimitStore
+from paperfeed.store.recommend import ModelRow, RecommendStore, StoredModel
 from paperfeed.store.signals import Feedback, Follow, Impression, SignalStore
 from paperfeed.store.votes import VoteStore
 
@@ -38,13 +40,16 @@ __all__ = [
     "Impression",
     "LeaseStore",
     "LibraryStore",
+    "ModelRow",
     "PaperStore",
     "RateLimitStore",
+    "RecommendStore",
     "ScheduleStore",
     "SendRecord",
     "SignalStore",
     "Store",
     "StoreUnavailable",
+    "StoredModel",
     "Subscription",
     "User",
     "VoteStore",
@@ -65,6 +70,7 @@ class Store:
         self.rate_limits = RateLimitStore(database)
         self.library = LibraryStore(database)
         self.signals = SignalStore(database)
+        self.recommend = RecommendStore(database)
         self.digests = DigestStore(database)
         self.leases = LeaseStore(database)
         self.schedule = ScheduleStore(database)

@@ -45,6 +45,7 @@ class DigestChoices:
     """What a subscription asks for; validated by :mod:`paperfeed.digest.subscriptions`.
 
     ``trending_categories`` empty means site-wide trending (when ``trending`` is on).
+    ``recommended``: a "Recommended for you" section, for an address that is a member's.
     """
 
     frequency: str = "daily"
@@ -54,6 +55,7 @@ class DigestChoices:
     authors: tuple[str, ...] = ()
     queries: tuple[str, ...] = ()
     max_papers: int = 20
+    recommended: bool = False
 
     def follows(self) -> list[tuple[str, str]]:
         """(kind, value) rows in order, as stored in ``digest_follows``."""
@@ -62,6 +64,7 @@ class DigestChoices:
             *(("category", c) for c in self.categories),
             *(("author", a) for a in self.authors),
             *(("query", q) for q in self.queries),
+            *((("recommended", ""),) if self.recommended else ()),
         ]
 
 
@@ -116,6 +119,7 @@ class _Follows:
     category: list[str] = field(default_factory=list)
     author: list[str] = field(default_factory=list)
     query: list[str] = field(default_factory=list)
+    recommended: list[str] = field(default_factory=list)
 
 
 def _subscription(row: Any, follows: _Follows | None) -> Subscription:
@@ -131,6 +135,7 @@ def _subscription(row: Any, follows: _Follows | None) -> Subscription:
             authors=tuple(found.author),
             queries=tuple(found.query),
             max_papers=int(row.max_papers),
+            recommended=bool(found.recommended),
         ),
         status=str(row.status),
         created_at=row.created_at,

@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from paperfeed.store.database import Database
-from paperfeed.store.schema import collection_entries, collections, library_items, library_tags
+from paperfeed.store.schema import collection_entries, collections, library_items, library_tags, papers
 
 _CHUNK = 500
 
@@ -154,15 +154,13 @@ class LibraryStore:
 
     def collections_of(self, user_id: int) -> list[Collection]:
         """The member's collections by name, each with its number of papers."""
-        sizes = (
-            select(collection_entries.c.collection_id, func.count().label("size"))
-            .group_by(collection_entries.c.collection_id)
-            .subquery()
-        )
+        # Count only this member's entries (a join, not a count of every collection's entries:
+        # that took 60 ms at 500,000 saved papers).
         query = (
-            select(collections, func.coalesce(sizes.c.size, 0).label("size"))
-            .outerjoin(sizes, sizes.c.collection_id == collections.c.id)
+            select(collections, func.count(collection_entries.c.paper_id).label("size"))
+            .outerjoin(collection_entries, collection_entries.c.collection_id == collections.c.id)
             .where(collections.c.user_id == user_id)
+            .group_by(*collections.c)
             .order_by(func.lower(collections.c.name), collections.c.id)
         )
         with self._engine.connect() as conn:
@@ -300,6 +298,89 @@ class LibraryStore:
                 for row in rows:
                     found[row.paper_id].append(int(row.collection_id))
         return dict(found)
+
+    # ------------------------------------------------------- for recommenders (many members)
+    def savers(self, paper_ids: Sequence[str]) -> dict[str, set[int]]:
+        """For each of ``paper_ids`` that someone saved: the members who have it in a collection."""
+        found: dict[str, set[int]] = defaultdict(set)
+        with self._engine.connect() as conn:
+            for chunk in _chunks(paper_ids):
+                rows = conn.execute(
+                    select(collection_entries.c.paper_id, collections.c.user_id)
+                    .join(collections, collections.c.id == collection_entries.c.collection_id)
+                    .where(collection_entries.c.paper_id.in_(chunk))
+                )
+                for row in rows:
+                    found[row.paper_id].add(int(row.user_id))
+        return dict(found)
+
+    def savers_published(self, since: datetime, until: datetime) -> dict[str, set[int]]:
+        """:meth:`savers` for every saved paper whose first version is in ``[since, until)`` (one query)."""
+        query = (
+            select(collection_entries.c.paper_id, collections.c.user_id)
+            .join(collections, collections.c.id == collection_entries.c.collection_id)
+            .join(papers, papers.c.id == collection_entries.c.paper_id)
+            .where(papers.c.published_at >= since, papers.c.published_at < until)
+        )
+        found: dict[str, set[int]] = defaultdict(set)
+        with self._engine.connect() as conn:
+            for row in conn.execute(query):
+                found[row.paper_id].add(int(row.user_id))
+        return dict(found)
+
+    def libraries_of(self, user_ids: Sequence[int]) -> dict[int, dict[int, dict[str, datetime]]]:
+        """Many members' collections at once: member → collection id → {paper id: added at}
+        (every collection of the member, empty ones too)."""
+        found: dict[int, dict[int, dict[str, datetime]]] = {int(u): {} for u in user_ids}
+        ids = list(found)
+        with self._engine.connect() as conn:
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                for row in conn.execute(
+                    select(collections.c.id, collections.c.user_id).where(collections.c.user_id.in_(chunk))
+                ):
+                    found[int(row.user_id)][int(row.id)] = {}
+                rows = conn.execute(
+                    select(
+                        collections.c.user_id,
+                        collection_entries.c.collection_id,
+                        collection_entries.c.paper_id,
+                    )
+                    .add_columns(collection_entries.c.added_at)
+                    .join(collections, collections.c.id == collection_entries.c.collection_id)
+                    .where(collections.c.user_id.in_(chunk))
+                )
+                for row in rows:
+                    found[int(row.user_id)][int(row.collection_id)][row.paper_id] = row.added_at
+        return found
+
+    def collection_names(self, user_ids: Sequence[int]) -> dict[int, str]:
+        """Names of every collection of these members, by collection id."""
+        ids = list(dict.fromkeys(int(u) for u in user_ids))
+        found: dict[int, str] = {}
+        with self._engine.connect() as conn:
+            for start in range(0, len(ids), _CHUNK):
+                query = select(collections.c.id, collections.c.name).where(
+                    collections.c.user_id.in_(ids[start : start + _CHUNK])
+                )
+                found.update({int(row.id): str(row.name) for row in conn.execute(query)})
+        return found
+
+    def read_marks_of(self, user_ids: Sequence[int]) -> dict[int, dict[str, datetime]]:
+        """Many members' read marks: member → {paper id: read at}."""
+        found: dict[int, dict[str, datetime]] = {int(u): {} for u in user_ids}
+        ids = list(found)
+        with self._engine.connect() as conn:
+            for start in range(0, len(ids), _CHUNK):
+                rows = conn.execute(
+                    select(library_items.c.user_id, library_items.c.paper_id, library_items.c.read_at).where(
+                        library_items.c.user_id.in_(ids[start : start + _CHUNK]),
+                        library_items.c.read_at.isnot(None),
+                    )
+                )
+                for row in rows:
+                    found[int(row.user_id)][row.paper_id] = row.read_at
+        return found
 
     # ------------------------------------------------------------------ annotations
     def annotations(self, user_id: int, paper_ids: Sequence[str]) -> dict[str, Annotation]:

@@ -217,6 +217,12 @@ class PaperStore:
             found[row.id] = value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
         return found
 
+    def titles(self, paper_ids: Sequence[str]) -> dict[str, str]:
+        """Titles of stored papers (unknown ids are absent). Cheap: no records."""
+        return {
+            row.id: row.title for row in self._rows_in(papers.c.id, paper_ids, papers.c.id, papers.c.title)
+        }
+
     def ids_by_doi(self, dois: Sequence[str]) -> dict[str, list[str]]:
         """Stored papers per DOI, keyed by the lowercased DOI (DOIs are case-insensitive; the store
         keeps them as sources spell them, so the given, lower and upper case forms are looked up)."""

@@ -201,6 +201,42 @@ class SignalStore:
                 conn.execute(delete(impressions).where(impressions.c.user_id == user_id)).rowcount or 0
             )
 
+    # ------------------------------------------------------- for recommenders (many members)
+    def _by_user(self, table: Any, user_ids: Sequence[int], *extra: Any) -> Iterable[Any]:
+        ids = list(dict.fromkeys(int(u) for u in user_ids))
+        with self._engine.connect() as conn:
+            for start in range(0, len(ids), _CHUNK):
+                query = select(table).where(table.c.user_id.in_(ids[start : start + _CHUNK]), *extra)
+                yield from conn.execute(query)
+
+    def feedback_of_users(self, user_ids: Sequence[int]) -> dict[int, dict[str, Feedback]]:
+        found: dict[int, dict[str, Feedback]] = {int(u): {} for u in user_ids}
+        for row in self._by_user(feedback, user_ids):
+            found[int(row.user_id)][row.paper_id] = Feedback(row.paper_id, row.kind, row.created_at)
+        return found
+
+    def impressions_of_users(self, user_ids: Sequence[int]) -> dict[int, dict[str, Impression]]:
+        found: dict[int, dict[str, Impression]] = {int(u): {} for u in user_ids}
+        for row in self._by_user(impressions, user_ids):
+            found[int(row.user_id)][row.paper_id] = Impression(
+                row.paper_id, int(row.times_shown), row.first_shown_at, row.last_shown_at
+            )
+        return found
+
+    def follows_of_users(self, user_ids: Sequence[int]) -> dict[int, list[Follow]]:
+        found: dict[int, list[Follow]] = {int(u): [] for u in user_ids}
+        rows = sorted(self._by_user(follows, user_ids), key=lambda r: (r.created_at, r.id))
+        order = {"author": 0, "category": 1, "query": 2}
+        for row in sorted(rows, key=lambda r: order.get(r.kind, 3)):
+            found[int(row.user_id)].append(_follow(row))
+        return found
+
+    def drivers_of_users(self, user_ids: Sequence[int]) -> dict[int, dict[str, bool]]:
+        found: dict[int, dict[str, bool]] = {int(u): {} for u in user_ids}
+        for row in self._by_user(feed_drivers, user_ids):
+            found[int(row.user_id)][row.driver] = bool(row.enabled)
+        return found
+
     # ------------------------------------------------------------------ feed drivers
     def set_driver(self, user_id: int, driver: str, enabled: bool, *, now: datetime) -> None:
         statement = (

@@ -41,6 +41,8 @@ from paperfeed.web import (
     library_pages,
     pages,
     period_pages,
+    recommend_api,
+    recommend_pages,
 )
 from paperfeed.web.common import current_page_path
 from paperfeed.web.highlight import mark, tex
@@ -181,9 +183,11 @@ def create_app(
     web.include_router(auth.router)
     web.include_router(feeds.router)
     web.include_router(library_pages.router)
+    web.include_router(recommend_pages.router)
     web.include_router(digest.router)
     web.include_router(api.router)
     web.include_router(library_api.router)
+    web.include_router(recommend_api.router)
     web.include_router(digest.api_router)
     web.state.methods = MethodTable(web.routes)  # for OPTIONS and the Allow header of a 405
     return web

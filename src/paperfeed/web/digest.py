@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, StrictBool
 from paperfeed.digest import links, subscriptions
 from paperfeed.digest.choices import describe, make_choices
 from paperfeed.digest.preview import preview_subscriptions, view_sent
+from paperfeed.digest.recommended import PersonalRecommendations
 from paperfeed.errors import InvalidInput, RateLimited, Unavailable
 from paperfeed.mail import backend_name, describe_delivery
 from paperfeed.store import DigestChoices, Subscription, User
@@ -60,6 +61,7 @@ class ChoicesForm:
     authors: str = ""
     queries: str = ""
     max_papers: str = ""
+    recommended: bool = False
 
     @classmethod
     def of(cls, choices: DigestChoices) -> ChoicesForm:
@@ -71,6 +73,7 @@ class ChoicesForm:
             authors="\n".join(choices.authors),
             queries="\n".join(choices.queries),
             max_papers=str(choices.max_papers),
+            recommended=choices.recommended,
         )
 
     def choices(self, default_max_papers: int) -> DigestChoices:
@@ -88,6 +91,7 @@ class ChoicesForm:
             queries=self.queries.splitlines(),
             max_papers=int(size) if size else None,
             default_max_papers=default_max_papers,
+            recommended=self.recommended,
         )
 
 
@@ -99,9 +103,17 @@ def choices_form(
     authors: Annotated[str, Form(max_length=10_000)] = "",
     queries: Annotated[str, Form(max_length=10_000)] = "",
     max_papers: Annotated[str, Form(max_length=6)] = "",
+    recommended: Annotated[str | None, Form(max_length=10)] = None,
 ) -> ChoicesForm:
     return ChoicesForm(
-        frequency, trending is not None, trending_categories, categories, authors, queries, max_papers
+        frequency,
+        trending is not None,
+        trending_categories,
+        categories,
+        authors,
+        queries,
+        max_papers,
+        recommended is not None,
     )
 
 
@@ -361,7 +373,9 @@ def preview_page(
         chosen = live[0]
     else:
         return render(request, "digest_preview_empty.html", {"nav": "settings", "subscription": None})
-    result = preview_subscriptions(pf, [chosen], day=period)[0]
+    result = preview_subscriptions(
+        pf, [chosen], day=period, recommendations=PersonalRecommendations(pf, batch=False)
+    )[0]
     if result.rendered is None:
         context = {"nav": "settings", "subscription": chosen, "period": result.period}
         return render(request, "digest_preview_empty.html", context)
@@ -382,6 +396,11 @@ class SubscriptionIn(BaseModel):
         description="true: site-wide trending; false: none; a list: trending in those categories.",
     )
     max_papers: int | None = Field(default=None, ge=1, le=100, description="Size limit per digest.")
+    recommended: StrictBool = Field(
+        default=False,
+        description="A 'Recommended for you' section: the member's For you ranking, with reasons "
+        "(an address without an account gets none).",
+    )
 
 
 @api_router.post(
@@ -397,6 +416,7 @@ def api_subscribe(request: Request, pf: PaperfeedDep, body: SubscriptionIn) -> d
         queries=body.queries,
         max_papers=body.max_papers,
         default_max_papers=pf.settings.digest_max_papers,
+        recommended=body.recommended,
     )
     subscriptions.subscribe(pf, body.email, choices, client=_client(request))
     return {

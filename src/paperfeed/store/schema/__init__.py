@@ -54,6 +54,7 @@ from paperfeed.store.schema.papers import (
     papers,
     store_state,
 )
+from paperfeed.store.schema.recommend import feed_tokens, member_models
 
 __all__ = [
     "DIGEST_FOLLOW_KINDS",
@@ -73,6 +74,7 @@ __all__ = [
     "digest_subscriptions",
     "featured",
     "feed_drivers",
+    "feed_tokens",
     "feedback",
     "follows",
     "impressions",
@@ -81,6 +83,7 @@ __all__ = [
     "library_items",
     "library_tags",
     "login_tokens",
+    "member_models",
     "metadata",
     "paper_aliases",
     "paper_authors",

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from paperfeed.store.schema.base import metadata
 
 SUBSCRIPTION_STATUSES = ("pending", "active", "paused", "unsubscribed")
-FOLLOW_KINDS = ("trending", "category", "author", "query")
+FOLLOW_KINDS = ("trending", "category", "author", "query", "recommended")
 SEND_STATUSES = ("queued", "sending", "sent", "failed", "skipped")
 
 digest_subscriptions = Table(
@@ -52,7 +52,8 @@ digest_subscriptions = Table(
 )
 
 # What a subscription follows, in the order given: trending categories (none: site-wide), categories,
-# authors and keyword queries. One table, so a new kind (personal recommendations) needs no migration.
+# authors, keyword queries, and ("recommended", "") when it wants the member's personal
+# recommendations. One table, so that new kind needed no migration.
 digest_follows = Table(
     "digest_follows",
     metadata,

@@ -1,0 +1,216 @@
+"""Recommendations for many members at once: the digest's "personal recommendations" section.
+
+:func:`recommendations_for_many` gives, for every member, exactly what
+:func:`paperfeed.recommend.service.recommendations_for` gives one member (the tests check they
+agree), but reads and scores in bulk, so 10,000 members over a day's papers fit the daily budget
+(docs/benchmarks.md):
+
+* every member's signals in a handful of queries (:func:`~paperfeed.library.signals.member_signals_many`);
+* models from the cache in one read; only members whose signals changed are retrained, and the
+  new models are written in one statement per 500;
+* each distinct follow is matched once, whoever follows it;
+* co-saves from one save matrix over the readers of every involved paper;
+* scores for a chunk of members in one sparse (and one dense) product
+  (:func:`paperfeed.recommend.batch.score_members`); then, per member, the top of the list and its
+  reasons, as the one-member path does it (:func:`paperfeed.recommend.ranking.pick`).
+
+No impressions are recorded: the digest records what it actually sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+import numpy as np
+
+from paperfeed.context import Paperfeed
+from paperfeed.errors import InvalidInput
+from paperfeed.library.signals import MemberSignals, already_seen, member_signals_many
+from paperfeed.recommend.batch import co_saves_for, score_members, stack_models
+from paperfeed.recommend.candidates import Candidates, candidates_for
+from paperfeed.recommend.member_models import CONFIG, TrainedMember, member_models
+from paperfeed.recommend.model import Parts
+from paperfeed.recommend.ranking import (
+    CoSaves,
+    Ranked,
+    blocked_rows,
+    drivers_of,
+    follow_label,
+    follow_vectors,
+    match_follows,
+    pick,
+    save_matrix,
+)
+from paperfeed.recommend.reasons import describe
+from paperfeed.store import Follow
+
+CHUNK = 1000
+"""Members scored together (a chunk's score matrix is candidates × members floats)."""
+
+Progress = Callable[[int, int], None]
+
+
+def _follows(
+    app: Paperfeed, signals: dict[int, MemberSignals], candidates: Candidates
+) -> dict[str, np.ndarray]:
+    """Each distinct enabled follow matched once: label → candidate rows. Authors and categories
+    are matched against the candidates' records in memory (exact name, any category: what the
+    store's author and category windows match); queries go through the keyword index."""
+    distinct: dict[str, Follow] = {}
+    for s in signals.values():
+        if drivers_of(s).follows:
+            for follow in s.enabled_follows:
+                distinct.setdefault(follow_label(follow), follow)
+    queries = [f for f in distinct.values() if f.kind == "query"]
+    matched, _ = match_follows(app, queries, candidates)
+    wanted = {label for label, f in distinct.items() if f.kind in ("author", "category")}
+    if wanted:
+        rows: dict[str, list[int]] = {}
+        records = app.store.papers.get_many(candidates.ids)
+        for pid, record in records.items():
+            row = candidates.row_of[pid]
+            for label in [f"author:{a}" for a in record.authors] + [
+                f"category:{c}" for c in record.categories
+            ]:
+                if label in wanted:
+                    rows.setdefault(label, []).append(row)
+        matched |= {label: np.array(sorted(set(r)), dtype=np.int64) for label, r in rows.items()}
+    return matched
+
+
+def _co_saves(
+    app: Paperfeed, trained: dict[int, TrainedMember], members: list[int], candidates: Candidates
+) -> tuple[np.ndarray | None, dict[str, int], object]:
+    """Co-save scores (candidates × members) from one save matrix over every involved paper."""
+    positives = sorted({p for m in members for p in trained[m].model.positive_ids})
+    if not positives:
+        return None, {}, None
+    readers_of_positives = app.store.library.savers(positives)
+    readers_of_candidates = {
+        pid: readers
+        for pid, readers in app.store.library.savers_published(candidates.since, candidates.until).items()
+        if pid in candidates.row_of
+    }
+    if not readers_of_candidates:
+        return None, {}, None
+    # every positive gets a column (also those nobody saved), so a member's columns line up with
+    # their positive ids for the reasons
+    matrix, columns = save_matrix(
+        [{p: readers_of_positives.get(p, set()) for p in positives}, readers_of_candidates]
+    )
+    candidate_columns = np.array([columns.get(pid, -1) for pid in candidates.ids], dtype=np.int64)
+    known = candidate_columns >= 0
+    scores = np.zeros((len(candidates), len(members)), dtype=np.float32)
+    if known.any():
+        scores[known] = co_saves_for(matrix, [str(m) for m in members], candidate_columns[known])
+    return scores, columns, matrix
+
+
+def recommendations_for_many(
+    app: Paperfeed,
+    user_ids: Sequence[int],
+    since: datetime,
+    until: datetime,
+    limit: int = 10,
+    *,
+    progress: Progress | None = None,
+) -> dict[int, list[tuple[str, str]]]:
+    """For each member, the best ``limit`` papers first published in ``[since, until)`` (naive UTC)
+    as ``(paper id, reason text)``, best first (see the module docstring)."""
+    from paperfeed.recommend.service import SHOWN_TIMES, rank
+
+    if until <= since:
+        raise InvalidInput(
+            f"the period ends ({until:%Y-%m-%d %H:%M}) before it starts ({since:%Y-%m-%d %H:%M})"
+        )
+    members = list(dict.fromkeys(int(u) for u in user_ids))
+    signals = member_signals_many(app, members)
+    candidates = candidates_for(app, since, until)
+    if candidates is None or not len(candidates):  # no features yet (or no papers): the one-member path
+        return {
+            m: [(p.paper_id, p.reason.text) for p in rank(app, signals[m], since, until, limit=limit).items]
+            for m in members
+        }
+    trained = member_models(app, signals, candidates)
+    matched = _follows(app, signals, candidates)
+    co_scores, columns, matrix = _co_saves(app, trained, members, candidates)
+    n = len(candidates)
+    chosen: dict[int, list[Ranked]] = {}
+    follows_of: dict[int, dict[str, Follow]] = {}
+    for start in range(0, len(members), CHUNK):
+        block = members[start : start + CHUNK]
+        stack = stack_models([trained[m].model for m in block])
+        follow_best = np.zeros((n, len(block)), dtype=np.float32)
+        member_follows: list[tuple[dict[str, np.ndarray], dict[str, Follow]]] = []
+        for j, m in enumerate(block):
+            enabled = signals[m].enabled_follows if drivers_of(signals[m]).follows else []
+            vectors, labels = follow_vectors(enabled, matched, n)
+            member_follows.append((vectors, labels))
+            if vectors:
+                follow_best[:, j] = np.max(np.vstack(list(vectors.values())), axis=0)
+        co_block = co_scores[:, start : start + len(block)] if co_scores is not None else None
+        scored = score_members(
+            stack,
+            candidates.tfidf,
+            candidates.background,
+            dense_candidates=candidates.dense if stack.dense_positive is not None else None,
+            co_saves=co_block if co_block is not None and co_block.any() else None,
+            follows=follow_best,
+            drivers=[drivers_of(signals[m]) for m in block],
+            config=CONFIG,
+        )
+        # the chunk's saved papers' rows, gathered once (the reasons compare candidates with them)
+        union = sorted({p for m in block for p in trained[m].model.positive_ids})
+        union_tfidf, union_dense = candidates.positive_rows(union)
+        union_row = {pid: i for i, pid in enumerate(union)}
+        for j, m in enumerate(block):
+            vectors, labels = member_follows[j]
+            own = np.array([union_row[p] for p in trained[m].model.positive_ids], dtype=np.int64)
+            positives = (union_tfidf[own], None if union_dense is None else union_dense[own])
+            parts = _member_parts(scored.parts, j, vectors)
+            shared = None
+            if co_block is not None and "co_saves" in parts.values and matrix is not None:
+                positive_columns = np.array(
+                    [columns[p] for p in trained[m].model.positive_ids], dtype=np.int64
+                )
+                shared = CoSaves(co_block[:, j], matrix, columns, positive_columns, str(m))  # type: ignore[arg-type]
+            exclude = already_seen(signals[m], max_times=SHOWN_TIMES) | set(signals[m].more)
+            chosen[m] = pick(
+                trained[m].model,
+                parts,
+                scored.scores[:, j],
+                candidates,
+                blocked=blocked_rows(candidates, exclude),
+                limit=limit,
+                shared=shared,
+                positives=positives,
+            )
+            follows_of[m] = labels
+        if progress is not None:
+            progress(min(start + CHUNK, len(members)), len(members))
+    named = {x for items in chosen.values() for i in items for x in (i.reason.paper_id, i.linked) if x}
+    titles = app.store.papers.titles(sorted(named))
+    names = app.store.library.collection_names(members)
+    return {
+        m: [
+            (
+                i.paper_id,
+                describe(i, signals[m], trained[m].model.positive_ids, titles, names, follows_of[m]).text,
+            )
+            for i in chosen[m]
+        ]
+        for m in members
+    }
+
+
+def _member_parts(parts: dict[str, np.ndarray], column: int, follows: dict[str, np.ndarray]) -> Parts:
+    """One member's driver parts from the batch, with the follow that gives each candidate its
+    follows part (the member's first matching follow, as in the one-member path)."""
+    values = {name: matrix[:, column] for name, matrix in parts.items() if np.any(matrix[:, column])}
+    labels = list(follows)
+    index = np.full(parts["library"].shape[0], -1, dtype=np.int64)
+    if labels:
+        stacked = np.vstack([follows[label] for label in labels])
+        index = np.where(stacked.max(axis=0) > 0, stacked.argmax(axis=0), -1)
+    return Parts(values, index, labels)
