@@ -167,6 +167,41 @@ def test_segments_are_compacted(paperfeed_app: Paperfeed, monkeypatch: pytest.Mo
     assert len(found) == 9 and (np.diff(rows.indptr) > 0).all()
 
 
+def test_a_catch_up_writes_bounded_segments_and_compaction_keeps_large_ones(
+    paperfeed_app: Paperfeed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tfidf_updates, "SEGMENT_PAPERS", 3)
+    monkeypatch.setattr(tfidf_updates, "MAX_SEGMENTS", 3)
+    monkeypatch.setattr(tfidf_updates, "REFIT_GROWTH", 1000.0)
+    _seed(paperfeed_app, 8)  # one change per paper: a catch-up cuts segments of 3, 3 and 2 rows
+    update_tfidf(paperfeed_app)
+    root = tfidf_path(paperfeed_app.settings.index_dir)
+    folder = root / str(current_generation(root))
+    first = Manifest.read(folder)
+    assert first is not None and len(first.segments) == 3
+    for i in range(8, 11):  # three follow rounds of one paper each, then one paper changes
+        _seed(paperfeed_app, 1, start=i)
+        update_tfidf(paperfeed_app, budget=4000)
+    rewritten = _paper("2603.00009", "Paper 9 rewritten", f"{WORDS[2]} study 9", day=9, version=2)
+    _write(paperfeed_app, rewritten)
+    update_tfidf(paperfeed_app, budget=4000)
+    manifest = Manifest.read(folder)
+    assert manifest is not None
+    # The two full segments were never rewritten; the small ones behind them were merged, so only
+    # the last segment may be small.
+    assert manifest.segments[:2] == first.segments[:2]
+    sizes = [len((folder / name / "ids.txt").read_text().split()) for name in manifest.segments]
+    assert sizes == [3, 3, 3, 2]
+    assert sorted(p.name for p in folder.glob("s*")) == sorted(manifest.segments)
+    snapshot = open_tfidf(paperfeed_app.settings.index_dir)
+    assert snapshot is not None and len(snapshot) == 11
+    found, rows = snapshot.rows([f"2603.{i:05d}" for i in range(11)])
+    assert len(found) == 11 and (np.diff(rows.indptr) > 0).all()
+    # The rewritten paper's newest row wins over the one in the merged segments.
+    newest = snapshot.vectorizer().transform([paper_text(rewritten.title, rewritten.abstract)])
+    assert abs(rows[found.index("2603.00009")] - newest).max() < 1e-6
+
+
 def test_crash_leftovers_are_ignored_or_cleaned(paperfeed_app: Paperfeed) -> None:
     _seed(paperfeed_app, 4)
     update_tfidf(paperfeed_app)

@@ -38,6 +38,7 @@ from paperfeed.search.tfidf_index import (
     CURRENT_FILE,
     VOCABULARY_FILE,
     Manifest,
+    Segment,
     TfidfSnapshot,
     current_generation,
     epoch_seconds,
@@ -54,7 +55,12 @@ REFIT_GROWTH = 2.0
 FEATURE_SLICE = 4000
 """Papers the follow loop transforms per generation and round (a few seconds)."""
 MAX_SEGMENTS = 8
-"""More segments than this are merged into one (reads gather from fewer files)."""
+"""More segments than this: the small ones at the end are merged into one (reads gather from fewer
+files)."""
+SEGMENT_PAPERS = 200_000
+"""A catch-up writes a segment per this many papers, and compaction leaves segments this large
+alone: memory stays bounded by one segment's rows (a whole catalogue in one segment would hold
+gigabytes of rows in memory while it is built, and rewrite them at every compaction)."""
 BATCH = 1000
 
 Progress = Callable[[int], None]
@@ -117,18 +123,58 @@ def _next_segment(manifest: Manifest) -> str:
 
 
 def _compact(folder: Path, manifest: Manifest, vocabulary: FittedVocabulary) -> None:
-    """Merge every segment into one (the live rows only), then drop the old files."""
+    """Merge the small segments at the end (each under :data:`SEGMENT_PAPERS` rows) into one: their
+    live rows, and every id any of them removed (a removal must still apply to the segments before
+    them). Large segments are left as they are. Then drop the old files."""
     width = len(vocabulary)
-    old = list(manifest.segments)
-    snapshot = TfidfSnapshot(folder, manifest, vocabulary, [read_segment(folder / s, width) for s in old])
+    names = list(manifest.segments)
+    start = len(names)
+    segments: list[Segment] = []
+    while start > 0:
+        segment = read_segment(folder / names[start - 1], width)
+        if len(segment.ids) >= SEGMENT_PAPERS:
+            break
+        segments.insert(0, segment)
+        start -= 1
+    if len(segments) < 2:
+        return
+    snapshot = TfidfSnapshot(folder, manifest, vocabulary, segments)
     everything = np.arange(len(snapshot))
     matrix = snapshot._gather(snapshot._segment_of[everything], snapshot._row_of[everything])
+    removed = sorted({paper_id for segment in segments for paper_id in segment.removed})
     name = _next_segment(manifest)
-    write_segment(folder / name, snapshot.ids, snapshot.published, matrix)
-    manifest.segments = [name]
+    write_segment(folder / name, snapshot.ids, snapshot.published, matrix, removed)
+    manifest.segments = [*names[:start], name]
     manifest.write(folder)
-    for segment in old:
-        shutil.rmtree(folder / segment, ignore_errors=True)
+    for old in names[start:]:
+        shutil.rmtree(folder / old, ignore_errors=True)
+
+
+def _offset(progress: Progress, done: int) -> Progress:
+    """``progress`` counting on from ``done`` papers (each segment's count starts at zero)."""
+    return lambda n: progress(done + n)
+
+
+def _advance_all(
+    app: Paperfeed,
+    folder: Path,
+    manifest: Manifest,
+    vocabulary: FittedVocabulary,
+    target: int,
+    budget: int | None,
+    progress: Progress | None,
+) -> tuple[int, int]:
+    """:func:`_advance` up to ``target`` (or about ``budget`` papers), one segment per
+    :data:`SEGMENT_PAPERS` papers at most."""
+    indexed = removed = 0
+    while manifest.seq < target and (budget is None or indexed < budget):
+        left = SEGMENT_PAPERS if budget is None else min(SEGMENT_PAPERS, budget - indexed)
+        step = None if progress is None else _offset(progress, indexed)
+        more, gone = _advance(app, folder, manifest, vocabulary, target, left, step)
+        indexed, removed = indexed + more, removed + gone
+        if more == 0 and gone == 0:
+            break
+    return indexed, removed
 
 
 def _advance(
@@ -208,7 +254,7 @@ def update_tfidf(
     if building is not None:
         folder = root / building.generation
         vocabulary = FittedVocabulary.load(folder / VOCABULARY_FILE)
-        indexed, removed = _advance(app, folder, building, vocabulary, target, budget, progress)
+        indexed, removed = _advance_all(app, folder, building, vocabulary, target, budget, progress)
         report.full = True
         report.indexed += indexed
         report.removed += removed
@@ -224,7 +270,7 @@ def update_tfidf(
     if current is not None and current_name is not None:
         folder = root / current_name
         vocabulary = FittedVocabulary.load(folder / VOCABULARY_FILE)
-        indexed, removed = _advance(app, folder, current, vocabulary, target, budget, progress)
+        indexed, removed = _advance_all(app, folder, current, vocabulary, target, budget, progress)
         if not report.full:
             report.indexed, report.removed = indexed, removed
         report.seq = current.seq
