@@ -301,8 +301,18 @@ def test_follows_feed_matches_authors_categories_and_queries_with_reasons(sample
     assert not (bingham - {"2602.18201"}) & without  # the fairness query still brings 2602.18201
     follows.set_follow_enabled(sample_app, user, author.id, True)
     assert bingham <= set(feed_ids(sample_app, user))
-    # Outside the window: nothing.
-    assert follows_feed(sample_app, user.id, now=NOW + timedelta(days=30)).items == []
+    # A month later with no newer paper in the store: the window ends on the newest paper's day (not
+    # an empty feed forever, as on the demo corpus) and says so.
+    later = follows_feed(sample_app, user.id, now=NOW + timedelta(days=30))
+    from paperfeed.store import Window
+
+    newest = sample_app.store.papers.window_edge(Window(), newest=True)
+    assert newest is not None and later.until == newest.date() and (later.until - later.since).days == 6
+    assert bingham & {i.paper_id for i in later.items}
+    assert any("newer than" in notice for notice in later.notices)
+    # Papers older than the window are not listed.
+    dates = sample_app.store.papers.published_dates([i.paper_id for i in later.items])
+    assert all(d is not None and later.since <= d.date() <= later.until for d in dates.values())
 
 
 def _author_window(name: str):  # type: ignore[no-untyped-def]

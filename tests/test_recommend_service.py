@@ -237,3 +237,13 @@ def test_batched_links_name_the_same_paper_as_strongest_link() -> None:
         for c in range(40):
             expected = matrix.strongest_link(positives, c, member=member)
             assert found[f"p{c}"] == (None if expected is None else f"p{expected}"), (member, c)
+
+
+def test_a_store_with_nothing_newer_ranks_the_days_up_to_its_newest_paper(sample_app: Paperfeed) -> None:
+    user = member(sample_app)
+    collections.save(sample_app, user, FAIRNESS)
+    later = service.for_you(sample_app, user, days=7, limit=10, now=NOW + timedelta(days=60))
+    assert later.until.isoformat() == "2026-02-20" and (later.until - later.since).days == 6
+    assert len(later.items) == 10 and any("newer than 2026-02-20" in n for n in later.notices)
+    current = service.for_you(sample_app, user, days=7, limit=10, now=NOW, record=False)
+    assert not any("newer than" in n for n in current.notices)

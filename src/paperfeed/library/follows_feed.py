@@ -103,6 +103,24 @@ def feed_window(days: int, now: datetime | None = None) -> tuple[date, date]:
     return today - timedelta(days=days - 1), today
 
 
+def store_feed_window(app: Paperfeed, days: int, now: datetime | None = None) -> tuple[date, date, list[str]]:
+    """:func:`feed_window`, ending at the newest paper's day when the store holds nothing newer
+    (the demo corpus, or an install whose sync stopped), with a notice saying so; otherwise today.
+
+    Without it a store whose papers all predate the window shows an empty feed forever."""
+    since, until = feed_window(days, now)
+    newest = app.store.papers.window_edge(Window(), newest=True)
+    if newest is None or newest.date() >= since:
+        return since, until, []
+    last = newest.date()
+    first = last - (until - since)
+    notice = (
+        f"No paper in this server is newer than {last:%Y-%m-%d}: showing the {days} days up to it "
+        "(run paperfeed sync to fetch new papers)."
+    )
+    return first, last, [notice]
+
+
 def follow_matches(
     app: Paperfeed, follows: Sequence[Follow], since: date, until: date, *, per_follow: int = PER_FOLLOW
 ) -> tuple[dict[str, list[Reason]], list[str]]:
@@ -155,9 +173,10 @@ def follows_feed(
     ``exclude`` defaults to the papers the member marked "not interested"; pass your own set (for
     instance with already shown papers added) to blend this feed into another.
     """
-    since, until = feed_window(days, now)
+    since, until, window_notices = store_feed_window(app, days, now)
     follows = app.store.signals.follows_of(user_id, enabled_only=True)
     matches, notices = follow_matches(app, follows, since, until, per_follow=per_follow)
+    notices = window_notices + notices
     if exclude is None:
         exclude = app.store.signals.feedback_of(user_id, kind="not_interested").keys()
     published = app.store.papers.published_dates(list(matches))  # cheap: no full records

@@ -27,7 +27,7 @@ from paperfeed.context import Paperfeed
 from paperfeed.errors import InvalidInput, NotFound
 from paperfeed.library import feedback as feedback_lib
 from paperfeed.library.collections import require_member
-from paperfeed.library.follows_feed import feed_window, follow_matches, rank_matches
+from paperfeed.library.follows_feed import follow_matches, rank_matches, store_feed_window
 from paperfeed.library.signals import MemberSignals, already_seen, member_signals
 from paperfeed.recommend.candidates import candidates_for
 from paperfeed.recommend.member_models import member_model
@@ -227,7 +227,7 @@ def for_you(
     member = require_member(user, "see papers picked for you")
     check_window(days, limit)
     now = now or utcnow()
-    first, last = feed_window(days, now)
+    first, last, window_notices = store_feed_window(app, days, now)
     signals = member_signals(app, member.id)
     names = _collection_names(app, member.id)
     picks = rank(
@@ -250,7 +250,7 @@ def for_you(
         since=first,
         until=last,
         days=days,
-        notices=picks.notices,
+        notices=window_notices + picks.notices,
         features_ready=picks.features_ready,
         positives=picks.positives if picks.features_ready else len(signals.saved) + len(signals.more),
         negatives=picks.negatives,
