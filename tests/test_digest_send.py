@@ -4,6 +4,7 @@ replies; what is sent once, not at all, or no more."""
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from html import unescape
 
@@ -226,3 +227,33 @@ def test_hostile_paper_text_stays_text(sample_app: Paperfeed, hostile: str) -> N
     html = body(message, "html")
     assert "<script>" not in html and "<img" not in html and "<b>" not in html
     assert "Attack &lt;" in html or "Attack https://evil.example/&lt;img" in html
+
+
+def test_a_dead_runs_claim_expiring_between_two_looks_is_still_sent(
+    sample_app: Paperfeed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sender asks "anything left to claim?" and then "is another run still sending?"; a dead
+    run's lease that expires between the two questions must not end the run with its rows unsent."""
+    digests = sample_app.store.digests
+    orphan = subscriber(sample_app, "orphan@example.org", categories=["cs.AI"])
+    period = "daily:2026-02-20"
+    digests.plan(period, [orphan.id], now=utcnow())
+    assert sample_app.store.leases.acquire("dead-run", "dead-run", ttl_seconds=1.0, now=utcnow())
+    held = digests.claim(period, "dead-run", limit=5, now=utcnow())
+    assert [c.subscription.id for c in held] == [orphan.id]
+    original = digests.claim
+    waited = []
+
+    def claim_then_let_the_lease_expire(*args: object, **kwargs: object) -> object:
+        claimed = original(*args, **kwargs)  # type: ignore[arg-type]
+        if not claimed and not waited:
+            waited.append(True)
+            time.sleep(1.2)  # the dead run's lease ends now, after the claim saw it alive
+        return claimed
+
+    monkeypatch.setattr(digests, "claim", claim_then_let_the_lease_expire)
+    with mail_server(sample_app, ScriptedInbox()) as inbox:
+        report = send_digests(sample_app, day=FRIDAY).reports[0]
+    assert waited, "the claim never came back empty while the dead run held its row"
+    assert report.sent == 1 and len(received_by(inbox, "orphan@example.org")) == 1
+    assert digests.period_counts(period) == {"sent": 1}

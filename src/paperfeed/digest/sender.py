@@ -244,14 +244,17 @@ class PeriodSender:
         in_flight: Future[str | None] | None = None
         try:
             while not lease.lost.is_set():
-                claimed = store.claim(self.period.key, self.run_id, limit=self.batch_size, now=utcnow())
+                now = utcnow()
+                claimed = store.claim(self.period.key, self.run_id, limit=self.batch_size, now=now)
                 if not claimed:
                     if in_flight is not None:
                         stop, in_flight = in_flight.result(), None
                         if stop is not None:
                             return stop
                         continue  # its temporary failures are not ours to retry; look once more
-                    if store.in_flight_elsewhere(self.period.key, self.run_id, now=utcnow()):
+                    # Asked at the claim's instant: a lease that expired in between must not
+                    # read as "nothing left" when the claim saw it alive (its rows would be lost).
+                    if store.in_flight_elsewhere(self.period.key, self.run_id, now=now):
                         time.sleep(
                             min(1.0, self.app.settings.digest_claim_ttl / 4)
                         )  # live, or its lease ends
