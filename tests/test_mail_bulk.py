@@ -65,7 +65,9 @@ def test_a_digest_sized_page_is_checked_fast() -> None:
     ) * 400
     started = time.perf_counter()
     check_no_remote_content(html)
-    assert time.perf_counter() - started < 0.05
+    # Not a speed target (about 1 ms here): a guard against a backtracking pattern, which takes
+    # seconds on a page this size; generous, so that a busy machine cannot fail it.
+    assert time.perf_counter() - started < 1.0
     with pytest.raises(MailContentError, match="remote"):
         check_no_remote_content(html + '<img src="https://tracker.example/p.gif">')
 
