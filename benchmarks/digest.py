@@ -114,10 +114,10 @@ def build(app: Any, sample: Path, papers: int, rng: random.Random) -> list[dict[
 
 
 def add_votes(app: Any, day_records: list[dict[str, Any]], rng: random.Random) -> int:
-    from paperfeed.community.accounts import ensure_user
+    from paperfeed.accounts import ensure_user
     from paperfeed.ids import normalize_paper_id
 
-    voters = [ensure_user(app.store, f"voter{i}@example.org") for i in range(200)]
+    voters = [ensure_user(app, f"voter{i}@example.org") for i in range(200)]
     ids = [normalize_paper_id(r["arxiv_id"]) for r in day_records]
     popular = rng.sample(ids, min(80, len(ids)))
     now = datetime(DAY.year, DAY.month, DAY.day, 22, tzinfo=UTC).replace(tzinfo=None)
@@ -132,7 +132,7 @@ def add_votes(app: Any, day_records: list[dict[str, Any]], rng: random.Random) -
 def add_subscribers(
     app: Any, count: int, day_records: list[dict[str, Any]], all_authors: list[str], rng: random.Random
 ) -> dict[str, int]:
-    from paperfeed.community.clock import utcnow
+    from paperfeed.clock import utcnow
     from paperfeed.digest.choices import make_choices
 
     day_categories = [c for r in day_records for c in r["categories"]]

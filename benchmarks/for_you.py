@@ -58,7 +58,7 @@ def newest_day(app: Any) -> datetime:
 
 def add_members(app: Any, members: int, window_start: datetime, seed: int = 0) -> list[int]:
     """``members`` synthetic members made of real papers (see the module docstring); idempotent."""
-    from paperfeed.community.accounts import ensure_user
+    from paperfeed.accounts import ensure_user
     from paperfeed.store import Window
 
     rng = np.random.default_rng(seed)
@@ -76,7 +76,7 @@ def add_members(app: Any, members: int, window_start: datetime, seed: int = 0) -
     started = time.perf_counter()
     ids: list[int] = []
     for m in range(members):
-        user = ensure_user(app.store, f"bench{m}@example.org")
+        user = ensure_user(app, f"bench{m}@example.org")
         ids.append(user.id)
         size = int(np.exp(rng.uniform(np.log(5), np.log(200))))
         papers = [older[i] for i in rng.choice(len(older), size, replace=False)]
@@ -116,7 +116,7 @@ def measure_page(app: Any, members: list[int], views: int, today: datetime) -> d
     from fastapi.testclient import TestClient
 
     import paperfeed.recommend.service as service
-    from paperfeed.community.accounts import create_session
+    from paperfeed.accounts import create_session
     from paperfeed.web.app import create_app
     from paperfeed.web.security import SESSION_COOKIE
 
@@ -129,7 +129,7 @@ def measure_page(app: Any, members: list[int], views: int, today: datetime) -> d
         for user_id in members:
             user = app.store.accounts.get_user(user_id=user_id)
             app.store.recommend.forget_models([user_id])
-            client.cookies.set(SESSION_COOKIE, create_session(app.store, user))
+            client.cookies.set(SESSION_COOKIE, create_session(app, user))
             started = time.perf_counter()
             response = client.get("/for-you")
             first.append(time.perf_counter() - started)

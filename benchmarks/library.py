@@ -56,7 +56,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    from paperfeed.community.accounts import ensure_user
+    from paperfeed.accounts import ensure_user
     from paperfeed.config import Settings
     from paperfeed.context import Paperfeed
     from paperfeed.ingest.jobs import ingest_file
@@ -83,8 +83,8 @@ def main() -> None:
     print(f"{papers.count():,} papers, newest {newest:%Y-%m-%d}; feeds end at {now:%Y-%m-%d}")
 
     stamp = datetime.now().strftime("%H%M%S%f")
-    reader = ensure_user(app.store, f"bench-{stamp}@example.org")
-    second = ensure_user(app.store, f"bench2-{stamp}@example.org")
+    reader = ensure_user(app, f"bench-{stamp}@example.org")
+    second = ensure_user(app, f"bench2-{stamp}@example.org")
     authors = Counter(a for p in papers.list_papers(limit=20_000) for a in p.authors).most_common(3)
     for name, _ in authors:
         follows.add_follow(app, reader, "author", name)

@@ -28,7 +28,7 @@ DAYS = 28
 
 
 def build(data_dir: Path, database_url: str | None, papers: int, votes: int) -> object:
-    from paperfeed.community.accounts import ensure_user
+    from paperfeed.accounts import ensure_user
     from paperfeed.config import Settings
     from paperfeed.context import Paperfeed
     from paperfeed.records import PaperRecord, Version, finalize
@@ -74,7 +74,7 @@ def build(data_dir: Path, database_url: str | None, papers: int, votes: int) -> 
             batch = []
     if batch:
         store.papers.write_batch(batch)
-    members = [ensure_user(store, f"member{n}@example.org") for n in range(500)]
+    members = [ensure_user(app, f"member{n}@example.org") for n in range(500)]
     for _ in range(votes):
         moment = datetime(2026, 2, 1) + timedelta(seconds=rng.randrange(DAYS * 86400))
         paper = f"2602.{int(rng.paretovariate(1.2) * 50) % papers:05d}"  # a few papers get most votes
@@ -103,7 +103,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from paperfeed.community.period_lists import period_list
-    from paperfeed.community.periods import parse_period
+    from paperfeed.periods import parse_period
 
     app = build(args.data_dir, args.database_url, args.papers, args.votes)
     store = app.store  # type: ignore[attr-defined]

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from paperfeed.recommend.authors_benchmark import read_sample
+from paperfeed.evaluation.authors_benchmark import read_sample
 from paperfeed.recommend.batch import co_saves_for, score_members, stack_models, top_k
 from paperfeed.recommend.co_saves import SaveMatrix
 from paperfeed.recommend.features import EmbeddingCache, TfidfConfig, paper_text, text_key

@@ -3,9 +3,9 @@
     python benchmarks/recommend_eval.py --out /tmp/pfrec [--users 300] [--embeddings]
                                         [--work-dir DIR] [--methods a,b] [--only authors]
 
-Writes ``OUT/authors`` (:func:`~paperfeed.recommend.authors_benchmark.make_authors`, defaults) and
-``OUT/categories`` (:func:`~paperfeed.recommend.authors_benchmark.make_categories`) unless they
-exist, runs :func:`~paperfeed.recommend.evaluate.evaluate_recommenders` on each (``--users`` samples
+Writes ``OUT/authors`` (:func:`~paperfeed.evaluation.authors_benchmark.make_authors`, defaults) and
+``OUT/categories`` (:func:`~paperfeed.evaluation.authors_benchmark.make_categories`) unless they
+exist, runs :func:`~paperfeed.evaluation.recommend.evaluate_recommenders` on each (``--users`` samples
 the authors benchmark only; the categories one has about 100 users and is always run whole), and
 prints the table rows for docs/benchmarks.md plus ``OUT/results-<name>.json``.
 """
@@ -18,8 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-from paperfeed.recommend.authors_benchmark import make_authors, make_categories
-from paperfeed.recommend.evaluate import evaluate_recommenders
+from paperfeed.evaluation.authors_benchmark import make_authors, make_categories
+from paperfeed.evaluation.recommend import evaluate_recommenders
 
 DEFAULT_SAMPLE = (
     Path(__file__).resolve().parents[1]

@@ -243,7 +243,7 @@ def tune_beir(folder: Path, split: str, work_dir: Path) -> dict[str, object]:
     leaves them), so only the first run embeds the corpus."""
     from paperfeed.config import Settings
     from paperfeed.context import Paperfeed
-    from paperfeed.search import beir
+    from paperfeed.evaluation import beir
     from paperfeed.search.engine import open_lexical, semantic_available, semantic_ranking
     from paperfeed.search.fusion import rrf, weighted
     from paperfeed.search.indexer import catch_up

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from paperfeed.clock import FixedClock
 from paperfeed.config import Settings
 from paperfeed.context import Paperfeed
 from tests.pg_cluster import PgCluster
@@ -22,6 +24,10 @@ DATA = Path(__file__).parent / "data"
 FORMATS = DATA / "arxiv-formats"
 SAMPLE_300 = DATA / "arxiv-sample-300.jsonl"
 SEEDS = DATA / "seeds"
+
+TEST_NOW = datetime(2026, 12, 1, 12, 0)
+"""Business time in tests: a Tuesday noon, long after the sample's papers (February 2026). Tests that
+need another moment set the ``clock`` fixture; none reads the machine's date."""
 
 BACKENDS = [b for b in os.environ.get("PAPERFEED_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 
@@ -63,8 +69,15 @@ def settings(tmp_path: Path, database_url: str | None) -> Settings:
 
 
 @pytest.fixture
-def paperfeed_app(settings: Settings) -> Iterator[Paperfeed]:
-    app = Paperfeed(settings)
+def clock() -> FixedClock:
+    """The test's business clock: :data:`TEST_NOW`, one millisecond later at every reading (so that
+    two writes are ordered in time, as on a real clock)."""
+    return FixedClock(TEST_NOW, step=timedelta(milliseconds=1))
+
+
+@pytest.fixture
+def paperfeed_app(settings: Settings, clock: FixedClock) -> Iterator[Paperfeed]:
+    app = Paperfeed(settings, clock=clock)
     yield app
     app.close()
 

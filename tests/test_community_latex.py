@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paperfeed.community.latex import latex_html, latex_text
+from paperfeed.formats.latex import latex_html, latex_text
 
 ALLOWED_TAGS = re.compile(r'</?(?:b|i|u|code|sup|sub|mark)>|<span class="(?:smallcaps|tex-dollar)">|</span>')
 

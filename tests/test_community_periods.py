@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from paperfeed.community.period_lists import Candidate, candidates, featured_listed_at, merge_by_time, rank
-from paperfeed.community.periods import Period, parse_key, parse_period, period_of
 from paperfeed.errors import InvalidInput
+from paperfeed.periods import Period, parse_key, parse_period, period_of
 from paperfeed.store import FeaturedEntry
 
 

@@ -88,7 +88,7 @@ def test_dry_run_preview_and_unsubscribe(sample_app: Paperfeed, tmp_path: Path) 
     assert code == 0 and json.loads(out)["would_send"] == 1 and outbox(sample_app) == []
 
     code, out, _ = run(sample_app, "digest", "preview", "p@example.org")
-    assert code == 0 and out.startswith("Subject: paperfeed daily digest · Fri 20 Feb 2026")
+    assert code == 0 and out.startswith("Subject: paperfeed daily digest · Fri, Feb 20, 2026")
     target = tmp_path / "preview.html"
     code, out, _ = run(sample_app, "digest", "preview", "p@example.org", "--period", "2026-02-19",
                        "--out", str(target), "--json")  # fmt: skip

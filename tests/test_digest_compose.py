@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from paperfeed.digest.choices import describe, make_choices, same_choices
 from paperfeed.digest.compose import ComposedDigest, Source, compose
 from paperfeed.digest.content import name_key
-from paperfeed.digest.periods import (
+from paperfeed.digest.due import (
     daily_period,
     due_periods,
-    parse_period_key,
+    ledger_key,
+    parse_ledger_key,
     periods_for_day,
     weekly_period,
 )
@@ -22,48 +23,48 @@ from paperfeed.errors import InvalidInput
 # ------------------------------------------------------------------------------ periods
 def test_daily_periods_are_announcement_days_and_monday_holds_the_weekend() -> None:
     friday = daily_period(date(2026, 2, 20))
-    assert friday is not None and friday.key == "daily:2026-02-20"
+    assert friday is not None and ledger_key(friday) == "daily:2026-02-20"
     assert (friday.first, friday.last) == (date(2026, 2, 20), date(2026, 2, 20))
     assert daily_period(date(2026, 2, 21)) is None and daily_period(date(2026, 2, 22)) is None
     monday = daily_period(date(2026, 2, 23))
     assert monday is not None and (monday.first, monday.last) == (date(2026, 2, 21), date(2026, 2, 23))
-    assert "since Saturday" in monday.label
+    assert monday.description == "Monday, February 23, 2026 (with the papers since Saturday)"
 
 
 def test_weekly_periods_are_iso_weeks() -> None:
     week = weekly_period(date(2026, 2, 20))
-    assert week.key == "weekly:2026-W08"
+    assert ledger_key(week) == "weekly:2026-W08"
     assert (week.first, week.last) == (date(2026, 2, 16), date(2026, 2, 22))
     assert weekly_period(date(2026, 2, 16)) == week == weekly_period(date(2026, 2, 22))
-    assert week.label == "the week of 16–22 February 2026"
-    assert weekly_period(date(2026, 1, 1)).key == "weekly:2026-W01"
+    assert week.description == "the week of February 16–22, 2026" and week.label == "Week 8, 2026"
+    assert ledger_key(weekly_period(date(2026, 1, 1))) == "weekly:2026-W01"
 
 
 def test_explicit_and_due_periods() -> None:
     chosen = periods_for_day(date(2026, 2, 20))
-    assert chosen["daily"] is not None and chosen["daily"].key == "daily:2026-02-20"
-    assert chosen["weekly"] is not None and chosen["weekly"].key == "weekly:2026-W08"
+    assert chosen["daily"] is not None and ledger_key(chosen["daily"]) == "daily:2026-02-20"
+    assert chosen["weekly"] is not None and ledger_key(chosen["weekly"]) == "weekly:2026-W08"
     # Run on Tuesday 24 Feb: Monday's daily digest (with the weekend), and the week before.
     due = due_periods(date(2026, 2, 24))
-    assert due["daily"] is not None and due["daily"].key == "daily:2026-02-23"
-    assert due["weekly"] is not None and due["weekly"].key == "weekly:2026-W08"
+    assert due["daily"] is not None and ledger_key(due["daily"]) == "daily:2026-02-23"
+    assert due["weekly"] is not None and ledger_key(due["weekly"]) == "weekly:2026-W08"
     # Run on Monday: yesterday was Sunday (no daily digest); the week that just ended.
     due = due_periods(date(2026, 2, 23))
     assert due["daily"] is None
-    assert due["weekly"] is not None and due["weekly"].key == "weekly:2026-W08"
+    assert due["weekly"] is not None and ledger_key(due["weekly"]) == "weekly:2026-W08"
     # Run on Sunday: the week is not over yet, so the weekly digest is the previous week's.
-    assert due_periods(date(2026, 2, 22))["weekly"].key == "weekly:2026-W07"  # type: ignore[union-attr]
+    assert ledger_key(due_periods(date(2026, 2, 22))["weekly"]) == "weekly:2026-W07"  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("key", ["daily:2026-02-20", "weekly:2026-W08", "daily:2026-02-23"])
 def test_period_keys_round_trip(key: str) -> None:
-    assert parse_period_key(key).key == key
+    assert ledger_key(parse_ledger_key(key)) == key
 
 
 @pytest.mark.parametrize("key", ["daily:2026-02-21", "weekly:2026-W60", "monthly:2026-02", "daily:x", ""])
 def test_malformed_period_keys_are_refused(key: str) -> None:
     with pytest.raises(InvalidInput):
-        parse_period_key(key)
+        parse_ledger_key(key)
 
 
 # ------------------------------------------------------------------------------ choices
@@ -170,8 +171,11 @@ def test_link_tokens_are_bound_to_their_kind_and_cannot_be_altered(tmp_path: obj
     other = Settings(data_dir=tmp_path, secret_key="o" * 40)  # type: ignore[arg-type]
     with pytest.raises(links.InvalidLink):
         links.read(other, "unsubscribe", token)
-    confirm = links.sign(settings, "confirm", 42, "nonce")
-    assert links.read(settings, "confirm", confirm) == [42, "nonce"]
+    made = datetime(2026, 2, 20, 9)
+    confirm = links.sign(settings, "confirm", 42, "nonce", now=made)
+    assert links.read(settings, "confirm", confirm, now=made + timedelta(days=6)) == [42, "nonce"]
+    with pytest.raises(links.InvalidLink, match="expired"):
+        links.read(settings, "confirm", confirm, now=made + timedelta(days=8))
     view = links.sign(settings, "view", 42, "daily:2026-02-20")
     assert links.read(settings, "view", view) == [42, "daily:2026-02-20"]
     assert links.view_url(settings, 42, "daily:2026-02-20").endswith("/digest/view/" + view)

@@ -12,10 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 import paperfeed.digest.recommended as recommended
-from paperfeed.community.accounts import ensure_user
+from paperfeed.accounts import ensure_user
 from paperfeed.context import Paperfeed
 from paperfeed.digest.choices import describe, make_choices
-from paperfeed.digest.periods import daily_period
+from paperfeed.digest.due import daily_period
 from paperfeed.digest.preview import preview
 from paperfeed.digest.recommended import PersonalRecommendations
 from paperfeed.digest.sender import send_digests
@@ -43,9 +43,9 @@ def _recommended_ids(items: object) -> list[str]:
 def test_a_send_ranks_the_members_who_chose_it_once_and_records_their_reasons(
     sample_app: Paperfeed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reader = ensure_user(sample_app.store, "reader@example.org")
+    reader = ensure_user(sample_app, "reader@example.org")
     collections.save(sample_app, reader, FAIRNESS)
-    other = ensure_user(sample_app.store, "other@example.org")
+    other = ensure_user(sample_app, "other@example.org")
     collections.save(sample_app, other, FAIRNESS)
     mine = subscriber(
         sample_app,
@@ -93,7 +93,7 @@ def test_a_send_ranks_the_members_who_chose_it_once_and_records_their_reasons(
 def test_a_preview_ranks_the_one_member_and_an_empty_section_is_left_out(
     sample_app: Paperfeed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reader = ensure_user(sample_app.store, "reader@example.org")
+    reader = ensure_user(sample_app, "reader@example.org")
     collections.save(sample_app, reader, FAIRNESS)
     subscriber(sample_app, "reader@example.org", categories=["cs.RO"], trending=False, recommended=True)
     for n in range(3):
@@ -114,7 +114,7 @@ def test_a_preview_ranks_the_one_member_and_an_empty_section_is_left_out(
     assert result.rendered is not None and "Recommended for you" in result.rendered.html
 
     # A member with nothing to learn from gets no section (and no heading), only the categories.
-    ensure_user(sample_app.store, "new@example.org")
+    ensure_user(sample_app, "new@example.org")
     subscriber(sample_app, "new@example.org", categories=["cs.RO"], trending=False, recommended=True)
     (fresh,) = preview(sample_app, "new@example.org", day=DAY, recommendations=provider)
     assert fresh.rendered is not None and fresh.digest.items
@@ -125,7 +125,7 @@ def test_a_preview_ranks_the_one_member_and_an_empty_section_is_left_out(
 def test_the_choice_round_trips_through_store_cli_form_and_api(sample_app: Paperfeed) -> None:
     choices = make_choices(categories=["cs.CL"], recommended=True)
     assert "recommended for you" in describe(choices)
-    added = sample_app.store.digests.add("a@example.org", choices, status="active", now=_now())
+    added = sample_app.store.digests.add("a@example.org", choices, status="active", now=sample_app.clock.now())
     loaded = sample_app.store.digests.get(added.id)
     assert loaded is not None and loaded.choices.recommended
     assert sample_app.store.digests.set_choices(added.id, make_choices(categories=["cs.CL"]))
@@ -154,9 +154,3 @@ def test_the_choice_round_trips_through_store_cli_form_and_api(sample_app: Paper
         assert wrong.status_code == 422
     (api_sub,) = sample_app.store.digests.for_email("api@example.org")
     assert api_sub.choices.recommended
-
-
-def _now() -> object:
-    from paperfeed.community.clock import utcnow
-
-    return utcnow()

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from paperfeed.community.clock import utcnow
+from paperfeed.clock import wall_now
 from paperfeed.context import Paperfeed
 from paperfeed.digest import schedule
 from paperfeed.digest.schedule import RETRY_AFTER, Job, Scheduler
@@ -106,5 +106,5 @@ def test_serve_with_the_scheduler_runs_it_in_the_background(
         while len(ran) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
     assert ran == ["sync", "digest"]
-    holder = sample_app.store.leases.holder("scheduler", now=utcnow())
+    holder = sample_app.store.leases.holder("scheduler", now=wall_now())
     assert holder is None  # released when the app stopped

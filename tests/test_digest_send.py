@@ -11,8 +11,8 @@ from html import unescape
 import httpx
 import pytest
 
-from paperfeed.community.accounts import ensure_user
-from paperfeed.community.clock import utcnow
+from paperfeed.accounts import ensure_user
+from paperfeed.clock import wall_now
 from paperfeed.context import Paperfeed
 from paperfeed.digest.choices import make_choices
 from paperfeed.digest.sender import send_digests
@@ -25,8 +25,8 @@ ELIA = "2602.18262"  # "Simplifying Outcomes of Language Model Component Analyse
 
 
 def upvote(app: Paperfeed, paper_id: str, voter: str = "voter@example.org") -> None:
-    user = ensure_user(app.store, voter)
-    app.store.votes.add(user.id, paper_id, now=utcnow())
+    user = ensure_user(app, voter)
+    app.store.votes.add(user.id, paper_id, now=app.clock.now())
 
 
 def test_a_digest_arrives_whole_and_its_links_work(sample_app: Paperfeed) -> None:
@@ -45,7 +45,7 @@ def test_a_digest_arrives_whole_and_its_links_work(sample_app: Paperfeed) -> Non
 
         # Headers: who, when, which list, how to leave it; multipart with both parts.
         assert message["To"] == "reader@example.org" and "paperfeed" in message["From"]
-        assert message["Subject"].startswith("paperfeed daily digest · Fri 20 Feb 2026 · ")
+        assert message["Subject"].startswith("paperfeed daily digest · Fri, Feb 20, 2026 · ")
         assert message["Date"] and message["Message-ID"].endswith(">")
         assert message["Precedence"] == "bulk" and message["Auto-Submitted"] == "auto-generated"
         assert message["List-Id"].startswith("paperfeed daily digest <daily.")
@@ -145,7 +145,7 @@ def test_empty_pending_and_repeated_runs_send_nothing(sample_app: Paperfeed) -> 
         "pending@example.org",
         make_choices(categories=["cs.AI"]),
         status="pending",
-        now=utcnow(),
+        now=sample_app.clock.now(),
         confirm_hash="x" * 64,
     )
     subscriber(sample_app, "weekly@example.org", frequency="weekly", trending=False, categories=["cs.CV"])
@@ -237,9 +237,9 @@ def test_a_dead_runs_claim_expiring_between_two_looks_is_still_sent(
     digests = sample_app.store.digests
     orphan = subscriber(sample_app, "orphan@example.org", categories=["cs.AI"])
     period = "daily:2026-02-20"
-    digests.plan(period, [orphan.id], now=utcnow())
-    assert sample_app.store.leases.acquire("dead-run", "dead-run", ttl_seconds=1.0, now=utcnow())
-    held = digests.claim(period, "dead-run", limit=5, now=utcnow())
+    digests.plan(period, [orphan.id], now=wall_now())
+    assert sample_app.store.leases.acquire("dead-run", "dead-run", ttl_seconds=1.0, now=wall_now())
+    held = digests.claim(period, "dead-run", limit=5, now=wall_now())
     assert [c.subscription.id for c in held] == [orphan.id]
     original = digests.claim
     waited = []

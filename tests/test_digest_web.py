@@ -266,7 +266,7 @@ def test_members_preview_their_digest(sample_app: Paperfeed, client: TestClient)
     sub = subscriber(sample_app, "viewer@example.org", trending=False, categories=["cs.CL"])
     page = client.get("/digest/preview")
     assert page.status_code == 200 and "new in cs.CL" in page.text and "<h1" in page.text
-    assert "20 February 2026" in page.text  # the latest day with papers, not today
+    assert "February 20, 2026" in page.text  # the latest day with papers, not today
     empty = client.get(f"/digest/preview?subscription={sub.id}&period=2026-01-05")
     assert empty.status_code == 200 and "would not be sent" in empty.text
     for query in ("?period=yesterday", "?subscription=abc", "?subscription=0", "?period="):

@@ -11,12 +11,12 @@ from xml.etree import ElementTree as ET
 import pytest
 from fastapi.testclient import TestClient
 
+from paperfeed.accounts import ensure_user
+from paperfeed.clock import utc
 from paperfeed.community import votes
-from paperfeed.community.accounts import ensure_user
-from paperfeed.community.bibtex import bibtex_entry, citation_key
-from paperfeed.community.clock import utcnow
 from paperfeed.community.submissions import feature
 from paperfeed.context import Paperfeed
+from paperfeed.formats.bibtex import bibtex_entry, citation_key
 from paperfeed.records import PaperRecord
 from paperfeed.web.app import create_app
 
@@ -35,23 +35,23 @@ def item(feed: bytes, paper_id: str) -> ET.Element:
 
 
 def test_daily_feed_items_are_dated_when_featured(sample_app: Paperfeed, client: TestClient) -> None:
-    user = ensure_user(sample_app.store, "curator@example.org", role="curator")
-    today = utcnow().date()
-    feature(sample_app.store, today, "2602.18409", user, source="curator")
-    before = datetime.now(UTC) - timedelta(seconds=5)
+    user = ensure_user(sample_app, "curator@example.org", role="curator")
+    before = utc(sample_app.clock.now()).replace(microsecond=0)  # feeds give whole seconds
+    today = before.date()
+    feature(sample_app, today, "2602.18409", user, source="curator")
     feed = client.get("/feeds/daily.xml").content
     entered = parsedate_to_datetime(item(feed, "2602.18409").findtext("pubDate") or "")
     assert entered >= before  # today, not the paper's 2026-02-20 submission
     built = parsedate_to_datetime(ET.fromstring(feed).findtext("./channel/lastBuildDate") or "")
-    assert abs((built - datetime.now(UTC)).total_seconds()) < 60
+    assert timedelta(0) <= built - before < timedelta(seconds=60)
 
 
 def test_trending_feed_items_are_dated_by_their_first_upvote(
     sample_app: Paperfeed, client: TestClient
 ) -> None:
-    reader = ensure_user(sample_app.store, "reader@example.org")
-    before = datetime.now(UTC) - timedelta(seconds=5)
-    votes.vote(sample_app.store, reader, "2602.18409")
+    reader = ensure_user(sample_app, "reader@example.org")
+    before = utc(sample_app.clock.now()).replace(microsecond=0)  # feeds give whole seconds
+    votes.vote(sample_app, reader, "2602.18409")
     feed = client.get("/feeds/trending.xml").content
     entered = parsedate_to_datetime(item(feed, "2602.18409").findtext("pubDate") or "")
     assert entered >= before

@@ -24,7 +24,7 @@ from huggingface_hub import HfApi
 from huggingface_hub.errors import BadRequestError, HfHubHTTPError
 from markdown_it import MarkdownIt
 
-from paperfeed.community.accounts import ensure_user, set_handle
+from paperfeed.accounts import ensure_user, set_handle
 from paperfeed.context import Paperfeed
 from paperfeed.records import PaperRecord, finalize
 from paperfeed.store import User
@@ -75,10 +75,10 @@ def no_outside_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def _add_community(app: Paperfeed) -> Community:
     store = app.store
-    ada = set_handle(store, ensure_user(store, "ada@example.org"), "ada")
-    bob = set_handle(store, ensure_user(store, "bob@example.org"), "bob")
-    quiet = ensure_user(store, "quiet@example.org")
-    curator = set_handle(store, ensure_user(store, "cura@example.org", role="curator"), "cura")
+    ada = set_handle(app, ensure_user(app, "ada@example.org"), "ada")
+    bob = set_handle(app, ensure_user(app, "bob@example.org"), "bob")
+    quiet = ensure_user(app, "quiet@example.org")
+    curator = set_handle(app, ensure_user(app, "cura@example.org", role="curator"), "cura")
     by_day: dict[date, list[PaperRecord]] = {}
     papers = store.papers.list_papers(limit=1000)
     for paper in papers:
@@ -109,7 +109,7 @@ def _add_community(app: Paperfeed) -> Community:
     )
 
     # Votes: inside the week at different ages, and outside it (they count in totals only).
-    voters = [ensure_user(store, f"voter{n}@example.org") for n in range(6)]
+    voters = [ensure_user(app, f"voter{n}@example.org") for n in range(6)]
     plan = [
         (d20[3].paper_id, [datetime(2026, 2, 22, 20)] * 2),  # two late, fresh votes
         (d18[0].paper_id, [datetime(2026, 2, 18, 8)] * 3),  # three old votes: 3/2^(4.67) ≈ 0.12

@@ -14,8 +14,8 @@ from xml.etree import ElementTree as ET
 import pytest
 from fastapi.testclient import TestClient
 
-from paperfeed.community.feeds import atom, rss
 from paperfeed.context import Paperfeed
+from paperfeed.formats.feeds import atom, rss
 from paperfeed.ingest.fields import record_from_mapping
 from paperfeed.ingest.jobs import ingest_file
 from paperfeed.records import PaperRecord, RecordInvalid, finalize
@@ -140,8 +140,8 @@ def test_feeds_are_valid_xml_whatever_the_store_holds(sample_app: Paperfeed, cli
 def test_feed_writer_drops_what_xml_cannot_carry() -> None:
     paper = raw_record(title="a\x00b", abstract="\x01\x02ok", authors=["c\x03d"], categories=["cs.AI\x04"])
     for document in (
-        rss("t\x00", "http://x", "d", [(paper, None)], "http://x/{id}"),
-        atom("t", "http://x", "http://x/self", [(paper, None)], "http://x/{id}"),
+        rss("t\x00", "http://x", "d", [(paper, None)], "http://x/{id}", built=datetime(2026, 2, 20)),
+        atom("t", "http://x", "http://x/self", [(paper, None)], "http://x/{id}", built=datetime(2026, 2, 20)),
     ):
         ET.fromstring(document)
 

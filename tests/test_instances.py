@@ -22,8 +22,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from paperfeed.community.accounts import create_api_token, create_session, ensure_user
-from paperfeed.store import Store
+from paperfeed.accounts import create_api_token, create_session, ensure_user
+from paperfeed.config import Settings
+from paperfeed.context import Paperfeed
 from tests.conftest import SAMPLE_300
 from tests.pg_cluster import PgCluster, free_port
 
@@ -142,13 +143,13 @@ def test_three_instances_on_one_store_are_one_service(
             f"{name} searches",
         )
 
-    store = Store.open(cluster_url)
+    app = Paperfeed(Settings(data_dir=tmp_path / "accounts", database_url=cluster_url))
     try:
-        ensure_user(store, "reader@example.org")
-        token = create_api_token(store, "reader@example.org")
-        session = create_session(store, ensure_user(store, "reader@example.org"))
+        ensure_user(app, "reader@example.org")
+        token = create_api_token(app, "reader@example.org")
+        session = create_session(app, ensure_user(app, "reader@example.org"))
     finally:
-        store.close()
+        app.close()
 
     # A session is a row in the store: valid on every instance.
     for base in servers.values():

@@ -93,11 +93,10 @@ def test_errors_are_one_line_with_exit_status_2(data_dir: Path) -> None:
 
 
 def test_follows_add_list_and_feed(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from datetime import datetime
 
     from paperfeed.search.indexer import catch_up
 
-    monkeypatch.setattr("paperfeed.library.follows_feed.utcnow", lambda: datetime(2026, 2, 21, 12))
+    monkeypatch.setenv("PAPERFEED_NOW", "2026-02-21T12:00")
     code, out, _ = run(data_dir, "follows", "add", "reader@example.org", "author", "Joseph Bingham", "--json")
     assert code == 0 and json.loads(out)["created"] is True
     code, out, _ = run(

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from paperfeed.errors import InvalidInput
-from paperfeed.library import latex
+from paperfeed.formats import bibtex_text as latex
 from paperfeed.library.bibtex import read_bibtex, unique_keys, write_bibtex
 from paperfeed.library.csl_json import read_csl_json, write_csl_json
 from paperfeed.library.importers import decode, detect_format, parse_references

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from paperfeed.community.accounts import ensure_user
+from paperfeed.accounts import ensure_user
 from paperfeed.context import Paperfeed
 from paperfeed.errors import InvalidInput, UpstreamUnavailable
 from paperfeed.library import collections
@@ -34,7 +34,7 @@ def store_app(sample_app: Paperfeed) -> Paperfeed:
 
 
 def member(app: Paperfeed, email: str = "reader@example.org") -> User:
-    return ensure_user(app.store, email)
+    return ensure_user(app, email)
 
 
 def run(app: Paperfeed, user: User, name: str, **kwargs: object):  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from paperfeed.community.accounts import ensure_user
+from paperfeed.accounts import ensure_user
 from paperfeed.context import Paperfeed
 from paperfeed.errors import InvalidInput, NotFound, SignInRequired
 from paperfeed.ids import title_id
@@ -30,7 +30,7 @@ NOW = datetime(2026, 2, 21, 12, 0)  # the day after the sample's newest paper (n
 
 
 def member(app: Paperfeed, email: str = "reader@example.org") -> User:
-    return ensure_user(app.store, email)
+    return ensure_user(app, email)
 
 
 def feed_ids(app: Paperfeed, user: User, **kwargs: object) -> list[str]:

@@ -148,7 +148,7 @@ def test_fast_serialisation_writes_the_standard_librarys_bytes(mail_settings: Se
         message = build_message(
             mail_settings,
             to=("Zoë Martín, PhD", "zoe@example.org") if n else "reader@example.org",
-            subject=f"paperfeed daily digest · Fri 20 Feb 2026 · {n} papers " + "long words " * 12,
+            subject=f"paperfeed daily digest · Fri, Feb 20, 2026 · {n} papers " + "long words " * 12,
             text="Zoë\r\nline two\n" + "x " * 60,
             html="<p>Zoë &amp; co</p>\n" * 50,
             unsubscribe_url="https://papers.example.org/digest/unsubscribe/" + "t" * 90,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from paperfeed.recommend.authors_benchmark import SampleError, make_authors, make_categories
-from paperfeed.recommend.dataset import read_dataset
+from paperfeed.evaluation.authors_benchmark import SampleError, make_authors, make_categories
+from paperfeed.evaluation.dataset import read_dataset
 
 
 def record(

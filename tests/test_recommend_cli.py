@@ -5,7 +5,6 @@ errors as one line with exit status 2."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -86,7 +85,7 @@ def test_make_authors_and_categories_write_benchmarks_eval_reads(tmp_path: Path)
 def test_recommend_prints_a_members_ranking_with_reasons(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("paperfeed.recommend.service.utcnow", lambda: datetime(2026, 2, 21, 12))
+    monkeypatch.setenv("PAPERFEED_NOW", "2026-02-21T12:00")
     data = tmp_path / "data"
     assert run(data, "ingest", "file", str(SAMPLE_300))[0] == 0  # also builds the features index
     assert run(data, "users", "add", "reader@example.org")[0] == 0

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from paperfeed.recommend.dataset import DatasetError, read_dataset
-from paperfeed.recommend.evaluate import evaluate_recommenders, sample_users, top_rows
+from paperfeed.evaluation.dataset import DatasetError, read_dataset
+from paperfeed.evaluation.recommend import evaluate_recommenders, sample_users, top_rows
 
 # Three disjoint topics. Words used by exactly two papers survive TF-IDF's min_df=2; each user's
 # test paper is the only other paper sharing words with their train paper.

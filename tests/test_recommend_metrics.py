@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from paperfeed.recommend.metrics import ndcg_at, recall_at
+from paperfeed.evaluation.metrics import ndcg_at, recall_at
 
 
 def test_recall_hand_computed() -> None:

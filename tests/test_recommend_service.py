@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 import numpy as np
 import pytest
 
-from paperfeed.community.accounts import ensure_user
+from paperfeed.accounts import ensure_user
+from paperfeed.clock import FixedClock
 from paperfeed.context import Paperfeed
 from paperfeed.errors import InvalidInput, NotFound, SignInRequired
 from paperfeed.library import collections, feedback, follows
@@ -28,12 +29,12 @@ RACING = "2602.18386"  # Learning to Tune Pure Pursuit in Autonomous Racing
 
 
 @pytest.fixture(autouse=True)
-def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("paperfeed.recommend.service.utcnow", lambda: NOW)
+def frozen_clock(clock: FixedClock) -> None:
+    clock.set(NOW)
 
 
 def member(app: Paperfeed, email: str = "reader@example.org") -> User:
-    return ensure_user(app.store, email)
+    return ensure_user(app, email)
 
 
 def ranks(app: Paperfeed, user: User, limit: int = 200) -> dict[str, int]:

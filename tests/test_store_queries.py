@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from paperfeed.community.accounts import AccountError, ensure_user, set_handle
+from paperfeed.accounts import AccountError, ensure_user, set_handle
 from paperfeed.context import Paperfeed
 from paperfeed.records import PaperRecord, finalize
 from paperfeed.store import Window
@@ -41,7 +41,7 @@ def test_window_dates_are_every_dated_paper_of_the_window_newest_first(paperfeed
 
 def test_featurings_per_paper_skip_hidden_and_give_the_range_of_days(paperfeed_app: Paperfeed) -> None:
     store = paperfeed_app.store
-    user = ensure_user(store, "m@example.org")
+    user = ensure_user(paperfeed_app, "m@example.org")
     assert store.featured.earliest_day() is None and store.featured.for_papers(["2602.00001"]) == {}
     store.featured.add(
         date(2026, 2, 20), "2602.00001", source="submission", user_id=user.id, now=datetime(2026, 2, 20, 9)
@@ -66,18 +66,18 @@ def test_featurings_per_paper_skip_hidden_and_give_the_range_of_days(paperfeed_a
 
 def test_handles_are_chosen_unique_and_never_the_email(paperfeed_app: Paperfeed) -> None:
     store = paperfeed_app.store
-    ada = ensure_user(store, "ada@example.org")
-    bob = ensure_user(store, "bob@example.org")
+    ada = ensure_user(paperfeed_app, "ada@example.org")
+    bob = ensure_user(paperfeed_app, "bob@example.org")
     assert ada.handle is None and store.accounts.handles([ada.id, bob.id]) == {}
-    ada = set_handle(store, ada, "  @Ada-L ")
+    ada = set_handle(paperfeed_app, ada, "  @Ada-L ")
     assert ada.handle == "ada-l" and store.accounts.user_by_handle("ada-l") == ada
     with pytest.raises(AccountError, match="taken"):
-        set_handle(store, bob, "ADA-L")
+        set_handle(paperfeed_app, bob, "ADA-L")
     assert store.accounts.set_handle(bob.id, "ada-l") is False  # the unique index decides races
     for bad in ["a b", "-ada", "ada-", "a" * 33, "ada@example.org", "<b>", "admin"]:
         with pytest.raises(AccountError):
-            set_handle(store, bob, bad)
-    bob = set_handle(store, bob, "bob")
+            set_handle(paperfeed_app, bob, bad)
+    bob = set_handle(paperfeed_app, bob, "bob")
     assert store.accounts.handles([ada.id, bob.id, 999]) == {ada.id: "ada-l", bob.id: "bob"}
-    assert set_handle(store, ada, "ada-l").handle == "ada-l"  # keeping one's own handle is fine
-    assert set_handle(store, ada, "").handle is None and store.accounts.handles([ada.id]) == {}
+    assert set_handle(paperfeed_app, ada, "ada-l").handle == "ada-l"  # keeping one's own handle is fine
+    assert set_handle(paperfeed_app, ada, "").handle is None and store.accounts.handles([ada.id]) == {}

@@ -13,7 +13,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
-from paperfeed.community.accounts import create_api_token, ensure_user
+from paperfeed.accounts import create_api_token, ensure_user
 from paperfeed.context import Paperfeed
 from paperfeed.web.app import create_app
 from tests.web_support import recorded_fetcher
@@ -102,7 +102,7 @@ def test_magic_link_signs_in_once_and_redirects_safely(client: TestClient, inbox
 def test_login_answers_the_same_for_known_and_unknown(
     client: TestClient, sample_app: Paperfeed, inbox: Inbox
 ) -> None:
-    ensure_user(sample_app.store, "known@example.org")
+    ensure_user(sample_app, "known@example.org")
     token = csrf_of(client.get("/login").text)
     known = client.post("/login", data={"email": "known@example.org", "csrf_token": token})
     unknown = client.post("/login", data={"email": "stranger@example.org", "csrf_token": token})
@@ -162,9 +162,8 @@ def test_api_errors_have_one_shape(client: TestClient) -> None:
 
 
 def test_api_votes_submissions_with_token(client: TestClient, sample_app: Paperfeed) -> None:
-    engine = sample_app.store
-    ensure_user(engine, "bot@example.org")
-    auth = {"Authorization": f"Bearer {create_api_token(engine, 'bot@example.org')}"}
+    ensure_user(sample_app, "bot@example.org")
+    auth = {"Authorization": f"Bearer {create_api_token(sample_app, 'bot@example.org')}"}
     assert client.post("/api/v1/papers/2602.18409/vote").status_code == 401
     assert (
         client.post("/api/v1/papers/2602.18409/vote", headers={"Authorization": "Bearer pf_nope"}).status_code

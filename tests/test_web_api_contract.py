@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from paperfeed.community.accounts import create_api_token, ensure_user
+from paperfeed.accounts import create_api_token, ensure_user
 from paperfeed.context import Paperfeed
 from paperfeed.web.app import create_app
 from tests.web_support import recorded_fetcher
@@ -66,8 +66,8 @@ def test_unknown_query_parameters_are_refused_by_name(client: TestClient) -> Non
 
 
 def test_a_body_that_is_not_json_says_what_is_wrong(client: TestClient, sample_app: Paperfeed) -> None:
-    ensure_user(sample_app.store, "bot@example.org")
-    auth = {"Authorization": f"Bearer {create_api_token(sample_app.store, 'bot@example.org')}"}
+    ensure_user(sample_app, "bot@example.org")
+    auth = {"Authorization": f"Bearer {create_api_token(sample_app, 'bot@example.org')}"}
     answer = client.post(
         "/api/v1/submissions",
         content=b'{"paper": ',

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from paperfeed.community.accounts import create_session, ensure_user
+from paperfeed.accounts import create_session, ensure_user
 from paperfeed.context import Paperfeed
 from paperfeed.web.app import create_app
 from paperfeed.web.security import CSRF_COOKIE, SESSION_COOKIE
@@ -42,8 +42,8 @@ def test_api_write_with_only_the_session_cookie_is_refused(client: TestClient, s
 
 def test_a_planted_csrf_cookie_does_not_pass(client: TestClient, sample_app: Paperfeed) -> None:
     """Double-submit of an attacker's own value: the cookie and the form agree, and still no."""
-    user = ensure_user(sample_app.store, "victim@example.org")
-    client.cookies.set(SESSION_COOKIE, create_session(sample_app.store, user))
+    user = ensure_user(sample_app, "victim@example.org")
+    client.cookies.set(SESSION_COOKIE, create_session(sample_app, user))
     client.cookies.set(CSRF_COOKIE, "planted-value-0123456789")
     form = {"paper_id": "2602.18409", "undo": "0", "csrf_token": "planted-value-0123456789"}
     assert client.post("/vote", data=form).status_code == 403

@@ -12,7 +12,7 @@ from xml.etree import ElementTree as ET
 import pytest
 from fastapi.testclient import TestClient
 
-from paperfeed.community.accounts import create_api_token, ensure_user
+from paperfeed.accounts import create_api_token, ensure_user
 from paperfeed.context import Paperfeed
 from paperfeed.library import collections, follows
 from paperfeed.records import PaperRecord, Version, finalize
@@ -25,16 +25,16 @@ FAIRNESS = "2602.18201"
 
 
 @pytest.fixture
-def client(sample_app: Paperfeed, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.setattr("paperfeed.recommend.service.utcnow", lambda: NOW)
+def client(sample_app: Paperfeed) -> Iterator[TestClient]:
+    sample_app.clock.set(NOW)  # type: ignore[attr-defined]
     sample_app.settings.base_url = "http://testserver"
     with TestClient(create_app(sample_app)) as c:
         yield c
 
 
 def bearer(app: Paperfeed, email: str) -> dict[str, str]:
-    ensure_user(app.store, email)
-    return {"Authorization": f"Bearer {create_api_token(app.store, email)}"}
+    ensure_user(app, email)
+    return {"Authorization": f"Bearer {create_api_token(app, email)}"}
 
 
 def listed_ids(html: str) -> list[str]:
@@ -136,7 +136,7 @@ def test_personal_feed_behind_a_secret_that_can_be_replaced_and_revoked(
 def test_api_with_a_token(client: TestClient, sample_app: Paperfeed) -> None:
     assert client.get("/api/v1/recommendations").status_code == 401
     headers = bearer(sample_app, "api@example.org")
-    user = ensure_user(sample_app.store, "api@example.org")
+    user = ensure_user(sample_app, "api@example.org")
     collections.save(sample_app, user, FAIRNESS)
     answer = client.get("/api/v1/recommendations", params={"limit": 5}, headers=headers)
     data = answer.json()

@@ -13,7 +13,8 @@ from xml.etree import ElementTree as ET
 import pytest
 from fastapi.testclient import TestClient
 
-from paperfeed.community.accounts import create_api_token, ensure_user
+from paperfeed.accounts import create_api_token, ensure_user
+from paperfeed.clock import FixedClock
 from paperfeed.context import Paperfeed
 from paperfeed.web.app import create_app
 from tests.web_support import recorded_fetcher, sign_in
@@ -30,9 +31,9 @@ def client(sample_app: Paperfeed) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+def frozen_clock(clock: FixedClock) -> None:
     """The follows feed's "last N days" end on the day after the sample's newest paper."""
-    monkeypatch.setattr("paperfeed.library.follows_feed.utcnow", lambda: NOW)
+    clock.set(NOW)
 
 
 def htmx(token: str) -> dict[str, str]:
@@ -40,8 +41,8 @@ def htmx(token: str) -> dict[str, str]:
 
 
 def bearer(app: Paperfeed, email: str) -> dict[str, str]:
-    ensure_user(app.store, email)
-    return {"Authorization": f"Bearer {create_api_token(app.store, email)}"}
+    ensure_user(app, email)
+    return {"Authorization": f"Bearer {create_api_token(app, email)}"}
 
 
 # --------------------------------------------------------------------------- listing buttons

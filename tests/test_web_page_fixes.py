@@ -11,7 +11,7 @@ from xml.etree import ElementTree as ET
 import pytest
 from fastapi.testclient import TestClient
 
-from paperfeed.community.accounts import create_session, ensure_user
+from paperfeed.accounts import create_session, ensure_user
 from paperfeed.context import Paperfeed
 from paperfeed.records import PaperRecord
 from paperfeed.web.app import create_app
@@ -120,8 +120,8 @@ def test_latex_text_markup_is_rendered(sample_app: Paperfeed, client: TestClient
 
 
 def test_the_submit_form_says_it_may_wait(sample_app: Paperfeed, client: TestClient) -> None:
-    user = ensure_user(sample_app.store, "m@example.org")
-    client.cookies.set(SESSION_COOKIE, create_session(sample_app.store, user))
+    user = ensure_user(sample_app, "m@example.org")
+    client.cookies.set(SESSION_COOKIE, create_session(sample_app, user))
     page = client.get("/submit").text
     assert 'data-busy="Looking the paper up' in page and "up to 10 seconds" in page
     assert "huggingface.co/papers" in page

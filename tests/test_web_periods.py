@@ -10,7 +10,7 @@ from xml.etree import ElementTree as ET
 import pytest
 from fastapi.testclient import TestClient
 
-from paperfeed.community.accounts import ensure_user, set_handle
+from paperfeed.accounts import ensure_user, set_handle
 from paperfeed.context import Paperfeed
 from paperfeed.store import Window
 from paperfeed.web.app import create_app
@@ -24,11 +24,11 @@ def voted(sample_app: Paperfeed) -> list[str]:
     """Three papers of the sample with votes cast in 2026-W08: the week's top three, in order."""
     store = sample_app.store
     ids = store.papers.window_ids(Window(since=datetime(2026, 2, 18), until=datetime(2026, 2, 19)), limit=3)
-    voters = [ensure_user(store, f"v{n}@example.org") for n in range(3)]
+    voters = [ensure_user(sample_app, f"v{n}@example.org") for n in range(3)]
     for count, paper_id in zip((3, 2, 1), ids, strict=True):
         for voter in voters[:count]:
             store.votes.add(voter.id, paper_id, now=datetime(2026, 2, 22, 12))
-    ada = set_handle(store, ensure_user(store, "ada@example.org"), "ada")
+    ada = set_handle(sample_app, ensure_user(sample_app, "ada@example.org"), "ada")
     store.featured.add(
         date(2026, 2, 19), ids[2], source="submission", user_id=ada.id, now=datetime(2026, 2, 19, 8)
     )

@@ -18,7 +18,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from paperfeed.community.accounts import create_api_token, ensure_user
+from paperfeed.accounts import create_api_token, ensure_user
 from paperfeed.context import Paperfeed
 from paperfeed.web.app import create_app
 from tests.web_support import recorded_fetcher
@@ -34,8 +34,8 @@ def api_schema(sample_app: Paperfeed) -> Iterator[object]:
 
 @pytest.fixture
 def curator_token(sample_app: Paperfeed) -> str:
-    ensure_user(sample_app.store, "fuzz@example.org", role="curator")
-    return create_api_token(sample_app.store, "fuzz@example.org")
+    ensure_user(sample_app, "fuzz@example.org", role="curator")
+    return create_api_token(sample_app, "fuzz@example.org")
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")

@@ -14,7 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from paperfeed.community.accounts import User, create_session, ensure_user
+from paperfeed.accounts import User, create_session, ensure_user
 from paperfeed.community.submissions import fetch_from_arxiv
 from paperfeed.context import Paperfeed
 from paperfeed.web.security import SESSION_COOKIE, session_csrf_token
@@ -44,8 +44,8 @@ def recorded_fetcher(app: Paperfeed, arxiv_id: str) -> None:
 def sign_in(client: TestClient, app: Paperfeed, email: str, role: str = "member") -> tuple[User, str]:
     """Give ``client`` a session for ``email``; returns the user and the session's CSRF token (what
     its pages' forms carry: the token is bound to the session, see ``paperfeed.web.security``)."""
-    user = ensure_user(app.store, email, role=role)
-    session_id = create_session(app.store, user)
+    user = ensure_user(app, email, role=role)
+    session_id = create_session(app, user)
     client.cookies.set(SESSION_COOKIE, session_id)
     return user, session_csrf_token(app.settings.secret_key, session_id)
 

@@ -17,6 +17,7 @@ import platformdirs
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from paperfeed.clock import parse_moment
 from paperfeed.errors import InvalidInput
 
 DEFAULT_SECRET_KEY = "paperfeed-development-secret-change-me"
@@ -212,6 +213,12 @@ class Settings(BaseSettings):
     scheduler_poll_seconds: float = Field(
         default=60.0, gt=0, description="How often the scheduler looks whether a job is due."
     )
+    now: str | None = Field(
+        default=None,
+        description="Replay a moment: business time (votes, windows, digests due, link expiry) stands "
+        "still at this UTC time, e.g. `2026-02-23T09:00`. For tests and reproducing a past day; "
+        "unset in production (the machine's clock).",
+    )
 
     @field_validator("categories", "trusted_proxies", mode="before")
     @classmethod
@@ -224,6 +231,21 @@ class Settings(BaseSettings):
             if value.lstrip().startswith("["):
                 return json.loads(value)
             return [part for part in value.replace(",", " ").split() if part]
+        return value
+
+    @field_validator("now", mode="before")
+    @classmethod
+    def _valid_moment(cls, value: object) -> object:
+        """A blank ``PAPERFEED_NOW`` means the machine's clock; anything else must be an ISO time."""
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            try:
+                parse_moment(value)
+            except ValueError:
+                raise ValueError(
+                    f"PAPERFEED_NOW must be a UTC time like 2026-02-23T09:00, not {value!r}"
+                ) from None
         return value
 
     @model_validator(mode="after")

@@ -10,6 +10,7 @@ import typer
 from paperfeed.cli.main import JsonOption, app, get_app
 from paperfeed.cli.output import emit_json, err, out, parse_day
 from paperfeed.digest.choices import describe, make_choices
+from paperfeed.digest.due import ledger_key
 from paperfeed.digest.preview import Preview, preview
 from paperfeed.digest.recommended import PersonalRecommendations
 from paperfeed.digest.sender import PeriodReport, send_digests
@@ -108,7 +109,7 @@ def send_command(
 def _preview_json(item: Preview, path: Path | None) -> dict[str, Any]:
     return {
         "subscription": item.subscription.id,
-        "period": item.period.key,
+        "period": ledger_key(item.period),
         "empty": item.digest.empty,
         "subject": item.rendered.subject if item.rendered else None,
         "papers": [
@@ -153,7 +154,7 @@ def preview_command(
         results.append(_preview_json(item, path))
         if as_json:
             continue
-        heading = f"subscription {item.subscription.id}, {item.period.key}"
+        heading = f"subscription {item.subscription.id}, {ledger_key(item.period)}"
         if item.rendered is None:
             out.print(f"{heading}: empty (nothing to send for this period)", highlight=False)
         elif path is not None:

@@ -12,9 +12,9 @@ import typer
 from paperfeed.cli.main import JsonOption, app, get_app
 from paperfeed.cli.output import emit_json, out
 from paperfeed.errors import InvalidInput
-from paperfeed.recommend.authors_benchmark import BenchmarkCounts, make_authors, make_categories
-from paperfeed.recommend.evaluate import ABLATIONS, METHODS, evaluate_recommenders
-from paperfeed.search.beir import evaluate_beir
+from paperfeed.evaluation.authors_benchmark import BenchmarkCounts, make_authors, make_categories
+from paperfeed.evaluation.beir import evaluate_beir
+from paperfeed.evaluation.recommend import ABLATIONS, METHODS, evaluate_recommenders
 from paperfeed.search.engine import MODES
 
 eval_app = typer.Typer(help="Measure search and recommendation quality.", no_args_is_help=True)

@@ -12,9 +12,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from paperfeed.accounts import get_user
 from paperfeed.cli.main import JsonOption, app, get_app
 from paperfeed.cli.output import emit_json, err, out
-from paperfeed.community.accounts import get_user
 from paperfeed.context import Paperfeed
 from paperfeed.errors import InvalidInput, NotFound
 from paperfeed.library import follows as follows_lib
@@ -34,7 +34,7 @@ FormatOption = Annotated[str, typer.Option("--format", help="bibtex, csl-json or
 
 
 def member(paperfeed: Paperfeed, email: str) -> User:
-    user = get_user(paperfeed.store, email=email)
+    user = get_user(paperfeed, email=email)
     if user is None:
         raise NotFound(f"no user {email}; add one with: paperfeed users add {email}")
     return user

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -133,10 +134,10 @@ def progress_bar(enabled: bool, description: str, total: int | None = None) -> I
     ]
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task(description, total=total, rate="")
-        started = datetime.now(UTC)
+        started = time.monotonic()
 
         def update(report: IngestReport, done: int | None = None, _total: int | None = None) -> None:
-            elapsed = max((datetime.now(UTC) - started).total_seconds(), 1e-6)
+            elapsed = max(time.monotonic() - started, 1e-6)
             rate = f"{report.read / elapsed:,.0f} records/s"
             bar.update(task, completed=done if done is not None else report.read, rate=rate)
 

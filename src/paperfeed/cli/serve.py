@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
+from paperfeed.accounts import create_api_token, ensure_user
 from paperfeed.cli.main import JsonOption, app, get_app
 from paperfeed.cli.output import emit_json, err, out
-from paperfeed.community.accounts import create_api_token, ensure_user
 from paperfeed.errors import InvalidInput
 
 users_app = typer.Typer(help="Accounts: add users, set roles, make API tokens.", no_args_is_help=True)
@@ -112,7 +112,7 @@ def users_add(
     as_json: JsonOption = False,
 ) -> None:
     """Add a user, or change an existing user's role."""
-    user = ensure_user(get_app().store, email, role=role)
+    user = ensure_user(get_app(), email, role=role)
     if as_json:
         emit_json({"id": user.id, "email": user.email, "role": user.role})
     else:
@@ -125,7 +125,7 @@ def users_token(
     as_json: JsonOption = False,
 ) -> None:
     """Make a personal API token (shown once) for the JSON API's write endpoints."""
-    token = create_api_token(get_app().store, email)
+    token = create_api_token(get_app(), email)
     if as_json:
         emit_json({"email": email, "token": token})
     else:

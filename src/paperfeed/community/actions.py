@@ -14,14 +14,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from paperfeed.community import submissions, votes
-from paperfeed.community.finder import author_page_ids
-from paperfeed.community.ratelimit import require
-from paperfeed.community.submissions import Fetcher, SubmissionResult
+from paperfeed.community.submissions import SubmissionResult
 from paperfeed.community.trending import trending
 from paperfeed.context import Paperfeed
 from paperfeed.errors import Forbidden, NotFound, SignInRequired
-from paperfeed.ids import InvalidArxivId, normalize_paper_id
+from paperfeed.ingest.fetch import Fetcher
+from paperfeed.papers import paper_key, stored_paper_id
+from paperfeed.ratelimit import require
 from paperfeed.records import PaperRecord
+from paperfeed.search.finder import author_page_ids
 from paperfeed.store import User
 
 CURATION_ACTIONS = ("feature", "unfeature", "hide", "unhide")
@@ -53,38 +54,12 @@ class ListedPaper:
     entered: datetime | None = None  # when it joined this list (trending: its first upvote there)
 
 
-def paper_key(text: str) -> str:
-    """The stored form of a paper id from a URL or form; a malformed id is "no such paper"."""
-    try:
-        return normalize_paper_id(text)
-    except InvalidArxivId:
-        raise NotFound(f"{text!r} is not a paper id paperfeed knows") from None
-
-
-def stored_paper_id(app: Paperfeed, text: str) -> str:
-    """The id of a stored paper (following aliases of merged papers), else :class:`NotFound`."""
-    key = paper_key(text)
-    found = app.store.papers.resolve_id(key)
-    if found is None:
-        raise NotFound(f"no paper {key} here (it may not be imported yet; members can submit it)")
-    return found
-
-
-def get_paper(app: Paperfeed, text: str) -> PaperRecord:
-    """One stored paper by any spelling of its id, else :class:`NotFound`."""
-    key = paper_key(text)
-    paper = app.store.papers.get(key)
-    if paper is None:
-        raise NotFound(f"no paper {key} here (it may not be imported yet; members can submit it)")
-    return paper
-
-
 def cast_vote(app: Paperfeed, user: User | None, paper: str, *, up: bool = True) -> VoteResult:
     """Upvote (``up``) or withdraw the upvote; idempotent either way."""
     if user is None:
         raise SignInRequired("sign in to upvote")
     key = stored_paper_id(app, paper)
-    count = (votes.vote if up else votes.unvote)(app.store, user, key)
+    count = (votes.vote if up else votes.unvote)(app, user, key)
     return VoteResult(key, count, up)
 
 
@@ -95,7 +70,7 @@ def submit_paper(
     if user is None:
         raise SignInRequired("sign in to submit papers")
     require(
-        app.store,
+        app,
         f"submit:user:{user.id}",
         limit=app.settings.submissions_per_hour,
         window_seconds=3600,
@@ -116,13 +91,13 @@ def curate(
         raise NotFound(f"unknown curation action {action!r}; one of {', '.join(CURATION_ACTIONS)}")
     if action == "feature":
         found, _ = submissions.resolve_paper(app, paper, fetch)
-        changed = submissions.feature(app.store, day, found.paper_id, user, source="curator")
+        changed = submissions.feature(app, day, found.paper_id, user, source="curator")
         return CurationResult(day, found.paper_id, action, changed)
     key = paper_key(paper)
     if action == "unfeature":
-        changed = submissions.unfeature(app.store, day, key, user)
+        changed = submissions.unfeature(app, day, key, user)
     else:
-        changed = submissions.set_hidden(app.store, day, key, user, hidden=action == "hide")
+        changed = submissions.set_hidden(app, day, key, user, hidden=action == "hide")
     return CurationResult(day, key, action, changed)
 
 
@@ -147,7 +122,7 @@ def trending_papers(
     app: Paperfeed, user: User | None, *, window: str = "week", category: str | None = None, limit: int = 50
 ) -> list[ListedPaper]:
     """The trending list as papers with votes; ``score`` is the decayed trending score."""
-    entries = trending(app.store, window=window, category=category, limit=limit)
+    entries = trending(app.store, window=window, category=category, now=app.clock.now(), limit=limit)
     loaded = app.store.papers.get_many([e.paper_id for e in entries])
     present = [e for e in entries if e.paper_id in loaded]
     mine = votes.voted_by(app.store, user, [e.paper_id for e in present])

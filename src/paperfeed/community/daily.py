@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
+from paperfeed.periods import day_start
 from paperfeed.records import PaperRecord
 from paperfeed.store import FeaturedEntry, PaperStore, Store, Window
 
@@ -47,10 +48,6 @@ class DailyPage:
     @property
     def is_latest(self) -> bool:
         return self.latest_day is not None and self.day == self.latest_day
-
-
-def day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min)
 
 
 def day_window(categories: Sequence[str], first: date, last: date | None = None) -> Window:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from paperfeed.community.actions import get_paper
-from paperfeed.community.finder import find
 from paperfeed.context import Paperfeed
+from paperfeed.papers import get_paper
 from paperfeed.records import PaperRecord
+from paperfeed.search.finder import find
 from paperfeed.store import FeaturedEntry, Store
 
 

@@ -26,12 +26,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from paperfeed.community.accounts import HANDLE_PATTERN
-from paperfeed.community.clock import utcnow
+from paperfeed.accounts import HANDLE_PATTERN
 from paperfeed.community.daily import day_window, latest_day
-from paperfeed.community.periods import Period, period_of
 from paperfeed.community.trending import trending_score
 from paperfeed.errors import InvalidInput
+from paperfeed.periods import Period, period_of
 from paperfeed.records import PaperRecord
 from paperfeed.store import FeaturedEntry, Store, Window
 
@@ -127,9 +126,9 @@ def content_days(store: Store, categories: Sequence[str]) -> tuple[date | None, 
     return (min(oldest) if oldest else None, latest_day(store, categories))
 
 
-def latest_period(store: Store, categories: Sequence[str], kind: str) -> Period:
-    """The day, week or month of the newest content (today's when the store is empty)."""
-    return period_of(kind, latest_day(store, categories) or utcnow().date())
+def latest_period(store: Store, categories: Sequence[str], kind: str, *, today: date) -> Period:
+    """The day, week or month of the newest content (``today``'s when the store is empty)."""
+    return period_of(kind, latest_day(store, categories) or today)
 
 
 def _submitter_id(store: Store, submitter: str) -> int | None:
@@ -162,7 +161,7 @@ def period_list(
     submitter: str | None = None,
     limit: int = 50,
     offset: int = 0,
-    now: datetime | None = None,
+    now: datetime,
 ) -> PeriodList:
     """A page of ``period``'s list in ``sort`` order; with ``submitter`` (a handle) only the papers
     that member featured (an unknown handle gives an empty list).
@@ -188,7 +187,7 @@ def period_list(
             featured_ids = {c.paper_id for c in featured}
             others = [paper_id for paper_id in cast if paper_id not in featured_ids]
             members += [Candidate(pid, when) for pid, when in store.papers.window_dates(window, among=others)]
-        voted = rank(members, cast, "trending", min(now or utcnow(), period.until))
+        voted = rank(members, cast, "trending", min(now, period.until))
     skip = {r.candidate.paper_id for r in voted}
     page = voted[offset : offset + limit]
     start, stop = max(0, offset - len(voted)), offset + limit - len(voted)

@@ -7,26 +7,22 @@ touches an index). Featuring is idempotent per (day, paper): a duplicate submiss
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from paperfeed.community.clock import utcnow
 from paperfeed.context import Paperfeed
-from paperfeed.errors import InvalidInput, PaperfeedError, UpstreamUnavailable
+from paperfeed.errors import InvalidInput
 from paperfeed.ids import InvalidArxivId, parse_arxiv_id
+from paperfeed.ingest.fetch import Fetcher, fetch_from_arxiv
 from paperfeed.records import PaperRecord
-from paperfeed.store import FeaturedEntry, Store, User
+from paperfeed.store import FeaturedEntry, User
 
 __all__ = [
     "FeaturedEntry",
-    "FetchFailed",
-    "Fetcher",
     "SubmissionError",
     "SubmissionResult",
     "feature",
     "featured_for_day",
-    "fetch_from_arxiv",
     "resolve_paper",
     "set_hidden",
     "submit",
@@ -38,49 +34,12 @@ class SubmissionError(InvalidInput):
     """The submitted text is not an arXiv id, or arXiv does not know the paper."""
 
 
-class FetchFailed(UpstreamUnavailable):
-    """arXiv could not be reached to fetch a missing paper (try again later)."""
-
-
 @dataclass(frozen=True, slots=True)
 class SubmissionResult:
     paper: PaperRecord
     day: date
     created: bool  # False when the paper was already featured that day
     fetched: bool  # True when it had to be fetched from arXiv
-
-
-Fetcher = Callable[[Paperfeed, str], None]
-FETCH_TIMEOUT = 10.0
-"""Seconds a submission waits for arXiv to answer about a paper the store does not have."""
-
-
-def fetch_from_arxiv(app: Paperfeed, arxiv_id: str, transport: object | None = None) -> None:
-    """Import one paper from arXiv's API into the store (the ingest job, store only).
-
-    Someone is waiting on the page: one try, at most :data:`FETCH_TIMEOUT` seconds (or the
-    ``arxiv_timeout`` setting when shorter), then a clear "try again" instead of half a minute of
-    silent retries.
-    """
-    from paperfeed.ingest.http import SourceUnavailable
-    from paperfeed.ingest.jobs import ingest_arxiv
-
-    timeout = min(app.settings.arxiv_timeout, FETCH_TIMEOUT)
-    try:
-        ingest_arxiv(
-            app,
-            ids=[arxiv_id],
-            transport=transport,  # type: ignore[arg-type,unused-ignore]
-            timeout=timeout,
-            max_retries=0,
-        )
-    except SourceUnavailable as exc:
-        raise FetchFailed(
-            f"arXiv could not be asked about {arxiv_id} (waited at most {timeout:.0f} s: {exc}); "
-            "nothing was saved, try again in a minute"
-        ) from exc
-    except PaperfeedError as exc:  # arXiv rejecting the request
-        raise FetchFailed(f"could not fetch {arxiv_id} from arXiv: {exc}") from exc
 
 
 def latest_version(paper: PaperRecord) -> int:
@@ -115,9 +74,11 @@ def resolve_paper(app: Paperfeed, text: str, fetch: Fetcher | None = None) -> tu
     return paper, True
 
 
-def feature(store: Store, day: date, paper_id: str, user: User | None, *, source: str) -> bool:
+def feature(app: Paperfeed, day: date, paper_id: str, user: User | None, *, source: str) -> bool:
     """Feature ``paper_id`` on ``day``; ``False`` when it already was (a curator pick also un-hides it)."""
-    return store.featured.add(day, paper_id, source=source, user_id=user.id if user else None, now=utcnow())
+    return app.store.featured.add(
+        day, paper_id, source=source, user_id=user.id if user else None, now=app.clock.now()
+    )
 
 
 def submit(
@@ -125,22 +86,22 @@ def submit(
 ) -> SubmissionResult:
     """A member's submission: resolve (or fetch) the paper and feature it on ``day`` (default today)."""
     paper, fetched = resolve_paper(app, text, fetch)
-    when = day or utcnow().date()
-    created = feature(app.store, when, paper.paper_id, user, source="submission")
+    when = day or app.clock.now().date()
+    created = feature(app, when, paper.paper_id, user, source="submission")
     return SubmissionResult(paper=paper, day=when, created=created, fetched=fetched)
 
 
-def unfeature(store: Store, day: date, paper_id: str, user: User) -> bool:
+def unfeature(app: Paperfeed, day: date, paper_id: str, user: User) -> bool:
     """Remove a paper from a day (curators); ``False`` when it was not featured."""
-    return store.featured.remove(day, paper_id, user_id=user.id, now=utcnow())
+    return app.store.featured.remove(day, paper_id, user_id=user.id, now=app.clock.now())
 
 
-def set_hidden(store: Store, day: date, paper_id: str, user: User | None, *, hidden: bool) -> bool:
+def set_hidden(app: Paperfeed, day: date, paper_id: str, user: User | None, *, hidden: bool) -> bool:
     """Hide a spam submission (kept for the record) or show it again; ``False`` when not featured."""
-    return store.featured.set_hidden(
-        day, paper_id, hidden=hidden, user_id=user.id if user else None, now=utcnow()
+    return app.store.featured.set_hidden(
+        day, paper_id, hidden=hidden, user_id=user.id if user else None, now=app.clock.now()
     )
 
 
-def featured_for_day(store: Store, day: date, *, include_hidden: bool = False) -> list[FeaturedEntry]:
-    return store.featured.for_day(day, include_hidden=include_hidden)
+def featured_for_day(app: Paperfeed, day: date, *, include_hidden: bool = False) -> list[FeaturedEntry]:
+    return app.store.featured.for_day(day, include_hidden=include_hidden)

@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from paperfeed.community.clock import utcnow
 from paperfeed.errors import InvalidInput
 from paperfeed.store import Store
 
@@ -64,12 +63,11 @@ def trending(
     *,
     window: str = "week",
     category: str | None = None,
-    now: datetime | None = None,
+    now: datetime,
     limit: int = 50,
 ) -> list[TrendingEntry]:
     """The top ``limit`` papers by :func:`trending_score` over votes cast within ``window``."""
     if window not in WINDOWS:
         raise InvalidInput(f"window must be one of {', '.join(WINDOWS)}, not {window!r}")
-    moment = now or utcnow()
-    times = store.votes.times_since(moment - WINDOWS[window], category=category or None)
-    return rank(times, moment)[:limit]
+    times = store.votes.times_since(now - WINDOWS[window], category=category or None)
+    return rank(times, now)[:limit]

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from paperfeed.community.clock import utcnow
+from paperfeed.context import Paperfeed
 from paperfeed.store import Store, User
 
 
-def vote(store: Store, user: User, paper_id: str) -> int:
+def vote(app: Paperfeed, user: User, paper_id: str) -> int:
     """Record ``user``'s upvote (idempotent); the paper's new count."""
-    store.votes.add(user.id, paper_id, now=utcnow())
-    return store.votes.counts([paper_id]).get(paper_id, 0)
+    app.store.votes.add(user.id, paper_id, now=app.clock.now())
+    return app.store.votes.counts([paper_id]).get(paper_id, 0)
 
 
-def unvote(store: Store, user: User, paper_id: str) -> int:
+def unvote(app: Paperfeed, user: User, paper_id: str) -> int:
     """Withdraw the upvote (idempotent too); the paper's new count."""
-    store.votes.remove(user.id, paper_id)
-    return store.votes.counts([paper_id]).get(paper_id, 0)
+    app.store.votes.remove(user.id, paper_id)
+    return app.store.votes.counts([paper_id]).get(paper_id, 0)
 
 
 def vote_counts(store: Store, paper_ids: Sequence[str]) -> dict[str, int]:

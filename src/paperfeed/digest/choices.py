@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from paperfeed.digest.periods import FREQUENCIES
+from paperfeed.digest.due import FREQUENCIES
 from paperfeed.errors import InvalidInput
 from paperfeed.search.analysis import stem_tokens
 from paperfeed.search.query import parse

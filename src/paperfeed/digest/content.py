@@ -28,11 +28,10 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from paperfeed.community.clock import utcnow
 from paperfeed.community.trending import rank
 from paperfeed.context import Paperfeed
 from paperfeed.digest.compose import ComposedDigest, Source, compose
-from paperfeed.digest.periods import Period
+from paperfeed.periods import Period
 from paperfeed.records import PaperRecord
 from paperfeed.search.engine import search
 from paperfeed.store import Subscription, Window
@@ -75,7 +74,7 @@ class PeriodContent:
         self.app = app
         self.period = period
         self.query_limit = query_limit
-        self.now = now or utcnow()
+        self.now = now or app.clock.now()
         self.recommendations = recommendations
         store = app.store
         window = Window(since=period.since, until=period.until)

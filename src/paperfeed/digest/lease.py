@@ -14,7 +14,7 @@ import socket
 import threading
 import uuid
 
-from paperfeed.community.clock import utcnow
+from paperfeed.clock import wall_now
 from paperfeed.context import Paperfeed
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class HeldLease:
         """Take the lease (``False`` while someone else holds it) and start the heartbeat."""
         if self.held:
             return True
-        if not self.app.store.leases.acquire(self.name, self.holder, ttl_seconds=self.ttl, now=utcnow()):
+        if not self.app.store.leases.acquire(self.name, self.holder, ttl_seconds=self.ttl, now=wall_now()):
             return False
         self.lost.clear()
         self._stop.clear()
@@ -57,7 +57,7 @@ class HeldLease:
         while not self._stop.wait(self.ttl / 3):
             try:
                 renewed = self.app.store.leases.acquire(
-                    self.name, self.holder, ttl_seconds=self.ttl, now=utcnow()
+                    self.name, self.holder, ttl_seconds=self.ttl, now=wall_now()
                 )
             except Exception:
                 log.exception("lease %s: renewal failed", self.name)

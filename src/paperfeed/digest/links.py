@@ -17,11 +17,11 @@ import base64
 import hashlib
 import hmac
 import json
-import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from urllib.parse import quote
 
+from paperfeed.clock import utc
 from paperfeed.config import Settings
 from paperfeed.errors import InvalidInput
 
@@ -63,20 +63,27 @@ _MAC_BYTES = 18
 """144 bits of HMAC-SHA256: far beyond guessing, and the token stays short enough for one line."""
 
 
-def sign(settings: Settings, kind: str, *payload: object) -> str:
+def _seconds(kind: str, now: datetime | None) -> int:
+    if now is None:
+        raise ValueError(f"a {kind} token needs the time (now=app.clock.now()): it expires")
+    return int(utc(now).timestamp())
+
+
+def sign(settings: Settings, kind: str, *payload: object, now: datetime | None = None) -> str:
     """A token of ``kind`` for ``payload``: ``<base64 JSON>.<base64 HMAC>``; a confirmation token also
-    carries when it was made (it expires).
+    carries when it was made (``now``, business time: it expires).
 
     Made with :mod:`hmac` directly: a digest run signs three links per message, and a general
     purpose serializer (compression, key derivation per call) cost more than rendering the digest.
     """
-    data = [*payload, int(time.time())] if kind == "confirm" else list(payload)
+    data = [*payload, _seconds(kind, now)] if kind == "confirm" else list(payload)
     body = base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).rstrip(b"=")
     return f"{body.decode('ascii')}.{_mac(settings.secret_key, kind, body)}"
 
 
-def read(settings: Settings, kind: str, token: str) -> list[object]:
-    """The payload of a valid token of ``kind``; :class:`InvalidLink` says what is wrong with it."""
+def read(settings: Settings, kind: str, token: str, *, now: datetime | None = None) -> list[object]:
+    """The payload of a valid token of ``kind``; :class:`InvalidLink` says what is wrong with it.
+    A confirmation token is read at ``now`` (it expires)."""
     noun = _NOUNS[kind]
     invalid = InvalidLink(f"this {noun} is not valid: copy the whole link from the email")
     body, _, mac = token.strip().rpartition(".")
@@ -94,7 +101,7 @@ def read(settings: Settings, kind: str, token: str) -> list[object]:
         raise invalid
     if kind == "confirm":
         made = data.pop()
-        if not isinstance(made, int) or time.time() - made > CONFIRM_TTL.total_seconds():
+        if not isinstance(made, int) or _seconds(kind, now) - made > CONFIRM_TTL.total_seconds():
             raise InvalidLink(
                 f"this {noun} has expired (they last {CONFIRM_TTL.days} days); subscribe again for a new one"
             )
@@ -106,8 +113,8 @@ def subscription_id_of(settings: Settings, kind: str, token: str) -> int:
     return int(data[0])  # type: ignore[call-overload]
 
 
-def confirm_url(settings: Settings, subscription_id: int, nonce: str) -> str:
-    return f"{_base(settings)}/digest/confirm/{sign(settings, 'confirm', subscription_id, nonce)}"
+def confirm_url(settings: Settings, subscription_id: int, nonce: str, *, now: datetime) -> str:
+    return f"{_base(settings)}/digest/confirm/{sign(settings, 'confirm', subscription_id, nonce, now=now)}"
 
 
 def unsubscribe_url(settings: Settings, subscription_id: int) -> str:

@@ -13,15 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from paperfeed.community.accounts import AccountError, normalize_email
-from paperfeed.community.clock import utcnow
+from paperfeed.accounts import AccountError, normalize_email
 from paperfeed.context import Paperfeed
 from paperfeed.digest import links
 from paperfeed.digest.compose import ComposedDigest
 from paperfeed.digest.content import PeriodContent, RankingProvider
-from paperfeed.digest.periods import Period, is_announcement_day, parse_period_key, period_for
+from paperfeed.digest.due import is_announcement_day, ledger_key, parse_ledger_key, period_for
 from paperfeed.digest.render import DigestRenderer, RenderedDigest
 from paperfeed.errors import InvalidInput, NotFound
+from paperfeed.periods import Period
 from paperfeed.records import PaperRecord
 from paperfeed.store import Subscription, Window
 
@@ -37,7 +37,7 @@ class Preview:
 def default_day(app: Paperfeed) -> date:
     """The latest day that has papers (today when the store is empty)."""
     newest = app.store.papers.window_edge(Window(), newest=True)
-    return newest.date() if newest is not None else utcnow().date()
+    return newest.date() if newest is not None else app.clock.now().date()
 
 
 def preview_period(frequency: str, day: date) -> Period:
@@ -63,9 +63,9 @@ def preview_subscriptions(
     previews = []
     for subscription in subscriptions:
         period = preview_period(subscription.choices.frequency, chosen)
-        content = contents.get(period.key)
+        content = contents.get(ledger_key(period))
         if content is None:
-            content = contents[period.key] = PeriodContent(
+            content = contents[ledger_key(period)] = PeriodContent(
                 app,
                 period,
                 query_limit=max(20, subscription.choices.max_papers),
@@ -118,8 +118,8 @@ def view_sent(app: Paperfeed, token: str) -> RenderedDigest:
     if len(data) != 2 or not isinstance(data[1], str):
         raise links.InvalidLink("this link to a digest is not valid: copy the whole link from the email")
     subscription = app.store.digests.get(int(data[0]))  # type: ignore[call-overload]
-    period = parse_period_key(data[1])
-    record = app.store.digests.send_of(subscription.id, period.key) if subscription else None
+    period = parse_ledger_key(data[1])
+    record = app.store.digests.send_of(subscription.id, ledger_key(period)) if subscription else None
     if subscription is None or record is None or record.content is None:
         raise NotFound("this digest was never sent, or its subscription no longer exists")
     digest = ComposedDigest.from_json(json.loads(record.content))

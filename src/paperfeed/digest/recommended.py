@@ -20,7 +20,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from paperfeed.context import Paperfeed
-from paperfeed.digest.periods import Period
+from paperfeed.digest.due import frequency_of, ledger_key
+from paperfeed.periods import Period
 from paperfeed.recommend.daily_batch import recommendations_for_many
 from paperfeed.recommend.service import recommendations_for
 from paperfeed.store import Subscription
@@ -50,7 +51,7 @@ class PersonalRecommendations:
             return {}
         subscriptions = [
             s
-            for s in self.app.store.digests.with_status("active", frequency=period.frequency)
+            for s in self.app.store.digests.with_status("active", frequency=frequency_of(period))
             if s.choices.recommended
         ]
         members = {s.email: self._member(s.email) for s in subscriptions}
@@ -62,9 +63,9 @@ class PersonalRecommendations:
     def __call__(
         self, subscription: Subscription, period: Period, paper_ids: Sequence[str]
     ) -> list[tuple[str, str]]:
-        prepared = self._periods.get(period.key)
+        prepared = self._periods.get(ledger_key(period))
         if prepared is None:
-            prepared = self._periods[period.key] = self._prepare(period)
+            prepared = self._periods[ledger_key(period)] = self._prepare(period)
         found = prepared.get(subscription.email)
         if found is None:  # outside the batch (a preview, a pending subscription): rank alone
             member = self._member(subscription.email)

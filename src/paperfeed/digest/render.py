@@ -23,9 +23,9 @@ from paperfeed.config import Settings
 from paperfeed.digest import links
 from paperfeed.digest.choices import describe
 from paperfeed.digest.compose import SECTION_TITLES, ComposedDigest
-from paperfeed.digest.periods import Period
 from paperfeed.mail import build_message
 from paperfeed.papers_json import arxiv_urls
+from paperfeed.periods import Period
 from paperfeed.records import PaperRecord
 from paperfeed.store import Subscription
 

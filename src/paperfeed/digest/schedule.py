@@ -21,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from paperfeed.community.clock import utcnow
 from paperfeed.context import Paperfeed
 from paperfeed.digest.lease import HeldLease
 from paperfeed.digest.recommended import PersonalRecommendations
@@ -110,18 +109,18 @@ class Scheduler:
             return []
         ran = []
         for job in self.jobs:
-            moment = now or utcnow()
+            moment = now or self.app.clock.now()
             if self.stop.is_set() or self.lease.lost.is_set() or not self.due(job, moment):
                 continue
             day = moment.date().isoformat()
-            self.app.store.schedule.start(job.name, day, now=utcnow())
+            self.app.store.schedule.start(job.name, day, now=self.app.clock.now())
             try:
                 detail = job.run()
                 ok = True
             except Exception as exc:
                 log.exception("scheduled job %s failed", job.name)
                 detail, ok = f"failed: {exc!r}", False
-            self.app.store.schedule.finish(job.name, day, ok=ok, detail=detail, now=utcnow())
+            self.app.store.schedule.finish(job.name, day, ok=ok, detail=detail, now=self.app.clock.now())
             log.info("scheduled job %s (%s): %s", job.name, day, detail)
             ran.append(job.name)
         return ran

@@ -32,15 +32,16 @@ from datetime import date
 from email.message import EmailMessage
 from typing import Any
 
-from paperfeed.community.clock import utcnow
+from paperfeed.clock import wall_now
 from paperfeed.context import Paperfeed
 from paperfeed.digest import links
 from paperfeed.digest.compose import ComposedDigest
 from paperfeed.digest.content import PeriodContent, RankingProvider
+from paperfeed.digest.due import due_periods, ledger_key, periods_for_day
 from paperfeed.digest.lease import HeldLease
-from paperfeed.digest.periods import Period, due_periods, periods_for_day
 from paperfeed.digest.render import DigestRenderer, digest_message
 from paperfeed.mail import DeliveryStatus, MailBackend, SendOutcome, backend_for
+from paperfeed.periods import Period
 from paperfeed.search.engine import lexical_backlog
 from paperfeed.search.indexer import catch_up_or_hand_over
 from paperfeed.store import ClaimedSend, Subscription
@@ -139,7 +140,7 @@ class PeriodSender:
         self.batch_size = batch_size or app.settings.digest_batch_size
         self.progress = progress
         self.run_id = f"digest-run:{uuid.uuid4().hex}"
-        self.report = PeriodReport(period.key)
+        self.report = PeriodReport(ledger_key(period))
         self._lock = threading.Lock()
         self._content: PeriodContent | None = None
         self._renderer = DigestRenderer(app.settings)
@@ -166,9 +167,11 @@ class PeriodSender:
         runs started by hand."""
         store = self.app.store.digests
         report = self.report
-        before = store.period_counts(self.period.key)
+        before = store.period_counts(ledger_key(self.period))
         report.already = sum(before.get(status, 0) for status in ("sent", "failed", "skipped"))
-        report.subscribers = store.plan(self.period.key, [s.id for s in subscriptions], now=utcnow())
+        report.subscribers = store.plan(
+            ledger_key(self.period), [s.id for s in subscriptions], now=wall_now()
+        )
         self._query_limit = max([20, *(s.choices.max_papers for s in subscriptions)])
         if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
             self._run_forked(subscriptions, workers)
@@ -216,7 +219,7 @@ class PeriodSender:
     def _worker(self, results: Any) -> None:
         """A forked worker: its own run id, lease, connections and counts; the shared sources."""
         self.run_id = f"digest-run:{uuid.uuid4().hex}"
-        self.report = PeriodReport(self.period.key)
+        self.report = PeriodReport(ledger_key(self.period))
         self._lock = threading.Lock()
         self._claim_and_send()
         results.put(self.report.to_dict())
@@ -233,7 +236,7 @@ class PeriodSender:
                 report.stopped = self._loop(lease, pool)
             if lease.lost.is_set() and report.stopped is None:
                 report.stopped = "the run lost its lease in the store (was the process suspended?)"
-            store.release(self.run_id, now=utcnow())  # claimed but never handed to the mail server
+            store.release(self.run_id, now=wall_now())  # claimed but never handed to the mail server
         finally:
             lease.release()
 
@@ -244,8 +247,8 @@ class PeriodSender:
         in_flight: Future[str | None] | None = None
         try:
             while not lease.lost.is_set():
-                now = utcnow()
-                claimed = store.claim(self.period.key, self.run_id, limit=self.batch_size, now=now)
+                now = wall_now()
+                claimed = store.claim(ledger_key(self.period), self.run_id, limit=self.batch_size, now=now)
                 if not claimed:
                     if in_flight is not None:
                         stop, in_flight = in_flight.result(), None
@@ -254,7 +257,7 @@ class PeriodSender:
                         continue  # its temporary failures are not ours to retry; look once more
                     # Asked at the claim's instant: a lease that expired in between must not
                     # read as "nothing left" when the claim saw it alive (its rows would be lost).
-                    if store.in_flight_elsewhere(self.period.key, self.run_id, now=now):
+                    if store.in_flight_elsewhere(ledger_key(self.period), self.run_id, now=now):
                         time.sleep(
                             min(1.0, self.app.settings.digest_claim_ttl / 4)
                         )  # live, or its lease ends
@@ -286,7 +289,7 @@ class PeriodSender:
             else:
                 digest = self.content.compose(subscription)
             if digest.empty:
-                if store.record_skipped(item.id, self.run_id, detail=EMPTY_DETAIL, now=utcnow()):
+                if store.record_skipped(item.id, self.run_id, detail=EMPTY_DETAIL, now=wall_now()):
                     self.report.skipped += 1
                 continue
             rendered = self._renderer.render(
@@ -294,13 +297,13 @@ class PeriodSender:
                 self.period,
                 digest,
                 self.content.paper,
-                view_url=links.view_url(settings, subscription.id, self.period.key),
+                view_url=links.view_url(settings, subscription.id, ledger_key(self.period)),
             )
             message = digest_message(settings, subscription, rendered, message_id=item.message_id)
             if item.message_id is None or item.content is None:
                 fixed.append((item.id, str(message["Message-ID"]), json.dumps(digest.to_json())))
             batch.append((item, message))
-        store.prepare(self.run_id, fixed, now=utcnow())
+        store.prepare(self.run_id, fixed, now=wall_now())
         return batch
 
     def _deliver(self, batch: Sequence[tuple[ClaimedSend, EmailMessage]]) -> str | None:
@@ -322,7 +325,7 @@ class PeriodSender:
         """Write one outcome to the ledger (called by the backend as soon as it is known)."""
         store = self.app.store.digests
         settings = self.app.settings
-        now = utcnow()
+        now = wall_now()
         subscription_id = item.subscription.id
         if outcome.ok:
             done = store.record_sent(
@@ -367,7 +370,7 @@ class PeriodSender:
         content = self.content
         report = self.report
         report.subscribers = len(subscriptions)
-        counts = self.app.store.digests.period_counts(self.period.key)
+        counts = self.app.store.digests.period_counts(ledger_key(self.period))
         report.already = sum(counts.get(status, 0) for status in ("sent", "failed", "skipped"))
         for subscription in subscriptions:
             digest = content.compose(subscription)
@@ -411,7 +414,7 @@ def send_digests(
     workers: int = 1,
 ) -> SendReport:
     """Send the digests of ``day`` (its daily digest and its week's weekly digest), or without
-    ``day`` the digests that are due (:func:`paperfeed.digest.periods.due_periods`).
+    ``day`` the digests that are due (:func:`paperfeed.digest.due.due_periods`).
 
     ``workers`` processes send together (forked; only from a process without other threads, such
     as the CLI: the in-app scheduler uses one). ``recommendations`` is the hook for personal
@@ -421,10 +424,10 @@ def send_digests(
     :class:`~paperfeed.mail.MailConfigError` before anything is claimed.
     """
     started = time.perf_counter()
-    periods = periods_for_day(day) if day is not None else due_periods(today or utcnow().date())
+    periods = periods_for_day(day) if day is not None else due_periods(today or app.clock.now().date())
     report = SendReport(
         period=day.isoformat() if day is not None else "due",
-        periods={frequency: (p.key if p else None) for frequency, p in periods.items()},
+        periods={frequency: (ledger_key(p) if p else None) for frequency, p in periods.items()},
         dry_run=dry_run,
     )
     chosen_backend = None if dry_run else (backend or backend_for(app.settings))

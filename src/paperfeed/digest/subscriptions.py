@@ -25,15 +25,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from paperfeed.community.accounts import AccountError, normalize_email
-from paperfeed.community.clock import utcnow
-from paperfeed.community.ratelimit import hit
+from paperfeed.accounts import AccountError, normalize_email
 from paperfeed.context import Paperfeed
 from paperfeed.digest import links
 from paperfeed.digest.choices import same_choices
 from paperfeed.digest.render import confirmation_message
 from paperfeed.errors import Forbidden, InvalidInput, NotFound, RateLimited, SignInRequired, Unavailable
 from paperfeed.mail import MailBackend, MailConfigError, backend_for
+from paperfeed.ratelimit import hit
 from paperfeed.store import DigestChoices, Subscription, User
 
 log = logging.getLogger(__name__)
@@ -71,7 +70,9 @@ def _send_confirmation(
     app: Paperfeed, subscription: Subscription, nonce: str, backend: MailBackend | None
 ) -> None:
     message = confirmation_message(
-        app.settings, subscription, links.confirm_url(app.settings, subscription.id, nonce)
+        app.settings,
+        subscription,
+        links.confirm_url(app.settings, subscription.id, nonce, now=app.clock.now()),
     )
     try:
         outcome = (backend or backend_for(app.settings)).send(message, max_attempts=1)
@@ -124,21 +125,20 @@ def subscribe(
 ) -> SubscribeResult:
     """The public subscription (header form, API): pending until confirmed by mail; rate-limited."""
     address = _address(email)
-    store = app.store
-    allowed = hit(store, f"digest:email:{address}", limit=SUBSCRIBE_PER_EMAIL, window_seconds=3600)
+    allowed = hit(app, f"digest:email:{address}", limit=SUBSCRIBE_PER_EMAIL, window_seconds=3600)
     if client:
         allowed = (
-            hit(store, f"digest:client:{client}", limit=SUBSCRIBE_PER_CLIENT, window_seconds=3600) and allowed
+            hit(app, f"digest:client:{client}", limit=SUBSCRIBE_PER_CLIENT, window_seconds=3600) and allowed
         )
     if not allowed:
         raise RateLimited("too many subscription requests; wait an hour and try again", retry_after=3600)
-    return _request(app, address, choices, now=now or utcnow(), backend=backend)
+    return _request(app, address, choices, now=now or app.clock.now(), backend=backend)
 
 
 def subscribe_member(app: Paperfeed, user: User, choices: DigestChoices) -> Subscription:
     """A signed-in member's new subscription, active at once (their address is proven)."""
     digests = app.store.digests
-    now = utcnow()
+    now = app.clock.now()
     existing = next((s for s in digests.for_email(user.email) if same_choices(s.choices, choices)), None)
     if existing is not None:
         digests.set_choices(existing.id, choices)
@@ -163,7 +163,7 @@ def import_subscribers(
     digests = app.store.digests
     results = []
     for address in addresses:
-        now = utcnow()
+        now = app.clock.now()
         if not confirmed:
             results.append(_request(app, address, choices, now=now, backend=backend))
             continue
@@ -199,11 +199,11 @@ class ConfirmResult:
 
 def confirm(app: Paperfeed, token: str) -> ConfirmResult:
     """Use a confirmation link: the subscription becomes active (once; a second use is harmless)."""
-    data = links.read(app.settings, "confirm", token)
+    data = links.read(app.settings, "confirm", token, now=app.clock.now())
     if len(data) != 2 or not isinstance(data[1], str):
         raise links.InvalidLink("this confirmation link is not valid: copy the whole link from the email")
     subscription = _subscription(app, int(data[0]))  # type: ignore[call-overload]
-    if app.store.digests.confirm(subscription.id, _hash(data[1]), now=utcnow()):
+    if app.store.digests.confirm(subscription.id, _hash(data[1]), now=app.clock.now()):
         return ConfirmResult(_subscription(app, subscription.id), changed=True)
     if subscription.status == "active":
         return ConfirmResult(subscription, changed=False)
@@ -219,13 +219,13 @@ def confirm(app: Paperfeed, token: str) -> ConfirmResult:
 def unsubscribe(app: Paperfeed, token: str) -> Subscription:
     """Use an unsubscribe link (idempotent: unsubscribing twice is fine)."""
     subscription = subscription_for_link(app, "unsubscribe", token)
-    app.store.digests.unsubscribe(subscription.id, now=utcnow())
+    app.store.digests.unsubscribe(subscription.id, now=app.clock.now())
     return _subscription(app, subscription.id)
 
 
 def stop(app: Paperfeed, subscription: Subscription) -> Subscription:
     """Unsubscribe a subscription its owner is managing (settings page); idempotent."""
-    app.store.digests.unsubscribe(subscription.id, now=utcnow())
+    app.store.digests.unsubscribe(subscription.id, now=app.clock.now())
     return _subscription(app, subscription.id)
 
 
@@ -235,7 +235,7 @@ def unsubscribe_address(app: Paperfeed, email: str) -> list[Subscription]:
     found = app.store.digests.for_email(address)
     if not found:
         raise NotFound(f"no subscription for {address}")
-    now = utcnow()
+    now = app.clock.now()
     for subscription in found:
         app.store.digests.unsubscribe(subscription.id, now=now)
     return app.store.digests.for_email(address)
@@ -251,7 +251,7 @@ def resume(app: Paperfeed, subscription: Subscription) -> Subscription:
     """A paused subscription delivers again (its owner fixed the address, or it was a glitch)."""
     if subscription.status not in ("paused", "active"):
         raise InvalidInput(f"only a paused subscription can be resumed; this one is {subscription.status}")
-    app.store.digests.activate(subscription.id, now=utcnow())
+    app.store.digests.activate(subscription.id, now=app.clock.now())
     return _subscription(app, subscription.id)
 
 

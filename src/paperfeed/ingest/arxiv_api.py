@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 
 import httpx
 from lxml import etree
@@ -102,8 +102,9 @@ def parse_feed(xml: bytes) -> tuple[list[SourceItem], int]:
 
 
 def _date_range(since: date | None, until: date | None) -> str:
+    """arXiv's ``submittedDate`` range; an open end is the first or the last day arXiv can hold."""
     start = (since or date(1991, 1, 1)).strftime("%Y%m%d")
-    end = (until or datetime.now(UTC).date()).strftime("%Y%m%d")
+    end = (until or date(9999, 12, 31)).strftime("%Y%m%d")
     return f"submittedDate:[{start}0000 TO {end}2359]"
 
 

@@ -9,13 +9,13 @@ pacing without waiting.
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import httpx
 
+from paperfeed.clock import utc, wall_now
 from paperfeed.errors import UpstreamUnavailable
 
 DEFAULT_USER_AGENT = "paperfeed/0.1 (self-hosted paper discovery; https://github.com/paperfeed)"
@@ -107,7 +107,7 @@ class PoliteClient:
         if value.isdigit():
             return float(value)
         try:  # the HTTP-date form
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+            return max(0.0, parsedate_to_datetime(value).timestamp() - utc(wall_now()).timestamp())
         except (TypeError, ValueError):
             return None
 

@@ -8,7 +8,7 @@ so an ingest never waits for, or fights over, an index, and a web submission nev
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -111,6 +111,8 @@ def ingest_arxiv(
     else:
         if not (query or category):
             raise InputError("give --query, --category or --id")
+        if since is not None and until is None:
+            until = app.clock.now().date()  # arXiv's date range needs both ends
         items = client.search(query, category=category, since=since, until=until, max_results=max_results)
     report = ingest(app.store.papers, items, batch_size=app.settings.ingest_batch_size, progress=progress)
     return report
@@ -177,7 +179,7 @@ def sync(
     Categories map to OAI sets (``cs.LG`` → set ``cs:cs:LG``); each category's checkpoint is the day
     its last complete harvest reached, re-read with a small overlap because arXiv revises listings.
     """
-    today = today or datetime.now(UTC).date()
+    today = today or app.clock.now().date()
     reports: dict[str, IngestReport] = {}
     for category in app.settings.categories:
         key = SYNC_CHECKPOINT_PREFIX + category

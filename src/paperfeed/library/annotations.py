@@ -12,11 +12,10 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from paperfeed.community.actions import stored_paper_id
-from paperfeed.community.clock import utcnow
 from paperfeed.context import Paperfeed
 from paperfeed.errors import InvalidInput
 from paperfeed.library.collections import default_collection, require_member
+from paperfeed.papers import stored_paper_id
 from paperfeed.store import Annotation, User
 
 MAX_TAG_CHARS = 100
@@ -99,7 +98,7 @@ def annotate(
     final_tags -= set(removed)
     if len(final_tags) > MAX_TAGS_PER_PAPER:
         raise InvalidInput(f"at most {MAX_TAGS_PER_PAPER} tags per paper")
-    now = utcnow()
+    now = app.clock.now()
     if not app.store.library.memberships(member.id, [paper_id]):
         app.store.library.add_entries(default_collection(app, member).id, [paper_id], now=now)
     if not isinstance(new_note, Unset):

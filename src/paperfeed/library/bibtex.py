@@ -7,7 +7,7 @@ Better BibTeX write them), ``annote`` (the note) and JabRef's ``readstatus``. Tw
 files are read instead of rejected: an entry whose key repeats an earlier one (files merged by
 hand) is still an entry, and a field given twice keeps its first value.
 
-Writing reuses arXiv's entry shape (:func:`paperfeed.community.bibtex.bibtex_entry`) plus the
+Writing reuses arXiv's entry shape (:func:`paperfeed.formats.bibtex.bibtex_entry`) plus the
 abstract, tags, note and read mark; repeated keys get ``a``, ``b``, … suffixes.
 """
 
@@ -22,11 +22,11 @@ from bibtexparser.library import Library
 from bibtexparser.middlewares import RemoveEnclosingMiddleware
 from bibtexparser.model import Block, DuplicateBlockKeyBlock, Entry
 
-from paperfeed.community.bibtex import bibtex_entry, citation_key, escape_text
+from paperfeed.formats import bibtex_text as latex
+from paperfeed.formats.bibtex import bibtex_entry, citation_key, escape_text
 from paperfeed.ids import is_title_id, title_id
 from paperfeed.ingest.bibtex import entry_record
 from paperfeed.ingest.fields import RECORD_FAILURES, error_for
-from paperfeed.library import latex
 from paperfeed.library.references import (
     ReadProblem,
     Reference,

@@ -18,10 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from paperfeed.community.actions import stored_paper_id
-from paperfeed.community.clock import utcnow
 from paperfeed.context import Paperfeed
 from paperfeed.errors import InvalidInput, NotFound, SignInRequired
+from paperfeed.papers import stored_paper_id
 from paperfeed.records import PaperRecord
 from paperfeed.store import Annotation, Collection, Entry, User
 
@@ -115,7 +114,7 @@ def create_collection(
         slug=slugify(clean),
         visibility=_visibility(visibility),
         description=_description(description),
-        now=utcnow(),
+        now=app.clock.now(),
     )
     if created is None:
         raise InvalidInput(f"you already have a collection named like {clean!r}; choose another name")
@@ -181,7 +180,7 @@ def my_collections(app: Paperfeed, user: User | None) -> list[Collection]:
 def default_collection(app: Paperfeed, user: User) -> Collection:
     """The member's "Saved" collection, created on first use."""
     return app.store.library.ensure_collection(
-        user.id, name=DEFAULT_COLLECTION, slug=slugify(DEFAULT_COLLECTION), now=utcnow()
+        user.id, name=DEFAULT_COLLECTION, slug=slugify(DEFAULT_COLLECTION), now=app.clock.now()
     )
 
 
@@ -192,7 +191,7 @@ def save(app: Paperfeed, user: User | None, paper: str, *, collection: str | int
     target = (
         default_collection(app, member) if collection is None else owned_collection(app, member, collection)
     )
-    app.store.library.add_entries(target.id, [paper_id], now=utcnow())
+    app.store.library.add_entries(target.id, [paper_id], now=app.clock.now())
     return paper_id
 
 
@@ -216,7 +215,7 @@ def set_memberships(app: Paperfeed, user: User | None, paper: str, collections: 
     wanted = {owned_collection(app, member, c).id for c in collections}
     current = set(app.store.library.memberships(member.id, [paper_id]).get(paper_id, []))
     for collection_id in sorted(wanted - current):
-        app.store.library.add_entries(collection_id, [paper_id], now=utcnow())
+        app.store.library.add_entries(collection_id, [paper_id], now=app.clock.now())
     for collection_id in sorted(current - wanted):
         app.store.library.remove_entry(collection_id, paper_id)
     return paper_id

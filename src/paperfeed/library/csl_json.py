@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from paperfeed.community.bibtex import citation_key
+from paperfeed.formats.bibtex import citation_key
 from paperfeed.library.bibtex import record_for, unique_keys
 from paperfeed.library.references import (
     ReadProblem,

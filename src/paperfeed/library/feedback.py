@@ -18,11 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from paperfeed.community.actions import stored_paper_id
-from paperfeed.community.clock import utcnow
 from paperfeed.context import Paperfeed
 from paperfeed.errors import InvalidInput
 from paperfeed.library.collections import owned_collection, require_member
+from paperfeed.papers import stored_paper_id
 from paperfeed.records import PaperRecord
 from paperfeed.store import Feedback, User
 
@@ -52,7 +51,7 @@ def give_feedback(app: Paperfeed, user: User | None, paper: str, kind: str) -> F
     if kind not in KINDS:
         raise InvalidInput(f"feedback is more or not_interested, not {kind!r}")
     paper_id = stored_paper_id(app, paper)
-    app.store.signals.set_feedback(member.id, paper_id, kind, now=utcnow())
+    app.store.signals.set_feedback(member.id, paper_id, kind, now=app.clock.now())
     return FeedbackResult(paper_id, kind)
 
 
@@ -88,7 +87,7 @@ def record_impressions(
 ) -> None:
     """Count that these papers were just shown to the member in a personal feed."""
     if paper_ids:
-        app.store.signals.record_impressions(user_id, paper_ids, now=now or utcnow())
+        app.store.signals.record_impressions(user_id, paper_ids, now=now or app.clock.now())
 
 
 def reset_impressions(app: Paperfeed, user: User | None) -> int:
@@ -111,7 +110,7 @@ def check_driver(app: Paperfeed, user: User, driver: str) -> str:
 def set_driver(app: Paperfeed, user: User | None, driver: str, enabled: bool) -> dict[str, bool]:
     """Switch a feed driver off or on; the member's switches afterwards (see :func:`drivers`)."""
     member = require_member(user, "change what drives your feed")
-    app.store.signals.set_driver(member.id, check_driver(app, member, driver), enabled, now=utcnow())
+    app.store.signals.set_driver(member.id, check_driver(app, member, driver), enabled, now=app.clock.now())
     return drivers(app, member)
 
 

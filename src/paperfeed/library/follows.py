@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from paperfeed.community.clock import utcnow
 from paperfeed.context import Paperfeed
 from paperfeed.errors import InvalidInput, NotFound
 from paperfeed.library.collections import require_member
@@ -97,7 +96,7 @@ def add_follow(app: Paperfeed, user: User | None, kind: str, value: str) -> tupl
     existing = app.store.signals.follows_of(member.id)
     if len(existing) >= MAX_FOLLOWS and not any(f.kind == kind and f.value == clean for f in existing):
         raise InvalidInput(f"at most {MAX_FOLLOWS} follows per member; remove some first")
-    return app.store.signals.add_follow(member.id, kind, clean, now=utcnow())
+    return app.store.signals.add_follow(member.id, kind, clean, now=app.clock.now())
 
 
 def follows_of(app: Paperfeed, user: User | None) -> list[Follow]:

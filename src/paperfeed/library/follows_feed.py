@@ -23,11 +23,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from paperfeed.community.clock import utcnow
-from paperfeed.community.daily import day_start
 from paperfeed.context import Paperfeed
 from paperfeed.library.collections import require_member
 from paperfeed.library.feedback import record_impressions
+from paperfeed.periods import day_start
 from paperfeed.records import PaperRecord
 from paperfeed.search.engine import SearchUnavailable, search
 from paperfeed.store import Follow, User, Window
@@ -96,10 +95,10 @@ def rank_matches(
     return items
 
 
-def feed_window(days: int, now: datetime | None = None) -> tuple[date, date]:
-    """The inclusive dates of "the last ``days`` days" up to today (UTC)."""
+def feed_window(days: int, now: datetime) -> tuple[date, date]:
+    """The inclusive dates of "the last ``days`` days" up to ``now``'s day (UTC)."""
     days = max(1, min(days, MAX_DAYS))
-    today = (now or utcnow()).date()
+    today = now.date()
     return today - timedelta(days=days - 1), today
 
 
@@ -108,7 +107,7 @@ def store_feed_window(app: Paperfeed, days: int, now: datetime | None = None) ->
     (the demo corpus, or an install whose sync stopped), with a notice saying so; otherwise today.
 
     Without it a store whose papers all predate the window shows an empty feed forever."""
-    since, until = feed_window(days, now)
+    since, until = feed_window(days, now or app.clock.now())
     newest = app.store.papers.window_edge(Window(), newest=True)
     if newest is None or newest.date() >= since:
         return since, until, []

@@ -25,11 +25,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import PurePath
 from typing import Any
 
-from paperfeed.community.clock import utcnow
-from paperfeed.community.submissions import Fetcher
 from paperfeed.context import Paperfeed
 from paperfeed.errors import InvalidInput, PaperfeedError
 from paperfeed.ids import normalize_title
+from paperfeed.ingest.fetch import Fetcher
 from paperfeed.library.annotations import MAX_TAGS_PER_PAPER, clean_note, clean_tag
 from paperfeed.library.bibtex import read_bibtex
 from paperfeed.library.collections import clean_name, require_member, slugify
@@ -255,7 +254,7 @@ def _target_collection(app: Paperfeed, user: User, name: str | None, filename: s
         name if name and name.strip() else (PurePath(filename).stem if filename else DEFAULT_COLLECTION_NAME)
     )
     clean = clean_name(wanted or DEFAULT_COLLECTION_NAME)
-    return app.store.library.ensure_collection(user.id, name=clean, slug=slugify(clean), now=utcnow())
+    return app.store.library.ensure_collection(user.id, name=clean, slug=slugify(clean), now=app.clock.now())
 
 
 def _merge_annotations(
@@ -283,7 +282,7 @@ def _merge_annotations(
                 note = clean_note(incoming if note is None else f"{note}\n\n{incoming}")
         except InvalidInput as exc:
             report.notices.append(f"{ref.where}: note skipped: {exc}")
-    now = utcnow()
+    now = app.clock.now()
     if note != before:
         store.set_note(user.id, paper_id, note, now=now)
     if any(ref.read for ref in refs) and not (current and current.read):
@@ -352,7 +351,7 @@ def import_library(
     by_paper: dict[str, list[int]] = {}
     for i in sorted(found):
         by_paper.setdefault(found[i][0], []).append(i)
-    added = set(app.store.library.add_entries(target.id, list(by_paper), now=utcnow()))
+    added = set(app.store.library.add_entries(target.id, list(by_paper), now=app.clock.now()))
     for paper_id, indexes in by_paper.items():
         first = refs[indexes[0]]
         report.matched.append(

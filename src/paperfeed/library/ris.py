@@ -19,7 +19,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 
-from paperfeed.community.bibtex import citation_key
+from paperfeed.formats.bibtex import citation_key
 from paperfeed.library.bibtex import record_for, unique_keys
 from paperfeed.library.references import (
     ReadProblem,

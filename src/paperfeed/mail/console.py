@@ -15,10 +15,10 @@ import secrets
 import sys
 import tempfile
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
+from paperfeed.clock import wall_now
 from paperfeed.mail.message import envelope_recipients, message_bytes, plain_text_of
 from paperfeed.mail.outcome import DeliveryStatus, OutcomeCallback, RecipientOutcome, SendOutcome
 
@@ -129,7 +129,7 @@ class ConsoleBackend:
         readable by its owner only, because a sign-in link in it is as good as a password.
         """
         self.outbox.mkdir(mode=0o700, parents=True, exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        stamp = wall_now().strftime("%Y%m%dT%H%M%S.%fZ")
         name = f"{stamp}-{secrets.token_hex(3)}-{safe_file_part(recipients)}.eml"
         data = message_bytes(message)
         descriptor, temporary = tempfile.mkstemp(prefix=".writing-", suffix=".tmp", dir=self.outbox)

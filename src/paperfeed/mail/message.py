@@ -27,6 +27,7 @@ from io import BytesIO
 from typing import Any
 from urllib.parse import urlsplit
 
+from paperfeed.clock import wall_now
 from paperfeed.config import Settings
 from paperfeed.mail.errors import MailAddressError, MailConfigError, MailContentError
 
@@ -319,7 +320,7 @@ def build_message(
     if reply_to is not None:
         message["Reply-To"] = parse_address(reply_to)
     message["Subject"] = _header("Subject", " ".join(subject.split()))
-    when = date or datetime.now(UTC)
+    when = date or wall_now()
     message["Date"] = _header("Date", format_datetime(when if when.tzinfo else when.replace(tzinfo=UTC)))
     message["Message-ID"] = make_msgid(domain=domain)
     message["Auto-Submitted"] = _header("Auto-Submitted", "auto-generated")

@@ -14,7 +14,6 @@ import re
 import secrets
 from datetime import datetime
 
-from paperfeed.community.clock import utcnow
 from paperfeed.context import Paperfeed
 from paperfeed.errors import NotFound
 from paperfeed.library.collections import require_member
@@ -33,7 +32,7 @@ def new_feed_token(app: Paperfeed, user: User | None, *, now: datetime | None = 
     """A new secret for the member's feed (shown once); the previous one stops working."""
     member = require_member(user, "make your personal feed")
     token = secrets.token_urlsafe(32)
-    app.store.recommend.set_feed_token(member.id, _hash(token), now=now or utcnow())
+    app.store.recommend.set_feed_token(member.id, _hash(token), now=now or app.clock.now())
     return token
 
 

@@ -26,7 +26,6 @@ from datetime import datetime
 import numpy as np
 import scipy.sparse as sp
 
-from paperfeed.community.clock import utcnow
 from paperfeed.context import Paperfeed
 from paperfeed.library.signals import MemberSignals, negative_weights, positive_weights
 from paperfeed.recommend.candidates import Candidates
@@ -195,7 +194,7 @@ def member_models(
 ) -> dict[int, TrainedMember]:
     """Each member's model: the cached one when its fingerprint still matches, else trained now and
     cached (one read and at most one write for all of them)."""
-    now = now or utcnow()
+    now = now or app.clock.now()
     wanted = {user_id: inputs_of(s, candidates) for user_id, s in signals.items()}
     prints = {user_id: fingerprint(inputs, candidates) for user_id, inputs in wanted.items()}
     cached = app.store.recommend.get_models(list(wanted))

@@ -21,14 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from paperfeed.community.clock import utcnow
-from paperfeed.community.daily import day_start
 from paperfeed.context import Paperfeed
 from paperfeed.errors import InvalidInput, NotFound
 from paperfeed.library import feedback as feedback_lib
 from paperfeed.library.collections import require_member
 from paperfeed.library.follows_feed import follow_matches, rank_matches, store_feed_window
 from paperfeed.library.signals import MemberSignals, already_seen, member_signals
+from paperfeed.periods import day_start
 from paperfeed.recommend.candidates import candidates_for
 from paperfeed.recommend.member_models import member_model
 from paperfeed.recommend.ranking import Ranking, rank_member
@@ -203,7 +202,7 @@ def _count_impressions(app: Paperfeed, signals: MemberSignals, paper_ids: list[s
 
 
 def _seeds(app: Paperfeed, signals: MemberSignals, query: str) -> list[PaperRecord]:
-    from paperfeed.community.finder import find
+    from paperfeed.search.finder import find
 
     found = find(app, query, limit=SEEDS + len(signals.saved))
     saved = signals.saved
@@ -226,7 +225,7 @@ def for_you(
     listed papers as shown (the page and the API do; the personal feed and the CLI do not)."""
     member = require_member(user, "see papers picked for you")
     check_window(days, limit)
-    now = now or utcnow()
+    now = now or app.clock.now()
     first, last, window_notices = store_feed_window(app, days, now)
     signals = member_signals(app, member.id)
     names = _collection_names(app, member.id)

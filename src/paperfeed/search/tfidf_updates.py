@@ -24,13 +24,13 @@ import re
 import shutil
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from paperfeed.clock import wall_now
 from paperfeed.context import Paperfeed
 from paperfeed.search.marks import UpdateReport
 from paperfeed.search.tfidf import FittedVocabulary, TfidfConfig, fit_tfidf, paper_text
@@ -111,7 +111,7 @@ def _start_generation(app: Paperfeed, root: Path) -> tuple[Manifest, FittedVocab
     manifest = Manifest(
         name,
         store_papers=papers.count(),
-        fitted_at=datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds"),
+        fitted_at=wall_now().isoformat(timespec="seconds"),
     )
     manifest.write(folder)
     return manifest, vocabulary

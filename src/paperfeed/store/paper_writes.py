@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import Connection, Table, delete, insert, select, update
 
+from paperfeed.clock import utc, wall_now
 from paperfeed.ids import is_title_id
 from paperfeed.records import Checkpoint, PaperRecord
 from paperfeed.store.database import Database
@@ -78,7 +79,7 @@ def chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
 
 
 def set_checkpoint(conn: Connection, key: str, value: str | None) -> None:
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = wall_now()  # when the row was written: a record of the machine, not business time
     conn.execute(delete(ingest_checkpoints).where(ingest_checkpoints.c.key == key))
     conn.execute(insert(ingest_checkpoints).values(key=key, value=value, updated_at=now))
 
@@ -282,7 +283,7 @@ class PaperWriter:
         return seq
 
     def _now(self) -> Any:
-        now = datetime.now(UTC)
+        now = utc(wall_now())  # when the rows were written (see set_checkpoint)
         return sqlite_datetime(now) if self.sqlite_dates else naive_utc(now)
 
     def _insert_papers(self, conn: Connection, entries: list[PaperRows], seq: int) -> None:

@@ -19,11 +19,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
+from paperfeed import papers
 from paperfeed.community import actions
 from paperfeed.community import daily as daily_lib
-from paperfeed.community.clock import utcnow
-from paperfeed.community.finder import find, similar_papers
 from paperfeed.papers_json import paper_json
+from paperfeed.search.finder import find, similar_papers
 from paperfeed.search.query import MAX_QUERY_CHARS
 from paperfeed.web.api_contract import ApiCurator, ApiMember, errors, reject_unknown_query_params
 from paperfeed.web.common import SEARCH_PARAM_MAX, AuthorQuery, CategoryQuery, DateQuery, DayPath, WindowQuery
@@ -88,7 +88,7 @@ def list_papers(
 
 @router.get("/papers/{paper_id:path}/similar", summary="Papers similar to one paper", responses=errors(404))
 def similar(pf: PaperfeedDep, paper_id: str, limit: LimitQuery = 10) -> dict[str, Any]:
-    paper = actions.get_paper(pf, paper_id)
+    paper = papers.get_paper(pf, paper_id)
     return {"items": _listed_json(actions.with_votes(pf, similar_papers(pf, paper, limit=limit), None))}
 
 
@@ -110,7 +110,7 @@ def unvote(pf: PaperfeedDep, paper_id: str, user: ApiMember) -> dict[str, Any]:
 
 @router.get("/papers/{paper_id:path}", summary="One paper", responses=errors(404))
 def get_paper(pf: PaperfeedDep, paper_id: str) -> dict[str, Any]:
-    return _listed_json(actions.with_votes(pf, [actions.get_paper(pf, paper_id)], None))[0]
+    return _listed_json(actions.with_votes(pf, [papers.get_paper(pf, paper_id)], None))[0]
 
 
 def _daily(pf: PaperfeedDep, day: date, limit: int, cursor: str | None) -> dict[str, Any]:
@@ -135,7 +135,7 @@ def _daily(pf: PaperfeedDep, day: date, limit: int, cursor: str | None) -> dict[
 
 @router.get("/daily", summary="The latest day's featured and new papers")
 def daily_latest(pf: PaperfeedDep, limit: LimitQuery = 50, cursor: CursorQuery = None) -> dict[str, Any]:
-    day = daily_lib.latest_day(pf.store, pf.settings.categories) or utcnow().date()
+    day = daily_lib.latest_day(pf.store, pf.settings.categories) or pf.clock.now().date()
     return _daily(pf, day, limit, cursor)
 
 

@@ -22,11 +22,11 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.base import RequestResponseEndpoint
 
-from paperfeed.community.latex import latex_text
 from paperfeed.community.submissions import Fetcher, fetch_from_arxiv
 from paperfeed.config import UnsafeSettings, is_loopback
 from paperfeed.context import Paperfeed
 from paperfeed.digest.schedule import Scheduler
+from paperfeed.formats.latex import latex_text
 from paperfeed.library.importers import fetch_arxiv_ids, one_by_one
 from paperfeed.records import is_web_url, strip_bidi_controls
 from paperfeed.search.indexer import Indexer

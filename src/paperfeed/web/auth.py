@@ -15,9 +15,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from paperfeed.community import accounts
-from paperfeed.community.ratelimit import hit
+from paperfeed import accounts
 from paperfeed.mail import MailConfigError, backend_name, describe_delivery, send_login_link
+from paperfeed.ratelimit import hit
 from paperfeed.web.deps import CurrentMember, PaperfeedDep, UserDep, render, require_csrf
 from paperfeed.web.security import SESSION_COOKIE, safe_next
 
@@ -47,14 +47,13 @@ def login_post(
         address = accounts.normalize_email(email)
     except accounts.AccountError as exc:
         return render(request, "login.html", {"next": target, "message": str(exc), "email": email}, 422)
-    store = pf.store
     client = request.client.host if request.client else "unknown"
-    allowed = hit(store, f"login:email:{address}", limit=LOGIN_PER_EMAIL, window_seconds=900)
-    allowed = hit(store, f"login:client:{client}", limit=LOGIN_PER_CLIENT, window_seconds=900) and allowed
+    allowed = hit(pf, f"login:email:{address}", limit=LOGIN_PER_EMAIL, window_seconds=900)
+    allowed = hit(pf, f"login:client:{client}", limit=LOGIN_PER_CLIENT, window_seconds=900) and allowed
     if not allowed:
         message = "Too many sign-in requests; wait a few minutes and try again."
         return render(request, "login.html", {"next": target, "message": message, "email": email}, 429)
-    token = accounts.issue_login_token(store, pf.settings.secret_key, address)
+    token = accounts.issue_login_token(pf, address)
     link = pf.settings.base_url.rstrip("/") + "/login/verify?" + urlencode({"token": token, "next": target})
     try:
         outcome = send_login_link(pf.settings, address, link, expires_in=accounts.LOGIN_TOKEN_TTL)
@@ -91,10 +90,10 @@ def login_verify(
 ) -> Response:
     require_csrf(request, csrf_token)
     try:
-        user = accounts.redeem_login_token(pf.store, pf.settings.secret_key, token)
+        user = accounts.redeem_login_token(pf, token)
     except accounts.AccountError as exc:
         return render(request, "login_verify.html", {"message": str(exc), "token": "", "next": "/"}, 400)
-    session_id = accounts.create_session(pf.store, user)
+    session_id = accounts.create_session(pf, user)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -113,7 +112,7 @@ def logout(request: Request, pf: PaperfeedDep, csrf_token: Annotated[str | None,
     require_csrf(request, csrf_token)
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id:
-        accounts.end_session(pf.store, session_id)
+        accounts.end_session(pf, session_id)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -137,7 +136,7 @@ def account_post(
 ) -> Response:
     require_csrf(request, csrf_token)
     try:
-        updated = accounts.set_handle(pf.store, user, handle)
+        updated = accounts.set_handle(pf, user, handle)
     except accounts.AccountError as exc:
         context = {"handle": handle, "message": str(exc), "error": True}
         return render(request, "account.html", context, 422)

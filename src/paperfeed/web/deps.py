@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from paperfeed.community.accounts import api_token_user, session_user
+from paperfeed.accounts import api_token_user, session_user
 from paperfeed.context import Paperfeed
 from paperfeed.errors import Forbidden, SignInRequired
 from paperfeed.store import User
@@ -30,14 +30,14 @@ def current_user(request: Request) -> User | None:
     """The user of the session cookie (pages) or of a ``Bearer`` API token (API), else ``None``."""
     if hasattr(request.state, "user"):
         return request.state.user  # type: ignore[no-any-return,unused-ignore]
-    store = get_paperfeed(request).store
+    pf = get_paperfeed(request)
     user: User | None = None
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        user = api_token_user(store, auth[7:].strip())
+        user = api_token_user(pf, auth[7:].strip())
         request.state.auth = "token" if user else None
     elif (session_id := request.cookies.get(SESSION_COOKIE)) is not None:
-        user = session_user(store, session_id)
+        user = session_user(pf, session_id)
         request.state.auth = "session" if user else None
         request.state.session_id = session_id if user else None
     request.state.user = user

@@ -160,7 +160,7 @@ def subscribe_post(
 @router.get("/digest/confirm/{token}", response_class=HTMLResponse)
 def confirm_page(request: Request, pf: PaperfeedDep, token: TokenPath) -> Response:
     """One more click: mail scanners that open the link confirm nothing."""
-    links.read(pf.settings, "confirm", token)  # a broken or expired link says so at once
+    links.read(pf.settings, "confirm", token, now=pf.clock.now())  # a broken or expired link says so at once
     return render(request, "digest_confirm.html", {"token": token})
 
 

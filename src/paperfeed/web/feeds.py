@@ -10,13 +10,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
-from paperfeed.community import actions, feeds, period_lists
+from paperfeed.community import actions, period_lists
 from paperfeed.community import daily as daily_lib
-from paperfeed.community.clock import utcnow
-from paperfeed.community.feeds import FeedEntry
-from paperfeed.community.finder import find
-from paperfeed.community.periods import Period, parse_key
 from paperfeed.context import Paperfeed
+from paperfeed.formats import feeds
+from paperfeed.formats.feeds import FeedEntry
+from paperfeed.periods import Period, parse_key
+from paperfeed.search.finder import find
 from paperfeed.web.common import CATEGORY_PATTERN, CategoryQuery, SearchQuery, WindowQuery
 from paperfeed.web.deps import PaperfeedDep
 from paperfeed.web.period_pages import period_url
@@ -33,11 +33,11 @@ def _feed(
     paper_url = base + "/papers/{id}"
     link = base + page_path
     if fmt == "xml":
-        body = feeds.rss(title, link, title, entries, paper_url)
+        body = feeds.rss(title, link, title, entries, paper_url, built=pf.clock.now())
         return Response(body, media_type="application/rss+xml; charset=utf-8")
     self_link = base + request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return Response(
-        feeds.atom(title, link, self_link, entries, paper_url),
+        feeds.atom(title, link, self_link, entries, paper_url, built=pf.clock.now()),
         media_type="application/atom+xml; charset=utf-8",
     )
 
@@ -45,7 +45,7 @@ def _feed(
 @router.get("/daily.{fmt}")
 def daily_feed(request: Request, pf: PaperfeedDep, fmt: FormatPath) -> Response:
     """The latest day: its featured papers, or its new papers when nothing is featured."""
-    day = daily_lib.latest_day(pf.store, pf.settings.categories) or utcnow().date()
+    day = daily_lib.latest_day(pf.store, pf.settings.categories) or pf.clock.now().date()
     page = daily_lib.daily_page(pf.store, pf.settings.categories, day, limit=FEED_SIZE)
     entries: list[FeedEntry] = [(f.paper, f.entry.created_at) for f in page.featured] or [
         (p, None) for p in page.new_papers
@@ -56,7 +56,7 @@ def daily_feed(request: Request, pf: PaperfeedDep, fmt: FormatPath) -> Response:
 def _top_feed(request: Request, pf: Paperfeed, fmt: str, period: Period) -> Response:
     """The top of a week's or month's list (the trending order of its page)."""
     result = period_lists.period_list(
-        pf.store, pf.settings.categories, period, sort="trending", limit=FEED_SIZE
+        pf.store, pf.settings.categories, period, sort="trending", limit=FEED_SIZE, now=pf.clock.now()
     )
     title = f"paperfeed top papers, {period.label}"
     entries = [(e.paper, e.listed_at) for e in result.entries]  # dated when each joined the list
@@ -66,7 +66,12 @@ def _top_feed(request: Request, pf: Paperfeed, fmt: str, period: Period) -> Resp
 @router.get("/weekly.{fmt}")
 def latest_week_feed(request: Request, pf: PaperfeedDep, fmt: FormatPath) -> Response:
     """The week of the newest papers, top first."""
-    return _top_feed(request, pf, fmt, period_lists.latest_period(pf.store, pf.settings.categories, "week"))
+    return _top_feed(
+        request,
+        pf,
+        fmt,
+        period_lists.latest_period(pf.store, pf.settings.categories, "week", today=pf.clock.now().date()),
+    )
 
 
 @router.get("/weekly/{week}.{fmt}")
@@ -77,7 +82,12 @@ def week_feed(request: Request, pf: PaperfeedDep, week: str, fmt: FormatPath) ->
 @router.get("/monthly.{fmt}")
 def latest_month_feed(request: Request, pf: PaperfeedDep, fmt: FormatPath) -> Response:
     """The month of the newest papers, top first."""
-    return _top_feed(request, pf, fmt, period_lists.latest_period(pf.store, pf.settings.categories, "month"))
+    return _top_feed(
+        request,
+        pf,
+        fmt,
+        period_lists.latest_period(pf.store, pf.settings.categories, "month", today=pf.clock.now().date()),
+    )
 
 
 @router.get("/monthly/{month}.{fmt}")

@@ -23,9 +23,9 @@ from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel
 
 from paperfeed.community import period_lists
-from paperfeed.community.markdown import paper_markdown
 from paperfeed.community.paper_status import PaperStatus, paper_status, search_statuses
-from paperfeed.community.periods import parse_period
+from paperfeed.formats.markdown import paper_markdown
+from paperfeed.periods import parse_period
 from paperfeed.records import PaperRecord
 from paperfeed.store import FeaturedEntry
 from paperfeed.web.common import strip_to_none
@@ -145,7 +145,7 @@ def daily_papers(
     """The featured and new papers of one ``date`` (YYYY-MM-DD), ``week`` (YYYY-Www) or ``month``
     (YYYY-MM), the latest day when none is given; ``sort`` publishedAt (newest first) or trending."""
     period = parse_period(day=date, week=week, month=month) or period_lists.latest_period(
-        pf.store, pf.settings.categories, "day"
+        pf.store, pf.settings.categories, "day", today=pf.clock.now().date()
     )
     result = period_lists.period_list(
         pf.store,
@@ -155,6 +155,7 @@ def daily_papers(
         submitter=submitter,
         limit=limit,
         offset=p * limit,
+        now=pf.clock.now(),
     )
     return [
         daily_entry(PaperStatus(e.paper, e.upvotes, e.featured, e.submitter), e.listed_at)

@@ -4,7 +4,7 @@ Search results carry text and spans, never markup (see :mod:`paperfeed.search.en
 the only place they become ``<mark>`` elements, and every other character is escaped, so a paper's
 title or abstract can never inject markup whatever it contains. :func:`tex` (the templates'
 ``tex`` filter) does the same and also shows LaTeX text markup as a reader expects
-(:mod:`paperfeed.community.latex`); :func:`mark` is the plain form the JSON API's
+(:mod:`paperfeed.formats.latex`); :func:`mark` is the plain form the JSON API's
 ``snippet_html`` uses.
 """
 
@@ -15,7 +15,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from paperfeed.community.latex import latex_html
+from paperfeed.formats.latex import latex_html
 
 
 def tex(text: str | None, spans: Sequence[Sequence[int]] | None = None) -> Markup:

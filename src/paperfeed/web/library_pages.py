@@ -13,15 +13,17 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from paperfeed.community import actions, feeds
-from paperfeed.community.finder import similar_papers
+from paperfeed.community import actions
 from paperfeed.errors import PaperfeedError
+from paperfeed.formats import feeds
 from paperfeed.library import collections, exporters, importers
 from paperfeed.library import feedback as feedback_lib
 from paperfeed.library import follows as follows_lib
 from paperfeed.library.annotations import annotate, parse_tags, tags_of
 from paperfeed.library.follows_feed import DEFAULT_DAYS, MAX_DAYS, follows_page
 from paperfeed.library.marks import marks_for, marks_of
+from paperfeed.papers import get_paper
+from paperfeed.search.finder import similar_papers
 from paperfeed.web.common import PER_PAGE, PageQuery, pager_urls
 from paperfeed.web.deps import PaperfeedDep, UserDep, render, require_csrf
 from paperfeed.web.errors import STATUS_OF
@@ -55,7 +57,7 @@ def _actions(
     """The updated buttons of one paper (HTMX), or back to the page (plain post)."""
     if not _is_htmx(request):
         return RedirectResponse(referer_path(request, f"/papers/{paper_id}"), status_code=303)
-    near = similar_papers(pf, actions.get_paper(pf, paper_id), limit=3) if similar else []
+    near = similar_papers(pf, get_paper(pf, paper_id), limit=3) if similar else []
     context = {"paper_id": paper_id, "mark": marks_of(pf, user, paper_id), "similar": near}
     return render(request, "partials/paper_actions.html", context)
 
@@ -253,9 +255,13 @@ def collection_file(
     link = f"{base}/library/{found.ref}"
     entries = [(item.paper, item.added_at) for item in page.papers]  # dated when added to the collection
     if fmt == "xml":
-        body = feeds.rss(title, link, found.description or title, entries, base + "/papers/{id}")
+        body = feeds.rss(
+            title, link, found.description or title, entries, base + "/papers/{id}", built=pf.clock.now()
+        )
         return Response(body, media_type="application/rss+xml; charset=utf-8")
-    body = feeds.atom(title, link, base + request.url.path, entries, base + "/papers/{id}")
+    body = feeds.atom(
+        title, link, base + request.url.path, entries, base + "/papers/{id}", built=pf.clock.now()
+    )
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 

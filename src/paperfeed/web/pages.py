@@ -16,16 +16,16 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperfeed.community import actions
-from paperfeed.community import bibtex as bib
 from paperfeed.community import daily as daily_lib
-from paperfeed.community.clock import utcnow
-from paperfeed.community.finder import find, similar_papers
-from paperfeed.community.periods import parse_period, period_of
-from paperfeed.community.submissions import FETCH_TIMEOUT
 from paperfeed.community.trending import WINDOWS
 from paperfeed.errors import NotFound, PaperfeedError
+from paperfeed.formats import bibtex as bib
+from paperfeed.ingest.fetch import FETCH_TIMEOUT
 from paperfeed.library.marks import marks_for, paper_state
+from paperfeed.papers import get_paper
 from paperfeed.papers_json import arxiv_urls
+from paperfeed.periods import parse_period, period_of
+from paperfeed.search.finder import find, similar_papers
 from paperfeed.web.common import (
     CATEGORY_PATTERN,
     PER_PAGE,
@@ -47,7 +47,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, pf: PaperfeedDep, user: UserDep) -> Response:
     """The daily page of the latest day that has papers (or featured entries)."""
-    day = daily_lib.latest_day(pf.store, pf.settings.categories) or utcnow().date()
+    day = daily_lib.latest_day(pf.store, pf.settings.categories) or pf.clock.now().date()
     return _daily(request, pf, user, day, "featured", 1)
 
 
@@ -63,7 +63,7 @@ def daily_pick(
     latest day."""
     period = parse_period(day=(date_ or "").strip(), week=(week or "").strip(), month=(month or "").strip())
     if period is None:
-        day = daily_lib.latest_day(pf.store, pf.settings.categories) or utcnow().date()
+        day = daily_lib.latest_day(pf.store, pf.settings.categories) or pf.clock.now().date()
         return RedirectResponse(f"/daily/{day.isoformat()}", status_code=303)
     return RedirectResponse(period_url(period), status_code=303)
 
@@ -107,7 +107,7 @@ def _daily(request: Request, pf: PaperfeedDep, user: UserDep, day: date, tab: st
             "page": result,
             "tab": tab,
             "shown_tab": shown_tab,
-            "future": day > utcnow().date(),
+            "future": day > pf.clock.now().date(),
             "voted": voted,
             "marks": marks_for(pf, user, shown),
             "prev_url": prev_url,
@@ -186,14 +186,14 @@ def search_page(
 
 @router.get("/papers/{paper_id:path}.bib")
 def paper_bibtex(pf: PaperfeedDep, paper_id: str) -> Response:
-    paper = actions.get_paper(pf, paper_id)
+    paper = get_paper(pf, paper_id)
     return Response(bib.bibtex_entry(paper), media_type="application/x-bibtex; charset=utf-8")
 
 
 @router.get("/papers/{paper_id:path}/similar", response_class=HTMLResponse)
 def similar_fragment(request: Request, pf: PaperfeedDep, user: UserDep, paper_id: str) -> Response:
     """Similar papers, loaded by HTMX after the paper page."""
-    paper = actions.get_paper(pf, paper_id)
+    paper = get_paper(pf, paper_id)
     similar = actions.with_votes(pf, similar_papers(pf, paper, limit=5), user)
     marks = marks_for(pf, user, [item.paper.paper_id for item in similar])
     return render(request, "partials/similar.html", {"similar": similar, "marks": marks})
@@ -201,7 +201,7 @@ def similar_fragment(request: Request, pf: PaperfeedDep, user: UserDep, paper_id
 
 @router.get("/papers/{paper_id:path}", response_class=HTMLResponse)
 def paper_page(request: Request, pf: PaperfeedDep, user: UserDep, paper_id: str) -> Response:
-    paper = actions.get_paper(pf, paper_id)
+    paper = get_paper(pf, paper_id)
     if paper.paper_id != paper_id:  # a versioned id, a URL-ish spelling or a merged title id
         return RedirectResponse(f"/papers/{paper.paper_id}", status_code=301)
     listed = actions.with_votes(pf, [paper], user)[0]
@@ -337,8 +337,9 @@ def _fetch_wait(request: Request) -> dict[str, object]:
 
 
 @router.get("/submit", response_class=HTMLResponse)
-def submit_form(request: Request) -> Response:
-    return render(request, "submit.html", {"nav": "submit", "today": utcnow().date(), **_fetch_wait(request)})
+def submit_form(request: Request, pf: PaperfeedDep) -> Response:
+    today = pf.clock.now().date()
+    return render(request, "submit.html", {"nav": "submit", "today": today, **_fetch_wait(request)})
 
 
 @router.post("/submit", response_class=HTMLResponse)
@@ -352,7 +353,7 @@ def submit_post(
     require_csrf(request, csrf_token)
     context: dict[str, object] = {
         "nav": "submit",
-        "today": utcnow().date(),
+        "today": pf.clock.now().date(),
         "submitted": paper,
         **_fetch_wait(request),
     }

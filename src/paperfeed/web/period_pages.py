@@ -13,8 +13,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from paperfeed.community import period_lists
-from paperfeed.community.periods import Period, parse_key, period_of
 from paperfeed.library.marks import marks_for
+from paperfeed.periods import Period, parse_key, period_of
 from paperfeed.web.common import PER_PAGE, PageQuery, pager_urls
 from paperfeed.web.deps import PaperfeedDep, UserDep, render
 
@@ -57,6 +57,7 @@ def _page(
         sort=sort,
         limit=PER_PAGE,
         offset=(page - 1) * PER_PAGE,
+        now=pf.clock.now(),
     )
     shown = [e.paper.paper_id for e in result.entries]
     prev_url, next_url = pager_urls(request, page, result.has_more)
@@ -85,7 +86,7 @@ def latest_week(
     request: Request, pf: PaperfeedDep, user: UserDep, sort: SortQuery = "trending", page: PageQuery = 1
 ) -> Response:
     """The week of the newest papers."""
-    period = period_lists.latest_period(pf.store, pf.settings.categories, "week")
+    period = period_lists.latest_period(pf.store, pf.settings.categories, "week", today=pf.clock.now().date())
     return _page(request, pf, user, period, sort, page)
 
 
@@ -106,7 +107,9 @@ def latest_month(
     request: Request, pf: PaperfeedDep, user: UserDep, sort: SortQuery = "trending", page: PageQuery = 1
 ) -> Response:
     """The month of the newest papers."""
-    period = period_lists.latest_period(pf.store, pf.settings.categories, "month")
+    period = period_lists.latest_period(
+        pf.store, pf.settings.categories, "month", today=pf.clock.now().date()
+    )
     return _page(request, pf, user, period, sort, page)
 
 

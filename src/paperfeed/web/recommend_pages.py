@@ -13,7 +13,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from paperfeed.community import actions, feeds
+from paperfeed.community import actions
+from paperfeed.formats import feeds
 from paperfeed.library.marks import marks_for
 from paperfeed.recommend import feed_tokens
 from paperfeed.recommend import service as foryou
@@ -125,6 +126,7 @@ def personal_feed(
         [(i.paper, None) for i in page.items],  # dated by the papers themselves
         base + "/papers/{id}",
         notes=reasons,
+        built=pf.clock.now(),
     )
     return Response(
         body, media_type="application/rss+xml; charset=utf-8", headers={"Cache-Control": "private"}

@@ -145,7 +145,7 @@ def _write(
     readme = [
         f"# Recommendation benchmark: {kind}",
         "",
-        "Built by paperfeed.recommend.authors_benchmark; see its docstring for the rules.",
+        "Built by paperfeed.evaluation.authors_benchmark; see its docstring for the rules.",
         "",
         "```json",
         json.dumps(counts.to_dict(), indent=2),

@@ -2,9 +2,9 @@
 
 For each user with test papers, every corpus paper not in their train library is ranked by each
 method, and recall@50, recall@100 and binary nDCG@10 are averaged over users
-(:mod:`~paperfeed.recommend.metrics`). Methods:
+(:mod:`~paperfeed.evaluation.metrics`). Methods:
 
-* ``popularity``, ``tfidf-centroid``, ``arxiv-sanity-svm``: :mod:`~paperfeed.recommend.baselines`;
+* ``popularity``, ``tfidf-centroid``, ``arxiv-sanity-svm``: :mod:`~paperfeed.evaluation.baselines`;
 * ``paperfeed``: :mod:`~paperfeed.recommend.model` on TF-IDF, blended with co-saves from the other
   users' train libraries (:mod:`~paperfeed.recommend.co_saves`), trained once per user;
 * ``paperfeed+embeddings``: the same plus sentence embeddings, when ``embeddings=True`` and the
@@ -28,11 +28,11 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from paperfeed.recommend import baselines
+from paperfeed.evaluation import baselines
+from paperfeed.evaluation.dataset import Dataset, read_dataset
+from paperfeed.evaluation.metrics import ndcg_at, recall_at
 from paperfeed.recommend.co_saves import SaveMatrix
-from paperfeed.recommend.dataset import Dataset, read_dataset
 from paperfeed.recommend.features import ARXIV_SANITY, DEFAULT_MODEL, EmbeddingCache, TfidfConfig, fit_tfidf
-from paperfeed.recommend.metrics import ndcg_at, recall_at
 from paperfeed.recommend.model import Background, Drivers, ModelConfig, score_member, train_member
 
 BACKGROUND_SIZE = 2000

@@ -1,6 +1,7 @@
-"""Periods of the daily list: one day, one ISO week, one calendar month.
+"""Periods: one day, one ISO week, one calendar month; the one notion of "a span of days" in paperfeed.
 
-The Hugging Face Papers API and the web's week and month pages name periods the same way:
+The daily page, the week and month lists, the Papers API, the digests and the feeds all speak of
+periods with this type. The Hugging Face Papers API and the web's week and month pages name them so:
 ``2026-02-20`` (a day), ``2026-W08`` (an ISO 8601 week: Monday to Sunday, week 1 is the week with
 the year's first Thursday) and ``2026-02`` (a month). :func:`parse_period` turns those spellings into
 a :class:`Period` (an inclusive range of days) and refuses anything else with an error that names the
@@ -23,9 +24,24 @@ _WEEK = re.compile(r"^(\d{4})-[Ww](\d{2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
+def day_start(day: date) -> datetime:
+    """Midnight (UTC, naive like the store) at the start of ``day``."""
+    return datetime.combine(day, time.min)
+
+
+def day_label(day: date) -> str:
+    """ "Friday, February 20, 2026": how paperfeed names a day, on pages and in mail alike."""
+    return f"{day:%A, %B} {day.day}, {day.year}"
+
+
 @dataclass(frozen=True, slots=True)
 class Period:
-    """The days ``first`` … ``last`` (inclusive) of one day, ISO week or month."""
+    """The days ``first`` … ``last`` (inclusive) of one day, ISO week or month.
+
+    A day period normally has ``first == last``; a digest's Monday (:mod:`paperfeed.digest.due`) is
+    the day period of Monday that also holds the weekend before it (``first`` is the Saturday). A
+    day is named by its ``last`` day.
+    """
 
     kind: str
     first: date
@@ -35,7 +51,7 @@ class Period:
     def key(self) -> str:
         """The canonical spelling: ``2026-02-20``, ``2026-W08`` or ``2026-02``."""
         if self.kind == "day":
-            return self.first.isoformat()
+            return self.last.isoformat()
         if self.kind == "week":
             year, week, _ = self.first.isocalendar()
             return f"{year:04d}-W{week:02d}"
@@ -45,21 +61,53 @@ class Period:
     def label(self) -> str:
         """How a page names the period: "Friday, February 20, 2026", "Week 8, 2026", "February 2026"."""
         if self.kind == "day":
-            return f"{self.first:%A, %B} {self.first.day}, {self.first.year}"
+            return day_label(self.last)
         if self.kind == "week":
             year, week, _ = self.first.isocalendar()
             return f"Week {week}, {year}"
         return f"{self.first:%B %Y}"
 
     @property
+    def description(self) -> str:
+        """The label as a sentence says it: "Monday, February 23, 2026 (with the papers since
+        Saturday)", "the week of February 16–22, 2026", "February 2026"."""
+        if self.kind == "day":
+            since = f" (with the papers since {self.first:%A})" if self.first != self.last else ""
+            return self.label + since
+        if self.kind == "week":
+            return f"the week of {self.span}"
+        return self.label
+
+    @property
+    def span(self) -> str:
+        """Its first and last day, shortly: "February 16–22, 2026", "January 26 – February 1, 2026"."""
+        first, last = self.first, self.last
+        if first == last:
+            return f"{last:%B} {last.day}, {last.year}"
+        if (first.year, first.month) == (last.year, last.month):
+            return f"{first:%B} {first.day}–{last.day}, {last.year}"
+        if first.year == last.year:
+            return f"{first:%B} {first.day} – {last:%B} {last.day}, {last.year}"
+        return f"{first:%B} {first.day}, {first.year} – {last:%B} {last.day}, {last.year}"
+
+    @property
+    def short_label(self) -> str:
+        """For mail subjects: "Fri, Feb 20, 2026", "week of Feb 16, 2026", "Feb 2026"."""
+        if self.kind == "day":
+            return f"{self.last:%a, %b} {self.last.day}, {self.last.year}"
+        if self.kind == "week":
+            return f"week of {self.first:%b} {self.first.day}, {self.first.year}"
+        return f"{self.first:%b %Y}"
+
+    @property
     def since(self) -> datetime:
         """Midnight (UTC, naive like the store) at the start of the first day."""
-        return datetime.combine(self.first, time.min)
+        return day_start(self.first)
 
     @property
     def until(self) -> datetime:
         """Midnight after the last day: the period is ``[since, until)``."""
-        return datetime.combine(self.last + timedelta(days=1), time.min)
+        return day_start(self.last + timedelta(days=1))
 
     @property
     def days(self) -> list[date]:

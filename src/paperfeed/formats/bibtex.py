@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-from paperfeed.community.latex import latex_text
+from paperfeed.formats.latex import latex_text
 from paperfeed.ids import is_title_id
 from paperfeed.records import PaperRecord
 

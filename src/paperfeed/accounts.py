@@ -13,13 +13,13 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from paperfeed.community.clock import utcnow
+from paperfeed.context import Paperfeed
 from paperfeed.errors import InvalidInput, NotFound
-from paperfeed.store import Store, User
+from paperfeed.store import User
 from paperfeed.store.accounts import ROLES
 
 __all__ = [
@@ -63,17 +63,17 @@ def normalize_email(email: str) -> str:
     return value
 
 
-def get_user(store: Store, *, email: str | None = None, user_id: int | None = None) -> User | None:
+def get_user(app: Paperfeed, *, email: str | None = None, user_id: int | None = None) -> User | None:
     if email is not None:
-        return store.accounts.get_user(email=normalize_email(email))
-    return store.accounts.get_user(user_id=user_id)
+        return app.store.accounts.get_user(email=normalize_email(email))
+    return app.store.accounts.get_user(user_id=user_id)
 
 
-def ensure_user(store: Store, email: str, *, role: str | None = None) -> User:
+def ensure_user(app: Paperfeed, email: str, *, role: str | None = None) -> User:
     """The user with ``email``, created as a member if new; ``role`` (when given) is set either way."""
     if role is not None and role not in ROLES:
         raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
-    return store.accounts.ensure_user(normalize_email(email), role=role, now=utcnow())
+    return app.store.accounts.ensure_user(normalize_email(email), role=role, now=app.clock.now())
 
 
 # ------------------------------------------------------------------------------ handles
@@ -95,12 +95,13 @@ def normalize_handle(text: str) -> str:
     return value
 
 
-def set_handle(store: Store, user: User, text: str) -> User:
+def set_handle(app: Paperfeed, user: User, text: str) -> User:
     """Give ``user`` the public handle ``text`` (blank removes it); a taken handle is refused.
 
     The handle is the only name paperfeed shows for a member outside their own pages (as the
     submitter of a featured paper): it is chosen, never derived from the email address."""
     handle = normalize_handle(text) if text.strip() else None
+    store = app.store
     if handle is not None and handle != user.handle:
         owner = store.accounts.user_by_handle(handle)
         if owner is not None and owner.id != user.id:
@@ -114,57 +115,59 @@ def set_handle(store: Store, user: User, text: str) -> User:
 
 
 # ------------------------------------------------------------------------------ magic links
-def issue_login_token(store: Store, secret_key: str, email: str, *, now: datetime | None = None) -> str:
+def issue_login_token(app: Paperfeed, email: str) -> str:
     """A new single-use sign-in token for ``email`` (valid for :data:`LOGIN_TOKEN_TTL`)."""
     address = normalize_email(email)
-    created = now or utcnow()
+    created = app.clock.now()
     nonce = secrets.token_urlsafe(32)
-    store.accounts.add_login_token(_hash(nonce), address, created=created, expires=created + LOGIN_TOKEN_TTL)
-    return URLSafeTimedSerializer(secret_key, salt=_LOGIN_SALT).dumps(nonce)
+    app.store.accounts.add_login_token(
+        _hash(nonce), address, created=created, expires=created + LOGIN_TOKEN_TTL
+    )
+    return URLSafeTimedSerializer(app.settings.secret_key, salt=_LOGIN_SALT).dumps(nonce)
 
 
-def redeem_login_token(store: Store, secret_key: str, token: str, *, now: datetime | None = None) -> User:
+def redeem_login_token(app: Paperfeed, token: str) -> User:
     """The user a valid, unused, unexpired token signs in (created on first sign-in); else AccountError."""
     try:
-        nonce = URLSafeTimedSerializer(secret_key, salt=_LOGIN_SALT).loads(token)
+        nonce = URLSafeTimedSerializer(app.settings.secret_key, salt=_LOGIN_SALT).loads(token)
     except BadSignature as exc:
         raise AccountError("this sign-in link is not valid") from exc
     if not isinstance(nonce, str):
         raise AccountError("this sign-in link is not valid")
-    email = store.accounts.claim_login_token(_hash(nonce), now=now or utcnow())
+    email = app.store.accounts.claim_login_token(_hash(nonce), now=app.clock.now())
     if email is None:
         raise AccountError("this sign-in link has expired or was already used; ask for a new one")
-    return ensure_user(store, email)
+    return ensure_user(app, email)
 
 
 # ------------------------------------------------------------------------------ sessions
-def create_session(store: Store, user: User, *, now: datetime | None = None) -> str:
+def create_session(app: Paperfeed, user: User) -> str:
     """A new session id for ``user`` (the cookie value; only its hash is stored)."""
     session_id = secrets.token_urlsafe(32)
-    created = now or utcnow()
-    store.accounts.add_session(_hash(session_id), user.id, created=created, expires=created + SESSION_TTL)
+    created = app.clock.now()
+    app.store.accounts.add_session(_hash(session_id), user.id, created=created, expires=created + SESSION_TTL)
     return session_id
 
 
-def session_user(store: Store, session_id: str, *, now: datetime | None = None) -> User | None:
+def session_user(app: Paperfeed, session_id: str) -> User | None:
     """The user of a live session, or ``None`` for unknown or expired ids."""
-    return store.accounts.session_user(_hash(session_id), now=now or utcnow())
+    return app.store.accounts.session_user(_hash(session_id), now=app.clock.now())
 
 
-def end_session(store: Store, session_id: str) -> None:
-    store.accounts.end_session(_hash(session_id))
+def end_session(app: Paperfeed, session_id: str) -> None:
+    app.store.accounts.end_session(_hash(session_id))
 
 
 # ------------------------------------------------------------------------------ API tokens
-def create_api_token(store: Store, email: str) -> str:
+def create_api_token(app: Paperfeed, email: str) -> str:
     """A new personal API token for an existing user (shown once; only its hash is kept)."""
-    user = get_user(store, email=email)
+    user = get_user(app, email=email)
     if user is None:
         raise NotFound(f"no user {normalize_email(email)}; add one with: paperfeed users add EMAIL")
     token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    store.accounts.add_api_token(_hash(token), user.id, created=utcnow())
+    app.store.accounts.add_api_token(_hash(token), user.id, created=app.clock.now())
     return token
 
 
-def api_token_user(store: Store, token: str) -> User | None:
-    return store.accounts.api_token_user(_hash(token))
+def api_token_user(app: Paperfeed, token: str) -> User | None:
+    return app.store.accounts.api_token_user(_hash(token))

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from xml.etree import ElementTree as ET
 
-from paperfeed.community.latex import latex_text
+from paperfeed.formats.latex import latex_text
 from paperfeed.records import PaperRecord
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -62,7 +62,7 @@ def rss(
     entries: Sequence[FeedEntry],
     paper_url: str,
     *,
-    built: datetime | None = None,
+    built: datetime,
     notes: Mapping[str, str] | None = None,
 ) -> bytes:
     """RSS 2.0; ``paper_url`` is a format string with ``{id}`` for each item's link; ``notes`` (paper
@@ -73,7 +73,7 @@ def rss(
     ET.SubElement(channel, "title").text = xml_safe(title)
     ET.SubElement(channel, "link").text = xml_safe(link)
     ET.SubElement(channel, "description").text = xml_safe(description)
-    ET.SubElement(channel, "lastBuildDate").text = format_datetime(_utc(built or datetime.now(UTC)))
+    ET.SubElement(channel, "lastBuildDate").text = format_datetime(_utc(built))
     for entry in entries:
         paper = entry[0]
         item = ET.SubElement(channel, "item")
@@ -99,7 +99,7 @@ def atom(
     entries: Sequence[FeedEntry],
     paper_url: str,
     *,
-    built: datetime | None = None,
+    built: datetime,
 ) -> bytes:
     """Atom 1.0 with one entry per paper (id = the paper page URL)."""
     ET.register_namespace("", ATOM_NS)
@@ -115,7 +115,7 @@ def atom(
     sub(root, "id", self_link)
     sub(root, "link", href=link)
     sub(root, "link", rel="self", href=self_link)
-    newest = max((_entry_date(e) for e in entries), default=_utc(built or datetime.now(UTC)))
+    newest = max((_entry_date(e) for e in entries), default=_utc(built))
     sub(root, "updated", newest.isoformat())
     for entry in entries:
         paper = entry[0]

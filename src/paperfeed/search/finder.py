@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from paperfeed.community.daily import day_start
 from paperfeed.context import Paperfeed
+from paperfeed.periods import day_start
 from paperfeed.records import PaperRecord
 from paperfeed.search.engine import SearchUnavailable, open_lexical, search
 from paperfeed.search.lexical import Spans
