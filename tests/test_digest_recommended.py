@@ -125,7 +125,9 @@ def test_a_preview_ranks_the_one_member_and_an_empty_section_is_left_out(
 def test_the_choice_round_trips_through_store_cli_form_and_api(sample_app: Paperfeed) -> None:
     choices = make_choices(categories=["cs.CL"], recommended=True)
     assert "recommended for you" in describe(choices)
-    added = sample_app.store.digests.add("a@example.org", choices, status="active", now=sample_app.clock.now())
+    added = sample_app.store.digests.add(
+        "a@example.org", choices, status="active", now=sample_app.clock.now()
+    )
     loaded = sample_app.store.digests.get(added.id)
     assert loaded is not None and loaded.choices.recommended
     assert sample_app.store.digests.set_choices(added.id, make_choices(categories=["cs.CL"]))
