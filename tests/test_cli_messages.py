@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from paperfeed.cli import app
-from paperfeed.ingest.http import PoliteClient, SourceUnavailable
+from paperfeed.ingest.http import PoliteClient, PoliteOptions, SourceUnavailable
 from tests.conftest import SAMPLE_300
 
 runner = CliRunner()
@@ -135,14 +135,16 @@ def test_retries_are_announced() -> None:
 
     client = PoliteClient(
         "https://export.arxiv.org/api/query",
-        min_interval=0,
-        max_retries=2,
-        timeout=1,
-        transport=httpx.MockTransport(refuse),
-        sleep=lambda _s: None,
-        clock=time.monotonic,
-        user_agent="test",
-        notify=said.append,
+        PoliteOptions(
+            min_interval=0,
+            max_retries=2,
+            timeout=1,
+            transport=httpx.MockTransport(refuse),
+            sleep=lambda _s: None,
+            clock=time.monotonic,
+            user_agent="test",
+            notify=said.append,
+        ),
     )
     with pytest.raises(SourceUnavailable, match="unreachable after 3 attempts"):
         client.get({"id_list": "x"})

@@ -12,13 +12,14 @@ import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
 
 from paperfeed.ingest.arxiv_api import ArxivApiClient, ArxivApiError, build_search_query, parse_feed
-from paperfeed.ingest.http import SourceUnavailable
+from paperfeed.ingest.http import PoliteOptions, SourceUnavailable
 from paperfeed.records import PaperRecord, Version
 from tests.fake_clock import FakeTime
 
@@ -61,14 +62,15 @@ class Recorded:
         return httpx.Response(status, content=body.encode("utf-8"))
 
 
-def _client(handler: Recorded, **kwargs: object) -> ArxivApiClient:
-    return ArxivApiClient(
+def _client(handler: Recorded, page_size: int = 100, **kwargs: Any) -> ArxivApiClient:
+    options = PoliteOptions(
         transport=httpx.MockTransport(handler),
         sleep=handler.time.sleep,
         clock=handler.time.clock,
-        max_retries=kwargs.pop("max_retries", 0),  # type: ignore[arg-type]
-        **kwargs,  # type: ignore[arg-type]
+        max_retries=kwargs.pop("max_retries", 0),
+        **kwargs,
     )
+    return ArxivApiClient(options=options, page_size=page_size)
 
 
 def test_search_pages_until_max_results_and_respects_the_interval() -> None:
@@ -149,7 +151,9 @@ def test_timeouts_are_retried_then_reported() -> None:
         raise httpx.ReadTimeout("timed out", request=request)
 
     client = ArxivApiClient(
-        transport=httpx.MockTransport(always_timeout), sleep=time.sleep, clock=time.clock, max_retries=2
+        options=PoliteOptions(
+            transport=httpx.MockTransport(always_timeout), sleep=time.sleep, clock=time.clock, max_retries=2
+        )
     )
     with pytest.raises(SourceUnavailable, match="after 3 attempts"):
         client.fetch(["1605.08386"])

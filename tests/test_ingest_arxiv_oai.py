@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from paperfeed.ingest.arxiv_oai import OaiError, OaiHarvester, parse_page
-from paperfeed.ingest.http import SourceUnavailable
+from paperfeed.ingest.http import PoliteOptions, SourceUnavailable
 from paperfeed.records import Checkpoint, PaperRecord, Version
 from tests.fake_clock import FakeTime
 
@@ -53,9 +53,13 @@ class Server:
 
 
 def _harvester(server: Server, **kwargs: float) -> OaiHarvester:
-    return OaiHarvester(
-        transport=httpx.MockTransport(server), sleep=server.time.sleep, clock=server.time.clock, **kwargs
+    options = PoliteOptions(
+        transport=httpx.MockTransport(server),
+        sleep=server.time.sleep,
+        clock=server.time.clock,
+        **kwargs,  # type: ignore[arg-type]
     )
+    return OaiHarvester(options=options)
 
 
 def test_two_page_harvest_yields_records_then_checkpoints() -> None:

@@ -163,11 +163,7 @@ def sync_command(defer_index: DeferIndexOption = False, as_json: JsonOption = Fa
     """Harvest the followed categories (PAPERFEED_CATEGORIES) since the last checkpoint."""
     paperfeed = get_app()
     reports = jobs.sync(paperfeed, notify=say)
-    total = IngestReport()
-    for report in reports.values():
-        for name in ("read", "added", "updated", "unchanged", "skipped"):
-            setattr(total, name, getattr(total, name) + getattr(report, name))
-        total.errors.extend(report.errors)
+    total = sum(reports.values(), IngestReport())
     extra = {"categories": {cat: r.to_dict() for cat, r in reports.items()}} if as_json else None
     finish_ingest(total, as_json, _index_after(paperfeed, defer_index), extra)
 

@@ -14,16 +14,14 @@ malformed id) raises :class:`ArxivApiError` with arXiv's own explanation.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
 
-import httpx
 from lxml import etree
 
 from paperfeed.ids import InvalidArxivId, parse_arxiv_id
 from paperfeed.ingest.fields import RECORD_FAILURES, error_for
-from paperfeed.ingest.http import DEFAULT_USER_AGENT, Notify, PoliteClient, SourceError
+from paperfeed.ingest.http import PoliteClient, PoliteOptions, SourceError
 from paperfeed.records import PaperRecord, RecordError, SourceItem, Version, finalize, parse_datetime
 
 SOURCE = "arxiv-api"
@@ -132,33 +130,16 @@ class ArxivApiClient:
     def __init__(
         self,
         base_url: str = "https://export.arxiv.org/api/query",
+        options: PoliteOptions | None = None,
         *,
-        min_interval: float = 3.0,
         page_size: int = 100,
-        max_retries: int = 4,
-        timeout: float = 30.0,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        user_agent: str = DEFAULT_USER_AGENT,
-        notify: Notify | None = None,
         empty_page_retries: int = 2,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
         self.page_size = page_size
         self.empty_page_retries = empty_page_retries
-        self._http = PoliteClient(
-            base_url,
-            min_interval=min_interval,
-            max_retries=max_retries,
-            timeout=timeout,
-            transport=transport,
-            sleep=sleep,
-            clock=clock,
-            user_agent=user_agent,
-            notify=notify,
-        )
+        self._http = PoliteClient(base_url, options or PoliteOptions())
 
     def close(self) -> None:
         self._http.close()

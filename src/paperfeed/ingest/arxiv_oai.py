@@ -22,16 +22,14 @@ skipped; ``noRecordsMatch`` is an empty harvest, not an error; other OAI errors 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
 
-import httpx
 from lxml import etree
 
 from paperfeed.ids import parse_arxiv_id
 from paperfeed.ingest.fields import RECORD_FAILURES, error_for
-from paperfeed.ingest.http import DEFAULT_USER_AGENT, Notify, PoliteClient, SourceError
+from paperfeed.ingest.http import PoliteClient, PoliteOptions, SourceError
 from paperfeed.records import Checkpoint, PaperRecord, SourceItem, Version, finalize, parse_date_only
 
 SOURCE = "arxiv-oai"
@@ -133,29 +131,9 @@ class OaiHarvester:
     def __init__(
         self,
         base_url: str = "https://export.arxiv.org/oai2",
-        *,
-        min_interval: float = 3.0,
-        max_retries: int = 4,
-        timeout: float = 60.0,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        user_agent: str = DEFAULT_USER_AGENT,
-        notify: Notify | None = None,
-        max_retry_after: float = 600.0,
+        options: PoliteOptions | None = None,
     ) -> None:
-        self._http = PoliteClient(
-            base_url,
-            min_interval=min_interval,
-            max_retries=max_retries,
-            timeout=timeout,
-            transport=transport,
-            sleep=sleep,
-            clock=clock,
-            user_agent=user_agent,
-            max_retry_after=max_retry_after,
-            notify=notify,
-        )
+        self._http = PoliteClient(base_url, options or PoliteOptions(timeout=60.0))
 
     def close(self) -> None:
         self._http.close()

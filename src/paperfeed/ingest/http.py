@@ -9,7 +9,9 @@ pacing without waiting.
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
@@ -45,6 +47,26 @@ def _name_resolution_error(exc: BaseException) -> socket.gaierror | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class PoliteOptions:
+    """How politely to ask one service, written once for every client (arXiv's API and OAI-PMH):
+    at most one request per ``min_interval`` seconds, ``max_retries`` tries after the first with
+    ``backoff * 2**attempt`` seconds between them (or the server's ``Retry-After``, capped at
+    ``max_retry_after``), ``timeout`` per request. ``sleep`` and ``clock`` are injected so tests
+    check the waiting without waiting; ``transport`` is where tests put recorded responses."""
+
+    min_interval: float = 3.0
+    max_retries: int = 4
+    timeout: float = 30.0
+    transport: httpx.BaseTransport | None = None
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    user_agent: str = DEFAULT_USER_AGENT
+    notify: Notify | None = None
+    backoff: float = 2.0
+    max_retry_after: float = 600.0
+
+
 class PoliteClient:
     """GET requests to one endpoint, never closer together than ``min_interval`` seconds.
 
@@ -55,36 +77,22 @@ class PoliteClient:
     in the next half minute. ``notify`` hears what is being tried and why it waits.
     """
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        min_interval: float,
-        max_retries: int,
-        timeout: float,
-        transport: httpx.BaseTransport | None,
-        sleep: Callable[[float], None],
-        clock: Callable[[], float],
-        user_agent: str,
-        backoff: float = 2.0,
-        max_retry_after: float = 600.0,
-        notify: Notify | None = None,
-    ) -> None:
+    def __init__(self, base_url: str, options: PoliteOptions) -> None:
         self.base_url = base_url
         self.host = urlsplit(base_url).hostname or base_url
-        self._notify = notify
+        self._notify = options.notify
         self._announced = False
-        self.min_interval = min_interval
-        self.max_retries = max_retries
-        self.backoff = backoff
-        self.max_retry_after = max_retry_after
-        self._sleep = sleep
-        self._clock = clock
+        self.min_interval = options.min_interval
+        self.max_retries = options.max_retries
+        self.backoff = options.backoff
+        self.max_retry_after = options.max_retry_after
+        self._sleep = options.sleep
+        self._clock = options.clock
         self._last_request: float | None = None
         self._client = httpx.Client(
-            transport=transport,
-            timeout=timeout,
-            headers={"User-Agent": user_agent},
+            transport=options.transport,
+            timeout=options.timeout,
+            headers={"User-Agent": options.user_agent},
             limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
             follow_redirects=True,
         )

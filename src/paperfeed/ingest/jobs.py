@@ -18,7 +18,7 @@ from paperfeed.context import Paperfeed
 from paperfeed.ingest.arxiv_api import ArxivApiClient
 from paperfeed.ingest.arxiv_oai import OaiHarvester
 from paperfeed.ingest.files import InputError, detect_file_format, open_text, readers
-from paperfeed.ingest.http import Notify
+from paperfeed.ingest.http import Notify, PoliteOptions
 from paperfeed.ingest.parallel import ParallelFileReader, can_fork
 from paperfeed.ingest.pipeline import IngestReport, ProgressCallback, ingest
 from paperfeed.records import SourceItem
@@ -118,6 +118,25 @@ def ingest_arxiv(
     return report
 
 
+def arxiv_options(
+    app: Paperfeed,
+    transport: httpx.BaseTransport | None,
+    notify: Notify | None,
+    timeout: float | None = None,
+    max_retries: int | None = None,
+) -> PoliteOptions:
+    """How politely to ask arXiv (both of its services), from the settings; a person waiting on a
+    page passes a shorter ``timeout`` and fewer ``max_retries``."""
+    settings = app.settings
+    return PoliteOptions(
+        min_interval=settings.arxiv_min_interval,
+        max_retries=settings.arxiv_max_retries if max_retries is None else max_retries,
+        timeout=settings.arxiv_timeout if timeout is None else timeout,
+        transport=transport,
+        notify=notify,
+    )
+
+
 def _api_client(
     app: Paperfeed,
     transport: httpx.BaseTransport | None,
@@ -125,15 +144,8 @@ def _api_client(
     timeout: float | None,
     max_retries: int | None,
 ) -> ArxivApiClient:
-    settings = app.settings
-    return ArxivApiClient(
-        base_url=settings.arxiv_api_url,
-        min_interval=settings.arxiv_min_interval,
-        max_retries=settings.arxiv_max_retries if max_retries is None else max_retries,
-        timeout=settings.arxiv_timeout if timeout is None else timeout,
-        transport=transport,
-        notify=notify,
-    )
+    options = arxiv_options(app, transport, notify, timeout, max_retries)
+    return ArxivApiClient(app.settings.arxiv_api_url, options)
 
 
 def harvest_oai(
@@ -150,14 +162,7 @@ def harvest_oai(
     """Harvest OAI-PMH ListRecords, resuming from the stored resumptionToken of the same harvest."""
     key = f"oai:{set_spec or '*'}:{from_date or ''}:{until_date or ''}"
     token = None if restart else app.store.papers.get_checkpoint(key)
-    harvester = OaiHarvester(
-        base_url=app.settings.arxiv_oai_url,
-        min_interval=app.settings.arxiv_min_interval,
-        max_retries=app.settings.arxiv_max_retries,
-        timeout=app.settings.arxiv_timeout,
-        transport=transport,
-        notify=notify,
-    )
+    harvester = OaiHarvester(app.settings.arxiv_oai_url, arxiv_options(app, transport, notify))
     if notify is not None:
         resuming = " (resuming a stopped harvest)" if token else ""
         notify(f"harvesting OAI set {set_spec or 'all'} from {from_date or 'the start'}{resuming}")
@@ -230,11 +235,7 @@ def load_demo(app: Paperfeed, *, progress: ProgressCallback | None = None) -> In
     total = IngestReport()
     for path in demo_files():
         fmt = "jsonl" if path.name.endswith(".jsonl.gz") else "hf-page"
-        report = ingest_file(app, path, file_format=fmt)
-        for name in ("read", "added", "updated", "unchanged", "skipped", "changed_ids", "batches"):
-            setattr(total, name, getattr(total, name) + getattr(report, name))
-        total.errors.extend(report.errors)
-        total.removed_ids.extend(report.removed_ids)
+        total += ingest_file(app, path, file_format=fmt)
         if progress is not None:
             progress(total)
     return total

@@ -42,6 +42,20 @@ class IngestReport:
     removed_ids: list[str] = field(default_factory=list)
     batches: int = 0
 
+    def __add__(self, other: IngestReport) -> IngestReport:
+        """Two runs' accounting as one (``sync`` over several categories, the demo's several files)."""
+        return IngestReport(
+            read=self.read + other.read,
+            added=self.added + other.added,
+            updated=self.updated + other.updated,
+            unchanged=self.unchanged + other.unchanged,
+            skipped=self.skipped + other.skipped,
+            errors=[*self.errors, *other.errors],
+            changed_ids=self.changed_ids + other.changed_ids,
+            removed_ids=[*self.removed_ids, *other.removed_ids],
+            batches=self.batches + other.batches,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["errors"] = [{"where": e.where, "reason": e.reason} for e in self.errors]

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from paperfeed import accounts
 from paperfeed.mail import MailConfigError, backend_name, describe_delivery, send_login_link
 from paperfeed.ratelimit import hit
-from paperfeed.web.deps import CurrentMember, PaperfeedDep, UserDep, render, require_csrf
+from paperfeed.web.deps import CsrfChecked, CurrentMember, PaperfeedDep, UserDep, render, sign_in_redirect
 from paperfeed.web.security import SESSION_COOKIE, safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -39,9 +39,8 @@ def login_post(
     pf: PaperfeedDep,
     email: Annotated[str, Form(max_length=320)],
     next: Annotated[str | None, Form(max_length=500)] = None,
-    csrf_token: Annotated[str | None, Form()] = None,
+    _csrf: CsrfChecked = None,
 ) -> Response:
-    require_csrf(request, csrf_token)
     target = safe_next(next)
     try:
         address = accounts.normalize_email(email)
@@ -86,9 +85,8 @@ def login_verify(
     pf: PaperfeedDep,
     token: Annotated[str, Form(max_length=500)],
     next: Annotated[str | None, Form(max_length=500)] = None,
-    csrf_token: Annotated[str | None, Form()] = None,
+    _csrf: CsrfChecked = None,
 ) -> Response:
-    require_csrf(request, csrf_token)
     try:
         user = accounts.redeem_login_token(pf, token)
     except accounts.AccountError as exc:
@@ -108,8 +106,7 @@ def login_verify(
 
 
 @router.post("/logout")
-def logout(request: Request, pf: PaperfeedDep, csrf_token: Annotated[str | None, Form()] = None) -> Response:
-    require_csrf(request, csrf_token)
+def logout(request: Request, pf: PaperfeedDep, _csrf: CsrfChecked = None) -> Response:
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id:
         accounts.end_session(pf, session_id)
@@ -122,7 +119,7 @@ def logout(request: Request, pf: PaperfeedDep, csrf_token: Annotated[str | None,
 def account_page(request: Request, user: UserDep) -> Response:
     """The member's account: their public handle (the name shown when they submit a paper)."""
     if user is None:
-        return RedirectResponse("/login?next=/account", status_code=303)
+        return sign_in_redirect(request)
     return render(request, "account.html", {"handle": user.handle or ""})
 
 
@@ -132,9 +129,8 @@ def account_post(
     pf: PaperfeedDep,
     user: CurrentMember,
     handle: Annotated[str, Form(max_length=100)] = "",
-    csrf_token: Annotated[str | None, Form()] = None,
+    _csrf: CsrfChecked = None,
 ) -> Response:
-    require_csrf(request, csrf_token)
     try:
         updated = accounts.set_handle(pf, user, handle)
     except accounts.AccountError as exc:

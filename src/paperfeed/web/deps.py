@@ -8,9 +8,10 @@ typed library error that :mod:`paperfeed.web.errors` renders as a page or as JSO
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi import Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from paperfeed.accounts import api_token_user, session_user
@@ -56,10 +57,12 @@ def csrf_token(request: Request) -> str:
     )
 
 
-def require_csrf(request: Request, submitted: str | None) -> None:
-    """Refuse a write whose form field or ``X-CSRF-Token`` header does not carry the token (403)."""
+def checked_csrf(request: Request, csrf_token: Annotated[str | None, Form()] = None) -> None:
+    """Refuse a form post whose ``csrf_token`` field or ``X-CSRF-Token`` header does not carry this
+    requester's token (403). Every page that writes declares ``_csrf: CsrfChecked`` (last, so that
+    "sign in first" is said before "the form expired"): the check exists once."""
     secret_key = get_paperfeed(request).settings.secret_key
-    if not csrf_matches(request, secret_key, _valid_session_id(request), submitted):
+    if not csrf_matches(request, secret_key, _valid_session_id(request), csrf_token):
         raise Forbidden("the form expired or came from another site; reload the page and try again")
 
 
@@ -94,6 +97,13 @@ PaperfeedDep = Annotated[Paperfeed, Depends(get_paperfeed)]
 UserDep = Annotated[User | None, Depends(current_user)]
 CurrentMember = Annotated[User, Depends(current_member)]
 CurrentCurator = Annotated[User, Depends(current_curator)]
+CsrfChecked = Annotated[None, Depends(checked_csrf)]
+
+
+def sign_in_redirect(request: Request) -> RedirectResponse:
+    """To the sign-in page, and back to this page (with its query) afterwards."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse("/login?" + urlencode({"next": target}, safe="/"), status_code=303)
 
 
 def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:

@@ -28,7 +28,7 @@ from paperfeed.mail import backend_name, describe_delivery
 from paperfeed.store import DigestChoices, Subscription, User
 from paperfeed.web.api_contract import errors, reject_unknown_query_params
 from paperfeed.web.common import DateQuery
-from paperfeed.web.deps import PaperfeedDep, UserDep, render, require_csrf
+from paperfeed.web.deps import CsrfChecked, PaperfeedDep, UserDep, render
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(
@@ -134,10 +134,9 @@ def subscribe_post(
     request: Request,
     pf: PaperfeedDep,
     email: Annotated[str, Form(max_length=320)],
-    csrf_token: Annotated[str | None, Form()] = None,
+    _csrf: CsrfChecked = None,
 ) -> Response:
     """The header form (one email field): trending papers, daily; the same answer for any address."""
-    require_csrf(request, csrf_token)
     fragment = request.headers.get("hx-request") == "true"
     context: dict[str, Any] = {"email": email}
     status = 200
@@ -169,9 +168,8 @@ def confirm_post(
     request: Request,
     pf: PaperfeedDep,
     token: TokenPath,
-    csrf_token: Annotated[str | None, Form()] = None,
+    _csrf: CsrfChecked = None,
 ) -> Response:
-    require_csrf(request, csrf_token)
     result = subscriptions.confirm(pf, token)
     return _to_manage(pf, result.subscription, "confirmed")
 
@@ -240,9 +238,8 @@ def manage_post(
     token: TokenPath,
     form: ChoicesDep,
     action: Annotated[str, Form(pattern="^(save|resume|resubscribe)$")] = "save",
-    csrf_token: Annotated[str | None, Form()] = None,
+    _csrf: CsrfChecked = None,
 ) -> Response:
-    require_csrf(request, csrf_token)
     subscription = subscriptions.subscription_for_link(pf, "manage", token)
     if action == "resume":
         subscriptions.resume(pf, subscription)
@@ -313,9 +310,8 @@ def settings_add(
     pf: PaperfeedDep,
     user: UserDep,
     form: ChoicesDep,
-    csrf_token: Annotated[str | None, Form()] = None,
+    _csrf: CsrfChecked = None,
 ) -> Response:
-    require_csrf(request, csrf_token)
     if user is None:
         return _login_redirect("/settings")
     try:
@@ -333,9 +329,8 @@ def settings_change(
     subscription_id: int,
     form: ChoicesDep,
     action: Annotated[str, Form(pattern="^(save|resume|unsubscribe|restart)$")] = "save",
-    csrf_token: Annotated[str | None, Form()] = None,
+    _csrf: CsrfChecked = None,
 ) -> Response:
-    require_csrf(request, csrf_token)
     if user is None:
         return _login_redirect("/settings")
     subscription = subscriptions.member_subscription(pf, user, subscription_id)

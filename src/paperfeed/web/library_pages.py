@@ -25,7 +25,7 @@ from paperfeed.library.marks import marks_for, marks_of
 from paperfeed.papers import get_paper
 from paperfeed.search.finder import similar_papers
 from paperfeed.web.common import PER_PAGE, PageQuery, pager_urls
-from paperfeed.web.deps import PaperfeedDep, UserDep, render, require_csrf
+from paperfeed.web.deps import CsrfChecked, PaperfeedDep, UserDep, render, sign_in_redirect
 from paperfeed.web.errors import STATUS_OF
 from paperfeed.web.security import referer_path, safe_next
 
@@ -36,7 +36,6 @@ WEB_FETCH_LIMIT = 100
 """Papers fetched from arXiv per import in a web request (one API call); the CLI has no limit."""
 FEED_SIZE = 50
 PaperIdForm = Annotated[str, Form(max_length=300)]
-CsrfForm = Annotated[str | None, Form()]
 UndoForm = Annotated[str, Form(pattern="^[01]$")]
 TagQuery = Annotated[str | None, Query(max_length=100)]
 RefPath = Annotated[str, Path(max_length=100)]
@@ -44,11 +43,6 @@ RefPath = Annotated[str, Path(max_length=100)]
 
 def _is_htmx(request: Request) -> bool:
     return bool(request.headers.get("hx-request"))
-
-
-def _sign_in(request: Request) -> RedirectResponse:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={target}", status_code=303)
 
 
 def _actions(
@@ -70,10 +64,9 @@ def save_form(
     user: UserDep,
     paper_id: PaperIdForm,
     undo: UndoForm = "0",
-    csrf_token: CsrfForm = None,
+    _csrf: CsrfChecked = None,
 ) -> Response:
     """Save to (or, with ``undo``, take out of) the member's "Saved" collection."""
-    require_csrf(request, csrf_token)
     change = collections.unsave if undo == "1" else collections.save
     return _actions(request, pf, user, change(pf, user, paper_id))
 
@@ -86,10 +79,9 @@ def feedback_form(
     paper_id: PaperIdForm,
     kind: Annotated[str, Form(pattern="^(more|not_interested)$")],
     undo: UndoForm = "0",
-    csrf_token: CsrfForm = None,
+    _csrf: CsrfChecked = None,
 ) -> Response:
     """ "More like this" (answered with three similar papers) or "not interested"; ``undo`` withdraws."""
-    require_csrf(request, csrf_token)
     if undo == "1":
         result = feedback_lib.withdraw_feedback(pf, user, paper_id)
     else:
@@ -108,7 +100,7 @@ def library_page(
     page: PageQuery = 1,
 ) -> Response:
     if user is None:
-        return _sign_in(request)
+        return sign_in_redirect(request)
     papers, has_more = collections.library_papers(
         pf, user, tag=tag or None, unread_only=unread == "1", limit=PER_PAGE, offset=(page - 1) * PER_PAGE
     )
@@ -137,9 +129,8 @@ def create_collection_form(
     name: Annotated[str, Form(max_length=200)],
     visibility: Annotated[str, Form(pattern="^(private|public)$")] = "private",
     description: Annotated[str | None, Form(max_length=2000)] = None,
-    csrf_token: CsrfForm = None,
+    _csrf: CsrfChecked = None,
 ) -> Response:
-    require_csrf(request, csrf_token)
     created = collections.create_collection(pf, user, name, visibility=visibility, description=description)
     return RedirectResponse(f"/library/{created.ref}", status_code=303)
 
@@ -154,10 +145,9 @@ def annotate_form(
     tags: Annotated[str | None, Form(max_length=5000)] = None,
     read: Annotated[str | None, Form(pattern="^[01]?$")] = None,
     next: Annotated[str | None, Form(max_length=500)] = None,
-    csrf_token: CsrfForm = None,
+    _csrf: CsrfChecked = None,
 ) -> Response:
     """The note, tags and read mark of one paper (the form sends all three)."""
-    require_csrf(request, csrf_token)
     annotate(pf, user, paper_id, note=note, tags=parse_tags(tags or ""), read=read == "1")
     return RedirectResponse(safe_next(next or referer_path(request, "/library")), status_code=303)
 
@@ -169,10 +159,9 @@ def memberships_form(
     user: UserDep,
     paper_id: PaperIdForm,
     collection: Annotated[list[str] | None, Form()] = None,
-    csrf_token: CsrfForm = None,
+    _csrf: CsrfChecked = None,
 ) -> Response:
     """The paper page's chooser: the paper ends up in exactly the ticked collections."""
-    require_csrf(request, csrf_token)
     found = collections.set_memberships(pf, user, paper_id, list(collection or []))
     return RedirectResponse(f"/papers/{found}#library", status_code=303)
 
@@ -180,7 +169,7 @@ def memberships_form(
 @router.get("/library/import", response_class=HTMLResponse)
 def import_form(request: Request, user: UserDep) -> Response:
     if user is None:
-        return _sign_in(request)
+        return sign_in_redirect(request)
     return render(request, "library_import.html", {"nav": "library", "formats": importers.FORMATS})
 
 
@@ -192,9 +181,8 @@ def import_post(
     file: Annotated[UploadFile, File(description="A BibTeX, CSL JSON or RIS file.")],
     collection: Annotated[str | None, Form(max_length=200)] = None,
     file_format: Annotated[str | None, Form(alias="format", pattern="^(|bibtex|csl-json|ris)$")] = None,
-    csrf_token: CsrfForm = None,
+    _csrf: CsrfChecked = None,
 ) -> Response:
-    require_csrf(request, csrf_token)
     context: dict[str, object] = {"nav": "library", "formats": importers.FORMATS}
     data = file.file.read(MAX_UPLOAD_BYTES + 1)
     try:
@@ -299,9 +287,8 @@ def edit_collection_form(
     name: Annotated[str | None, Form(max_length=200)] = None,
     visibility: Annotated[str | None, Form(pattern="^(private|public)$")] = None,
     description: Annotated[str | None, Form(max_length=2000)] = None,
-    csrf_token: CsrfForm = None,
+    _csrf: CsrfChecked = None,
 ) -> Response:
-    require_csrf(request, csrf_token)
     changed = collections.update_collection(
         pf, user, ref, name=name, visibility=visibility, description=description
     )
@@ -310,9 +297,8 @@ def edit_collection_form(
 
 @router.post("/library/{ref}/delete")
 def delete_collection_form(
-    request: Request, pf: PaperfeedDep, user: UserDep, ref: RefPath, csrf_token: CsrfForm = None
+    request: Request, pf: PaperfeedDep, user: UserDep, ref: RefPath, _csrf: CsrfChecked = None
 ) -> Response:
-    require_csrf(request, csrf_token)
     collections.delete_collection(pf, user, ref)
     return RedirectResponse("/library", status_code=303)
 
@@ -324,9 +310,8 @@ def remove_entry_form(
     user: UserDep,
     ref: RefPath,
     paper_id: PaperIdForm,
-    csrf_token: CsrfForm = None,
+    _csrf: CsrfChecked = None,
 ) -> Response:
-    require_csrf(request, csrf_token)
     found = collections.owned_collection(pf, user, ref)
     collections.unsave(pf, user, paper_id, collection=found.id)
     return RedirectResponse(f"/library/{found.ref}", status_code=303)
@@ -342,7 +327,7 @@ def follows_view(
 ) -> Response:
     """The member's follows (with switches) and the new papers they bring, with the reasons."""
     if user is None:
-        return _sign_in(request)
+        return sign_in_redirect(request)
     result = follows_page(pf, user, days=days, limit=FEED_SIZE)
     listed = actions.with_votes(pf, result.papers, user)
     context = {
@@ -363,9 +348,8 @@ def add_follow_form(
     kind: Annotated[str, Form(pattern="^(author|category|query)$")],
     value: Annotated[str, Form(max_length=500)],
     next: Annotated[str | None, Form(max_length=500)] = None,
-    csrf_token: CsrfForm = None,
+    _csrf: CsrfChecked = None,
 ) -> Response:
-    require_csrf(request, csrf_token)
     follows_lib.add_follow(pf, user, kind, value)
     return RedirectResponse(safe_next(next or "/follows"), status_code=303)
 
@@ -377,17 +361,15 @@ def toggle_follow_form(
     user: UserDep,
     follow_id: int,
     enabled: Annotated[str, Form(pattern="^[01]$")],
-    csrf_token: CsrfForm = None,
+    _csrf: CsrfChecked = None,
 ) -> Response:
-    require_csrf(request, csrf_token)
     follows_lib.set_follow_enabled(pf, user, follow_id, enabled == "1")
     return RedirectResponse("/follows", status_code=303)
 
 
 @router.post("/follows/{follow_id}/delete")
 def delete_follow_form(
-    request: Request, pf: PaperfeedDep, user: UserDep, follow_id: int, csrf_token: CsrfForm = None
+    request: Request, pf: PaperfeedDep, user: UserDep, follow_id: int, _csrf: CsrfChecked = None
 ) -> Response:
-    require_csrf(request, csrf_token)
     follows_lib.remove_follow(pf, user, follow_id)
     return RedirectResponse("/follows", status_code=303)

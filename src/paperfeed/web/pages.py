@@ -37,7 +37,7 @@ from paperfeed.web.common import (
     WindowQuery,
     pager_urls,
 )
-from paperfeed.web.deps import CurrentCurator, CurrentMember, PaperfeedDep, UserDep, render, require_csrf
+from paperfeed.web.deps import CsrfChecked, CurrentCurator, CurrentMember, PaperfeedDep, UserDep, render
 from paperfeed.web.period_pages import period_url
 from paperfeed.web.security import safe_next
 
@@ -315,10 +315,9 @@ def vote_form(
     user: UserDep,
     paper_id: Annotated[str, Form(max_length=64)],
     undo: Annotated[str, Form(pattern="^[01]$")] = "0",
-    csrf_token: Annotated[str | None, Form()] = None,
+    _csrf: CsrfChecked = None,
 ) -> Response:
     """Upvote (or withdraw); HTMX gets the new button, a plain form post is sent back to the page."""
-    require_csrf(request, csrf_token)
     result = actions.cast_vote(pf, user, paper_id, up=undo != "1")
     if not request.headers.get("hx-request"):
         referer = request.headers.get("referer", "")
@@ -348,9 +347,8 @@ def submit_post(
     pf: PaperfeedDep,
     user: CurrentMember,
     paper: Annotated[str, Form(max_length=300)],
-    csrf_token: Annotated[str | None, Form()] = None,
+    _csrf: CsrfChecked = None,
 ) -> Response:
-    require_csrf(request, csrf_token)
     context: dict[str, object] = {
         "nav": "submit",
         "today": pf.clock.now().date(),
@@ -384,9 +382,8 @@ def curate(
     day: Annotated[date, Form()],
     paper_id: Annotated[str, Form(max_length=300)],
     action: Annotated[str, Form(pattern="^(feature|unfeature|hide|unhide)$")],
-    csrf_token: Annotated[str | None, Form()] = None,
+    _csrf: CsrfChecked = None,
 ) -> Response:
     """Curators feature or unfeature a paper on a day, or hide a spam submission."""
-    require_csrf(request, csrf_token)
     actions.curate(pf, user, day, paper_id, action, fetch=request.app.state.arxiv_fetcher)
     return RedirectResponse(f"/daily/{day.isoformat()}", status_code=303)

@@ -18,17 +18,11 @@ from paperfeed.formats import feeds
 from paperfeed.library.marks import marks_for
 from paperfeed.recommend import feed_tokens
 from paperfeed.recommend import service as foryou
-from paperfeed.web.deps import PaperfeedDep, UserDep, render, require_csrf
+from paperfeed.web.deps import CsrfChecked, PaperfeedDep, UserDep, render, sign_in_redirect
 
 router = APIRouter(include_in_schema=False)
-CsrfForm = Annotated[str | None, Form()]
 DaysQuery = Annotated[int, Query(ge=1, le=foryou.MAX_DAYS, description="The last N days.")]
 DriverForm = Annotated[str, Form(max_length=100, pattern=r"^[a-z_]+(:\d{1,12})?$")]
-
-
-def _sign_in(request: Request) -> RedirectResponse:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={target}", status_code=303)
 
 
 def _page(request: Request, pf: PaperfeedDep, user: UserDep, page: foryou.ForYou) -> HTMLResponse:
@@ -57,7 +51,7 @@ def for_you_page(
 ) -> Response:
     """New papers of the last days ranked for the member, each with its reason; the panel."""
     if user is None:
-        return _sign_in(request)
+        return sign_in_redirect(request)
     page = foryou.for_you(pf, user, days=days, seed_query=seed)
     return _page(request, pf, user, page)
 
@@ -69,10 +63,9 @@ def driver_form(
     user: UserDep,
     driver: DriverForm,
     enabled: Annotated[str, Form(pattern="^[01]$")],
-    csrf_token: CsrfForm = None,
+    _csrf: CsrfChecked = None,
 ) -> Response:
     """Switch one driver of the feed on or off."""
-    require_csrf(request, csrf_token)
     foryou.set_driver(pf, user, driver, enabled == "1")
     return RedirectResponse("/for-you#drivers", status_code=303)
 
@@ -83,10 +76,9 @@ def reset_form(
     pf: PaperfeedDep,
     user: UserDep,
     what: Annotated[str, Form(pattern="^(feedback|impressions|drivers)$")],
-    csrf_token: CsrfForm = None,
+    _csrf: CsrfChecked = None,
 ) -> Response:
     """Forget the member's feedback, what was shown to them, or their switches."""
-    require_csrf(request, csrf_token)
     foryou.reset(pf, user, [what])
     return RedirectResponse("/for-you#drivers", status_code=303)
 
@@ -97,10 +89,9 @@ def feed_token_form(
     pf: PaperfeedDep,
     user: UserDep,
     action: Annotated[str, Form(pattern="^(new|revoke)$")],
-    csrf_token: CsrfForm = None,
+    _csrf: CsrfChecked = None,
 ) -> Response:
     """Make a new secret feed address (shown once, on the page this answers with) or turn it off."""
-    require_csrf(request, csrf_token)
     if action == "revoke":
         feed_tokens.revoke_feed_token(pf, user)
         return RedirectResponse("/for-you#feed", status_code=303)
