@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from paperfeed.evaluation.beir import BeirError, evaluate_beir, evaluate_run, mrr_at, ndcg_at, recall_at
+from paperfeed.evaluation.beir import BeirError, evaluate_beir, evaluate_run
+from paperfeed.evaluation.metrics import mrr_at, ndcg_at, recall_at
 
 pytrec_eval = pytest.importorskip("pytrec_eval")
 

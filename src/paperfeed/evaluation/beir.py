@@ -3,9 +3,9 @@
 ``evaluate_beir(folder, split=..., mode=...)`` loads ``corpus.jsonl`` into a throw-away paperfeed data
 dir (a real store and real indexes, built by the same code as production), runs every query of the
 split through :func:`paperfeed.search.engine.search`, optionally writes the run in TREC format
-(``qid Q0 docid rank score tag``), and computes nDCG@10, recall@100 and MRR@10 with the functions
-below (checked against pytrec_eval in tests). ``work_dir`` keeps that data dir between runs, so the
-corpus is embedded once (minutes on CPU) while tuning.
+(``qid Q0 docid rank score tag``), and computes nDCG@10, recall@100 and MRR@10 with
+:mod:`paperfeed.evaluation.metrics` (checked against pytrec_eval in tests). ``work_dir`` keeps that
+data dir between runs, so the corpus is embedded once (minutes on CPU) while tuning.
 
 Queries are read as plain words (no query syntax): BEIR queries are natural-language claims whose
 quotes and dashes are not operators. The metrics follow trec_eval: linear gains, log2 discount,
@@ -15,7 +15,6 @@ queries without any relevant document in the qrels are skipped.
 from __future__ import annotations
 
 import json
-import math
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from paperfeed.errors import InvalidInput
+from paperfeed.evaluation.metrics import mrr_at, ndcg_at, recall_at
 from paperfeed.records import PaperRecord
 
 Qrels = Mapping[str, Mapping[str, int]]
@@ -32,29 +32,6 @@ Run = Mapping[str, Sequence[tuple[str, float]]]
 
 class BeirError(InvalidInput):
     """The folder is not a usable BEIR dataset (the message says what is missing)."""
-
-
-# ----------------------------------------------------------------------------------- metrics
-def ndcg_at(ranked: Sequence[str], relevant: Mapping[str, int], k: int = 10) -> float:
-    """nDCG@k with linear gains (the relevance grade) and 1/log2(rank + 1) discounts."""
-    dcg = sum(relevant.get(doc, 0) / math.log2(rank + 1) for rank, doc in enumerate(ranked[:k], start=1))
-    ideal_gains = sorted((g for g in relevant.values() if g > 0), reverse=True)[:k]
-    idcg = sum(g / math.log2(rank + 1) for rank, g in enumerate(ideal_gains, start=1))
-    return dcg / idcg if idcg > 0 else 0.0
-
-
-def recall_at(ranked: Sequence[str], relevant: Mapping[str, int], k: int = 100) -> float:
-    wanted = {doc for doc, g in relevant.items() if g > 0}
-    if not wanted:
-        return 0.0
-    return len(wanted.intersection(ranked[:k])) / len(wanted)
-
-
-def mrr_at(ranked: Sequence[str], relevant: Mapping[str, int], k: int = 10) -> float:
-    for rank, doc in enumerate(ranked[:k], start=1):
-        if relevant.get(doc, 0) > 0:
-            return 1.0 / rank
-    return 0.0
 
 
 def evaluate_run(run: Run, qrels: Qrels) -> dict[str, float]:
