@@ -154,7 +154,7 @@ def add_subscribers(
             queries=rng.sample(queries, rng.choice([0, 1, 1, 2, 3])),
             max_papers=rng.choice([10, 20, 20, 30]),
         )
-        app.store.digests.add(f"reader{n:05d}@example.org", choices, status="active", now=now)
+        app.store.subscriptions.add(f"reader{n:05d}@example.org", choices, status="active", now=now)
         stats["trending"] += bool(choices.trending)
         stats["categories"] += bool(choices.categories)
         stats["authors"] += bool(choices.authors)
@@ -212,7 +212,7 @@ def main() -> None:
     rng = random.Random(args.seed)
     started = time.perf_counter()
     if reuse:
-        stats = {"reused": app.store.digests.status_counts().get("active", 0)}
+        stats = {"reused": app.store.subscriptions.status_counts().get("active", 0)}
     else:
         day_records = build(app, args.sample, args.papers, rng)
         all_authors = [

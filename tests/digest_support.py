@@ -62,7 +62,7 @@ def mail_server(app: Paperfeed, inbox: ScriptedInbox, **settings: Any) -> Iterat
 
 def subscriber(app: Paperfeed, email: str, **choices: Any) -> Subscription:
     """An active (confirmed) subscription with ``choices`` (see ``make_choices``)."""
-    return app.store.digests.add(email, make_choices(**choices), status="active", now=app.clock.now())
+    return app.store.subscriptions.add(email, make_choices(**choices), status="active", now=app.clock.now())
 
 
 def received_by(inbox: ScriptedInbox, address: str) -> list[EmailMessage]:

@@ -134,6 +134,6 @@ def test_an_unreachable_mail_server_stops_the_run_and_loses_nothing(sample_app: 
     code, out, _ = run(sample_app, "digest", "send", "--period", "2026-02-20", "--json", **smtp)
     report = json.loads(out)
     assert code == 1 and report["stopped"] and report["sent"] == 0
-    assert sample_app.store.digests.period_counts("daily:2026-02-20") == {"queued": 1}
+    assert sample_app.store.sends.period_counts("daily:2026-02-20") == {"queued": 1}
     code, out, _ = run(sample_app, "digest", "send", "--period", "2026-02-20", "--json")  # console now
     assert code == 0 and json.loads(out)["sent"] == 1

@@ -99,14 +99,14 @@ def test_killed_sender_rerun_sends_only_what_is_missing(sample_app: Paperfeed, a
         inbox.victim = process.pid
         process.communicate(timeout=300)
         assert process.returncode == -signal.SIGKILL, "the sender was not killed half-way"
-        recorded = sample_app.store.digests.period_counts("daily:" + PERIOD)
+        recorded = sample_app.store.sends.period_counts("daily:" + PERIOD)
         assert recorded.get("sent") == 8, recorded  # every accepted message was recorded before the next
         in_flight = next(
             a
             for a in addresses
-            if sample_app.store.digests.send_of(_sid(sample_app, a), "daily:" + PERIOD).status == "sending"  # type: ignore[union-attr]
+            if sample_app.store.sends.send_of(_sid(sample_app, a), "daily:" + PERIOD).status == "sending"  # type: ignore[union-attr]
         )
-        prepared_id = sample_app.store.digests.send_of(
+        prepared_id = sample_app.store.sends.send_of(
             _sid(sample_app, in_flight), "daily:" + PERIOD
         ).message_id  # type: ignore[union-attr]
 
@@ -125,11 +125,11 @@ def test_killed_sender_rerun_sends_only_what_is_missing(sample_app: Paperfeed, a
         assert twice == [in_flight] and all(n in (1, 2) for n in counts.values())
         assert len(set(ids_of[in_flight])) == 1
     assert ids_of[in_flight][-1] == prepared_id
-    assert sample_app.store.digests.period_counts("daily:" + PERIOD) == {"sent": 24}
+    assert sample_app.store.sends.period_counts("daily:" + PERIOD) == {"sent": 24}
 
 
 def _sid(app: Paperfeed, address: str) -> int:
-    return app.store.digests.for_email(address)[0].id
+    return app.store.subscriptions.for_email(address)[0].id
 
 
 @pytest.mark.slow
@@ -151,7 +151,7 @@ def test_two_senders_at_once_never_both_send_to_one_address(sample_app: Paperfee
     assert counts == Counter({address: 1 for address in addresses})
     assert sum(r["sent"] for r in reports) == 120
     assert all(r["sent"] > 0 for r in reports), f"the two runs did not overlap: {reports}"
-    assert sample_app.store.digests.period_counts("daily:" + PERIOD) == {"sent": 120}
+    assert sample_app.store.sends.period_counts("daily:" + PERIOD) == {"sent": 120}
 
 
 @pytest.mark.slow
@@ -175,5 +175,5 @@ def test_one_send_with_two_worker_processes_sends_each_digest_once(sample_app: P
 
 def _run_ids(app: Paperfeed, addresses: list[str]) -> list[str]:
     """Which run sent each digest (the ledger keeps the claiming run's id)."""
-    rows = [app.store.digests.send_of(_sid(app, a), "daily:" + PERIOD) for a in addresses]
+    rows = [app.store.sends.send_of(_sid(app, a), "daily:" + PERIOD) for a in addresses]
     return [str(row.run_id) for row in rows if row is not None]

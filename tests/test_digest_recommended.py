@@ -76,7 +76,7 @@ def test_a_send_ranks_the_members_who_chose_it_once_and_records_their_reasons(
     assert FAIRNESS not in dict(expected)  # saved already: never pushed again
 
     def ledger(subscription_id: int) -> list[list[object]]:
-        row = sample_app.store.digests.send_of(subscription_id, PERIOD_KEY)
+        row = sample_app.store.sends.send_of(subscription_id, PERIOD_KEY)
         assert row is not None and row.status == "sent" and row.content is not None
         return json.loads(row.content)  # type: ignore[no-any-return]
 
@@ -125,13 +125,13 @@ def test_a_preview_ranks_the_one_member_and_an_empty_section_is_left_out(
 def test_the_choice_round_trips_through_store_cli_form_and_api(sample_app: Paperfeed) -> None:
     choices = make_choices(categories=["cs.CL"], recommended=True)
     assert "recommended for you" in describe(choices)
-    added = sample_app.store.digests.add(
+    added = sample_app.store.subscriptions.add(
         "a@example.org", choices, status="active", now=sample_app.clock.now()
     )
-    loaded = sample_app.store.digests.get(added.id)
+    loaded = sample_app.store.subscriptions.get(added.id)
     assert loaded is not None and loaded.choices.recommended
-    assert sample_app.store.digests.set_choices(added.id, make_choices(categories=["cs.CL"]))
-    again = sample_app.store.digests.get(added.id)
+    assert sample_app.store.subscriptions.set_choices(added.id, make_choices(categories=["cs.CL"]))
+    again = sample_app.store.subscriptions.get(added.id)
     assert again is not None and not again.choices.recommended
 
     code, stdout, stderr = run(
@@ -146,7 +146,7 @@ def test_the_choice_round_trips_through_store_cli_form_and_api(sample_app: Paper
     )
     assert code == 0, stderr
     assert "recommended for you" in stdout
-    (cli_sub,) = sample_app.store.digests.for_email("cli@example.org")
+    (cli_sub,) = sample_app.store.subscriptions.for_email("cli@example.org")
     assert cli_sub.choices.recommended
 
     with TestClient(create_app(sample_app, indexer=False, scheduler=False)) as client:
@@ -154,5 +154,5 @@ def test_the_choice_round_trips_through_store_cli_form_and_api(sample_app: Paper
         assert answer.status_code == 202, answer.text
         wrong = client.post("/api/v1/subscriptions", json={"email": "b@example.org", "recommended": "yes"})
         assert wrong.status_code == 422
-    (api_sub,) = sample_app.store.digests.for_email("api@example.org")
+    (api_sub,) = sample_app.store.subscriptions.for_email("api@example.org")
     assert api_sub.choices.recommended

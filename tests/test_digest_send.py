@@ -73,12 +73,12 @@ def test_a_digest_arrives_whole_and_its_links_work(sample_app: Paperfeed) -> Non
             assert manage.status_code == 200 and "reader@example.org" in manage.text
             page = client.get(found["unsubscribe"])  # opening the link (a mail scanner) changes nothing
             assert page.status_code == 200 and "Unsubscribe" in page.text
-            assert sample_app.store.digests.get(reader.id).status == "active"  # type: ignore[union-attr]
+            assert sample_app.store.subscriptions.get(reader.id).status == "active"  # type: ignore[union-attr]
             one_click = client.post(
                 message["List-Unsubscribe"].strip("<>"), data={"List-Unsubscribe": "One-Click"}
             )
             assert one_click.status_code == 200 and not one_click.is_redirect
-        assert sample_app.store.digests.get(reader.id).status == "unsubscribed"  # type: ignore[union-attr]
+        assert sample_app.store.subscriptions.get(reader.id).status == "unsubscribed"  # type: ignore[union-attr]
 
         # Unsubscribed: the next day's digest does not go to them.
         upvote(sample_app, "2602.18094")
@@ -104,7 +104,7 @@ def test_one_click_headers_over_https(sample_app: Paperfeed) -> None:
                              headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
         assert answer.status_code == 200
         assert client.post(url, data={"List-Unsubscribe": "One-Click"}).status_code == 200  # twice is fine
-    assert sample_app.store.digests.get(reader.id).status == "unsubscribed"  # type: ignore[union-attr]
+    assert sample_app.store.subscriptions.get(reader.id).status == "unsubscribed"  # type: ignore[union-attr]
 
 
 def test_451_is_retried_by_the_next_run_and_550_pauses_after_three(sample_app: Paperfeed) -> None:
@@ -120,8 +120,8 @@ def test_451_is_retried_by_the_next_run_and_550_pauses_after_three(sample_app: P
     with mail_server(sample_app, inbox, digest_pause_after=3):
         first = send_digests(sample_app, day=FRIDAY).reports[0]
         assert (first.sent, first.deferred, first.failed) == (1, 1, 1)
-        grey = sample_app.store.digests.for_email("grey@example.org")[0]
-        row = sample_app.store.digests.send_of(grey.id, "daily:2026-02-20")
+        grey = sample_app.store.subscriptions.for_email("grey@example.org")[0]
+        row = sample_app.store.sends.send_of(grey.id, "daily:2026-02-20")
         assert row is not None and row.status == "queued" and row.code == 451
 
         second = send_digests(sample_app, day=FRIDAY).reports[0]
@@ -132,7 +132,7 @@ def test_451_is_retried_by_the_next_run_and_550_pauses_after_three(sample_app: P
 
         for day in (date(2026, 2, 18), THURSDAY):
             send_digests(sample_app, day=day)
-        gone = sample_app.store.digests.for_email("gone@example.org")[0]
+        gone = sample_app.store.subscriptions.for_email("gone@example.org")[0]
         assert gone.status == "paused" and gone.failure_streak == 3 and "550" in (gone.last_error or "")
         calls = inbox.rcpt_calls["gone@example.org"]
         send_digests(sample_app, day=date(2026, 2, 16))  # paused: not even tried
@@ -141,7 +141,7 @@ def test_451_is_retried_by_the_next_run_and_550_pauses_after_three(sample_app: P
 
 def test_empty_pending_and_repeated_runs_send_nothing(sample_app: Paperfeed) -> None:
     subscriber(sample_app, "empty@example.org", trending=False, queries=["zebrafish hydrodynamics"])
-    sample_app.store.digests.add(
+    sample_app.store.subscriptions.add(
         "pending@example.org",
         make_choices(categories=["cs.AI"]),
         status="pending",
@@ -159,8 +159,8 @@ def test_empty_pending_and_repeated_runs_send_nothing(sample_app: Paperfeed) -> 
         assert len(inbox.received) == 1
         weekend = send_digests(sample_app, day=date(2026, 2, 21))  # no daily digest on Saturdays
         assert weekend.periods["daily"] is None and weekend.total("sent") == 0
-    row = sample_app.store.digests.send_of(
-        sample_app.store.digests.for_email("empty@example.org")[0].id, "daily:2026-02-20"
+    row = sample_app.store.sends.send_of(
+        sample_app.store.subscriptions.for_email("empty@example.org")[0].id, "daily:2026-02-20"
     )
     assert row is not None and row.status == "skipped"
 
@@ -170,7 +170,7 @@ def test_a_dry_run_composes_but_sends_and_records_nothing(sample_app: Paperfeed)
     with mail_server(sample_app, ScriptedInbox()) as inbox:
         report = send_digests(sample_app, day=FRIDAY, dry_run=True)
     assert report.total("would_send") == 1 and report.total("sent") == 0
-    assert inbox.received == [] and sample_app.store.digests.period_counts("daily:2026-02-20") == {}
+    assert inbox.received == [] and sample_app.store.sends.period_counts("daily:2026-02-20") == {}
 
 
 def test_subscribe_confirm_and_receive_over_http(sample_app: Paperfeed) -> None:
@@ -188,7 +188,7 @@ def test_subscribe_confirm_and_receive_over_http(sample_app: Paperfeed) -> None:
 
             page = client.get(link)  # what a mail scanner does: nothing happens
             assert page.status_code == 200 and "Confirm" in page.text
-            (pending,) = sample_app.store.digests.for_email("new@example.org")
+            (pending,) = sample_app.store.subscriptions.for_email("new@example.org")
             assert pending.status == "pending"
             send_digests(sample_app, day=FRIDAY)
             assert len(received_by(inbox, "new@example.org")) == 1, "nothing but the confirmation before it"
@@ -196,7 +196,7 @@ def test_subscribe_confirm_and_receive_over_http(sample_app: Paperfeed) -> None:
             done = client.post(link, data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
             assert done.status_code == 303 and "/digest/manage/" in done.headers["location"]
             assert client.get(done.headers["location"]).status_code == 200
-        assert sample_app.store.digests.get(pending.id).status == "active"  # type: ignore[union-attr]
+        assert sample_app.store.subscriptions.get(pending.id).status == "active"  # type: ignore[union-attr]
         report = send_digests(sample_app, day=THURSDAY)
         assert report.total("sent") == 1
         digest = received_by(inbox, "new@example.org")[-1]
@@ -234,14 +234,14 @@ def test_a_dead_runs_claim_expiring_between_two_looks_is_still_sent(
 ) -> None:
     """The sender asks "anything left to claim?" and then "is another run still sending?"; a dead
     run's lease that expires between the two questions must not end the run with its rows unsent."""
-    digests = sample_app.store.digests
+    ledger = sample_app.store.sends
     orphan = subscriber(sample_app, "orphan@example.org", categories=["cs.AI"])
     period = "daily:2026-02-20"
-    digests.plan(period, [orphan.id], now=wall_now())
+    ledger.plan(period, [orphan.id], now=wall_now())
     assert sample_app.store.leases.acquire("dead-run", "dead-run", ttl_seconds=1.0, now=wall_now())
-    held = digests.claim(period, "dead-run", limit=5, now=wall_now())
+    held = ledger.claim(period, "dead-run", limit=5, now=wall_now())
     assert [c.subscription.id for c in held] == [orphan.id]
-    original = digests.claim
+    original = ledger.claim
     waited = []
 
     def claim_then_let_the_lease_expire(*args: object, **kwargs: object) -> object:
@@ -251,9 +251,9 @@ def test_a_dead_runs_claim_expiring_between_two_looks_is_still_sent(
             time.sleep(1.2)  # the dead run's lease ends now, after the claim saw it alive
         return claimed
 
-    monkeypatch.setattr(digests, "claim", claim_then_let_the_lease_expire)
+    monkeypatch.setattr(ledger, "claim", claim_then_let_the_lease_expire)
     with mail_server(sample_app, ScriptedInbox()) as inbox:
         report = send_digests(sample_app, day=FRIDAY).reports[0]
     assert waited, "the claim never came back empty while the dead run held its row"
     assert report.sent == 1 and len(received_by(inbox, "orphan@example.org")) == 1
-    assert digests.period_counts(period) == {"sent": 1}
+    assert ledger.period_counts(period) == {"sent": 1}

@@ -14,7 +14,9 @@ PERIOD = "daily:2026-02-20"
 
 def subscribe(store: Store, count: int, *, status: str = "active") -> list[int]:
     choices = DigestChoices(categories=("cs.CL",), authors=("Jane Doe",), queries=("diffusion",))
-    return [store.digests.add(f"r{i}@example.org", choices, status=status, now=NOW).id for i in range(count)]
+    return [
+        store.subscriptions.add(f"r{i}@example.org", choices, status=status, now=NOW).id for i in range(count)
+    ]
 
 
 def lease(store: Store, run_id: str, *, seconds: float = 60, now: datetime = NOW) -> None:
@@ -22,7 +24,7 @@ def lease(store: Store, run_id: str, *, seconds: float = 60, now: datetime = NOW
 
 
 def test_subscriptions_keep_their_follows_in_order(paperfeed_app: Paperfeed) -> None:
-    digests = paperfeed_app.store.digests
+    store = paperfeed_app.store
     choices = DigestChoices(
         frequency="weekly",
         trending=True,
@@ -32,31 +34,35 @@ def test_subscriptions_keep_their_follows_in_order(paperfeed_app: Paperfeed) -> 
         queries=('"world model" -survey', "diffusion"),
         max_papers=7,
     )
-    added = digests.add("a@example.org", choices, status="pending", now=NOW, confirm_hash="h" * 64)
+    added = store.subscriptions.add(
+        "a@example.org", choices, status="pending", now=NOW, confirm_hash="h" * 64
+    )
     assert added.choices == choices and added.status == "pending"
-    assert digests.confirm(added.id, "x" * 64, now=NOW) is False
-    assert digests.confirm(added.id, "h" * 64, now=NOW) is True
-    assert digests.confirm(added.id, "h" * 64, now=NOW) is False  # single use
-    assert digests.get(added.id).status == "active"  # type: ignore[union-attr]
+    assert store.subscriptions.confirm(added.id, "x" * 64, now=NOW) is False
+    assert store.subscriptions.confirm(added.id, "h" * 64, now=NOW) is True
+    assert store.subscriptions.confirm(added.id, "h" * 64, now=NOW) is False  # single use
+    assert store.subscriptions.get(added.id).status == "active"  # type: ignore[union-attr]
     changed = DigestChoices(categories=("cs.CV",), trending=False)
-    assert digests.set_choices(added.id, changed)
-    assert digests.get(added.id).choices == changed  # type: ignore[union-attr]
-    assert [s.id for s in digests.for_email("a@example.org")] == [added.id]
-    assert digests.unsubscribe(added.id, now=NOW) and not digests.unsubscribe(added.id, now=NOW)
-    assert digests.with_status("active") == []
+    assert store.subscriptions.set_choices(added.id, changed)
+    assert store.subscriptions.get(added.id).choices == changed  # type: ignore[union-attr]
+    assert [s.id for s in store.subscriptions.for_email("a@example.org")] == [added.id]
+    assert store.subscriptions.unsubscribe(added.id, now=NOW) and not store.subscriptions.unsubscribe(
+        added.id, now=NOW
+    )
+    assert store.subscriptions.with_status("active") == []
 
 
 def test_planning_is_idempotent_and_claims_are_disjoint(paperfeed_app: Paperfeed) -> None:
     store = paperfeed_app.store
     ids = subscribe(store, 30)
-    assert store.digests.plan(PERIOD, ids, now=NOW) == 30
-    assert store.digests.plan(PERIOD, ids, now=NOW) == 30  # a second run plans nothing new
+    assert store.sends.plan(PERIOD, ids, now=NOW) == 30
+    assert store.sends.plan(PERIOD, ids, now=NOW) == 30  # a second run plans nothing new
     lease(store, "run-a")
     lease(store, "run-b")
     claimed: dict[str, list[int]] = {"run-a": [], "run-b": []}
 
     def claimer(run: str) -> None:
-        while batch := store.digests.claim(PERIOD, run, limit=3, now=NOW):
+        while batch := store.sends.claim(PERIOD, run, limit=3, now=NOW):
             claimed[run].extend(item.subscription.id for item in batch)
 
     threads = [threading.Thread(target=claimer, args=(run,)) for run in claimed]
@@ -66,99 +72,97 @@ def test_planning_is_idempotent_and_claims_are_disjoint(paperfeed_app: Paperfeed
         thread.join()
     both = claimed["run-a"] + claimed["run-b"]
     assert sorted(both) == sorted(ids), "every row claimed exactly once"
-    assert store.digests.period_counts(PERIOD) == {"sending": 30}
+    assert store.sends.period_counts(PERIOD) == {"sending": 30}
 
 
 def test_claims_of_a_live_run_are_kept_and_of_a_dead_one_taken_over(paperfeed_app: Paperfeed) -> None:
     store = paperfeed_app.store
     ids = subscribe(store, 4)
-    store.digests.plan(PERIOD, ids, now=NOW)
+    store.sends.plan(PERIOD, ids, now=NOW)
     lease(store, "run-a", seconds=30)
-    first = store.digests.claim(PERIOD, "run-a", limit=2, now=NOW)
-    store.digests.prepare("run-a", [(first[0].id, "<m1@example.org>", "[]")], now=NOW)
+    first = store.sends.claim(PERIOD, "run-a", limit=2, now=NOW)
+    store.sends.prepare("run-a", [(first[0].id, "<m1@example.org>", "[]")], now=NOW)
     lease(store, "run-b", seconds=300)
-    second = store.digests.claim(PERIOD, "run-b", limit=10, now=NOW)
+    second = store.sends.claim(PERIOD, "run-b", limit=10, now=NOW)
     assert {i.id for i in second}.isdisjoint({i.id for i in first})
-    assert store.digests.in_flight_elsewhere(PERIOD, "run-b", now=NOW) == 2
+    assert store.sends.in_flight_elsewhere(PERIOD, "run-b", now=NOW) == 2
     # run-a stops renewing: 31 s later its claims belong to whoever claims next, prepared as they were.
     later = NOW + timedelta(seconds=31)
-    assert store.digests.in_flight_elsewhere(PERIOD, "run-b", now=later) == 0
-    taken = store.digests.claim(PERIOD, "run-b", limit=10, now=later)
+    assert store.sends.in_flight_elsewhere(PERIOD, "run-b", now=later) == 0
+    taken = store.sends.claim(PERIOD, "run-b", limit=10, now=later)
     assert sorted(i.id for i in taken) == sorted(i.id for i in first)
     reclaimed = next(i for i in taken if i.id == first[0].id)
     assert reclaimed.message_id == "<m1@example.org>" and reclaimed.content == "[]"
     # The dead run's late write is refused: the row is run-b's now.
-    assert not store.digests.record_sent(first[0].id, "run-a", ids[0], code=250, detail="ok", now=later)
+    assert not store.sends.record_sent(first[0].id, "run-a", ids[0], code=250, detail="ok", now=later)
 
 
 def test_outcomes_move_rows_and_pause_repeatedly_refused_addresses(paperfeed_app: Paperfeed) -> None:
     store = paperfeed_app.store
-    digests = store.digests
     good, bad = subscribe(store, 2)
     for day in range(3):
         period = f"daily:2026-02-{16 + day}"
-        digests.plan(period, [good, bad], now=NOW)
+        store.sends.plan(period, [good, bad], now=NOW)
         lease(store, f"run-{day}")
-        rows = {i.subscription.id: i for i in digests.claim(period, f"run-{day}", limit=10, now=NOW)}
-        assert digests.record_sent(rows[good].id, f"run-{day}", good, code=250, detail="ok", now=NOW)
-        paused = digests.record_permanent_failure(
+        rows = {i.subscription.id: i for i in store.sends.claim(period, f"run-{day}", limit=10, now=NOW)}
+        assert store.sends.record_sent(rows[good].id, f"run-{day}", good, code=250, detail="ok", now=NOW)
+        paused = store.sends.record_permanent_failure(
             rows[bad].id, f"run-{day}", bad, code=550, detail="no such user", pause_after=3, now=NOW
         )
         assert paused is (day == 2)
-    assert digests.get(bad).status == "paused"  # type: ignore[union-attr]
-    assert digests.get(bad).failure_streak == 3  # type: ignore[union-attr]
-    assert "550 no such user" in (digests.get(bad).last_error or "")  # type: ignore[union-attr]
-    assert digests.get(good).failure_streak == 0  # type: ignore[union-attr]
+    assert store.subscriptions.get(bad).status == "paused"  # type: ignore[union-attr]
+    assert store.subscriptions.get(bad).failure_streak == 3  # type: ignore[union-attr]
+    assert "550 no such user" in (store.subscriptions.get(bad).last_error or "")  # type: ignore[union-attr]
+    assert store.subscriptions.get(good).failure_streak == 0  # type: ignore[union-attr]
     # Paused: the next period's row is skipped, not claimed.
-    digests.plan(PERIOD, [good, bad], now=NOW)
+    store.sends.plan(PERIOD, [good, bad], now=NOW)
     lease(store, "run-x")
-    assert [i.subscription.id for i in digests.claim(PERIOD, "run-x", limit=10, now=NOW)] == [good]
-    assert digests.send_of(bad, PERIOD).status == "skipped"  # type: ignore[union-attr]
+    assert [i.subscription.id for i in store.sends.claim(PERIOD, "run-x", limit=10, now=NOW)] == [good]
+    assert store.sends.send_of(bad, PERIOD).status == "skipped"  # type: ignore[union-attr]
     # Resuming starts the streak again.
-    assert digests.activate(bad, now=NOW)
-    assert digests.get(bad).failure_streak == 0  # type: ignore[union-attr]
+    assert store.subscriptions.activate(bad, now=NOW)
+    assert store.subscriptions.get(bad).failure_streak == 0  # type: ignore[union-attr]
 
 
 def test_temporary_failures_wait_for_the_next_run_and_give_up_in_the_end(paperfeed_app: Paperfeed) -> None:
     store = paperfeed_app.store
-    digests = store.digests
     (sid,) = subscribe(store, 1)
-    digests.plan(PERIOD, [sid], now=NOW)
+    store.sends.plan(PERIOD, [sid], now=NOW)
     statuses = []
     for run in range(3):
         run_id = f"run-{run}"
         lease(store, run_id)
-        (item,) = digests.claim(PERIOD, run_id, limit=5, now=NOW)
+        (item,) = store.sends.claim(PERIOD, run_id, limit=5, now=NOW)
         statuses.append(
-            digests.record_temporary_failure(
+            store.sends.record_temporary_failure(
                 item.id, run_id, code=451, detail="try later", tried=True, give_up_after=3, now=NOW
             )
         )
-        assert digests.claim(PERIOD, run_id, limit=5, now=NOW) == []  # not again in the same run
+        assert store.sends.claim(PERIOD, run_id, limit=5, now=NOW) == []  # not again in the same run
     assert statuses == ["queued", "queued", "failed"]
-    assert digests.send_of(sid, PERIOD).attempts == 3  # type: ignore[union-attr]
+    assert store.sends.send_of(sid, PERIOD).attempts == 3  # type: ignore[union-attr]
     # A message that never reached a server does not count as a try.
     (other,) = subscribe(store, 1)
-    digests.plan(PERIOD, [other], now=NOW)
+    store.sends.plan(PERIOD, [other], now=NOW)
     lease(store, "run-z")
-    (item,) = digests.claim(PERIOD, "run-z", limit=5, now=NOW)
-    status = digests.record_temporary_failure(
+    (item,) = store.sends.claim(PERIOD, "run-z", limit=5, now=NOW)
+    status = store.sends.record_temporary_failure(
         item.id, "run-z", code=None, detail="connection refused", tried=False, give_up_after=1, now=NOW
     )
-    assert status == "queued" and digests.send_of(other, PERIOD).attempts == 0  # type: ignore[union-attr]
+    assert status == "queued" and store.sends.send_of(other, PERIOD).attempts == 0  # type: ignore[union-attr]
 
 
 def test_unsubscribing_before_its_turn_skips_the_row(paperfeed_app: Paperfeed) -> None:
     store = paperfeed_app.store
     ids = subscribe(store, 3)
-    store.digests.plan(PERIOD, ids, now=NOW)
-    store.digests.unsubscribe(ids[1], now=NOW)
+    store.sends.plan(PERIOD, ids, now=NOW)
+    store.subscriptions.unsubscribe(ids[1], now=NOW)
     lease(store, "run")
-    claimed = store.digests.claim(PERIOD, "run", limit=10, now=NOW)
+    claimed = store.sends.claim(PERIOD, "run", limit=10, now=NOW)
     assert [i.subscription.id for i in claimed] == [ids[0], ids[2]]
-    assert store.digests.period_counts(PERIOD) == {"sending": 2, "skipped": 1}
-    assert store.digests.release("run", now=NOW) == 2
-    assert store.digests.period_counts(PERIOD) == {"queued": 2, "skipped": 1}
+    assert store.sends.period_counts(PERIOD) == {"sending": 2, "skipped": 1}
+    assert store.sends.release("run", now=NOW) == 2
+    assert store.sends.period_counts(PERIOD) == {"queued": 2, "skipped": 1}
 
 
 def test_leases_have_one_holder_until_they_expire(paperfeed_app: Paperfeed) -> None:

@@ -86,7 +86,7 @@ def test_the_api_answers_the_same_for_known_and_unknown_addresses(
         },
     )
     assert full.status_code == 202
-    (pending,) = sample_app.store.digests.for_email("full@example.org")
+    (pending,) = sample_app.store.subscriptions.for_email("full@example.org")
     assert pending.status == "pending" and pending.choices.max_papers == 7
     assert pending.choices.trending_categories == ("cs.LG",) and pending.choices.frequency == "weekly"
 
@@ -127,7 +127,7 @@ def test_confirmation_needs_a_post_and_works_once(
     path = confirm_path(inbox, "c@example.org")
     page = client.get(path)
     assert page.status_code == 200 and 'method="post"' in page.text
-    (subscription,) = sample_app.store.digests.for_email("c@example.org")
+    (subscription,) = sample_app.store.subscriptions.for_email("c@example.org")
     assert subscription.status == "pending"
     token = csrf_of(page.text)
     first = client.post(path, data={"csrf_token": token}, follow_redirects=False)
@@ -136,7 +136,7 @@ def test_confirmation_needs_a_post_and_works_once(
     assert "Confirmed" in manage.text
     second = client.post(path, data={"csrf_token": token}, follow_redirects=False)
     assert second.status_code == 303  # a second click is harmless
-    assert sample_app.store.digests.get(subscription.id).status == "active"  # type: ignore[union-attr]
+    assert sample_app.store.subscriptions.get(subscription.id).status == "active"  # type: ignore[union-attr]
 
 
 def test_broken_expired_and_replaced_links_say_so(
@@ -159,7 +159,7 @@ def test_broken_expired_and_replaced_links_say_so(
     monkeypatch.setattr(links, "CONFIRM_TTL", timedelta(seconds=-1))
     expired = client.get(confirm_path(inbox, "r@example.org"))
     assert expired.status_code == 422 and "expired" in expired.text
-    sid = sample_app.store.digests.for_email("r@example.org")[0].id
+    sid = sample_app.store.subscriptions.for_email("r@example.org")[0].id
     never_sent = client.get(
         "/digest/view/" + links.sign(sample_app.settings, "view", sid, "daily:2026-02-20")
     )
@@ -188,7 +188,7 @@ def test_the_manage_link_changes_choices_and_refuses_bad_ones(
     }
     saved = client.post(path, data=form, follow_redirects=False)
     assert saved.status_code == 303
-    choices = sample_app.store.digests.get(sub.id).choices  # type: ignore[union-attr]
+    choices = sample_app.store.subscriptions.get(sub.id).choices  # type: ignore[union-attr]
     assert choices.frequency == "weekly" and choices.categories == ("cs.LG", "stat.ML")
     assert choices.authors == ("Jane Doe", "Zoë Martín") and choices.max_papers == 12
     assert choices.queries == ('"world model" -survey', "diffusion") and choices.trending_categories == (
@@ -206,13 +206,13 @@ def test_unsubscribe_page_button_and_paused_resume(sample_app: Paperfeed, client
     assert "Stop sending" in client.get(path).text
     done = client.post(path)  # the page's button: no CSRF needed, the signed token is the authority
     assert done.status_code == 200 and "Unsubscribed" in done.text
-    assert sample_app.store.digests.get(sub.id).status == "unsubscribed"  # type: ignore[union-attr]
+    assert sample_app.store.subscriptions.get(sub.id).status == "unsubscribed"  # type: ignore[union-attr]
     paused = subscriber(sample_app, "p@example.org")
     store, now = sample_app.store, paused.created_at
-    store.digests.plan("daily:2026-02-20", [paused.id], now=now)
+    store.sends.plan("daily:2026-02-20", [paused.id], now=now)
     store.leases.acquire("run", "test", ttl_seconds=60, now=now)
-    (row,) = store.digests.claim("daily:2026-02-20", "run", limit=1, now=now)
-    store.digests.record_permanent_failure(
+    (row,) = store.sends.claim("daily:2026-02-20", "run", limit=1, now=now)
+    store.sends.record_permanent_failure(
         row.id, "run", paused.id, code=550, detail="5.1.1 mailbox unavailable", pause_after=1, now=now
     )
     manage = "/digest/manage/" + links.sign(sample_app.settings, "manage", paused.id)
@@ -220,7 +220,7 @@ def test_unsubscribe_page_button_and_paused_resume(sample_app: Paperfeed, client
     assert "Paused: 1 delivery was refused" in page.text and "550 5.1.1 mailbox unavailable" in page.text
     resumed = client.post(manage, data={"csrf_token": csrf_of(page.text), "action": "resume"})
     assert resumed.status_code == 200 and "Resumed" in resumed.text
-    assert store.digests.get(paused.id).status == "active"  # type: ignore[union-attr]
+    assert store.subscriptions.get(paused.id).status == "active"  # type: ignore[union-attr]
 
 
 def test_members_manage_their_subscriptions_in_settings(sample_app: Paperfeed, client: TestClient) -> None:
@@ -235,7 +235,7 @@ def test_members_manage_their_subscriptions_in_settings(sample_app: Paperfeed, c
         follow_redirects=False,
     )
     assert added.status_code == 303
-    (mine,) = sample_app.store.digests.for_email("member@example.org")
+    (mine,) = sample_app.store.subscriptions.for_email("member@example.org")
     assert mine.status == "active" and not mine.choices.trending  # no confirmation mail for members
     listed = client.get("/settings?done=added")
     assert "Subscribed" in listed.text and "new in cs.CL" in listed.text
@@ -256,7 +256,7 @@ def test_members_manage_their_subscriptions_in_settings(sample_app: Paperfeed, c
         f"/settings/subscriptions/{mine.id}", data={"csrf_token": token, "action": "restart"}
     )
     assert restart.status_code == 200
-    assert sample_app.store.digests.get(mine.id).status == "active"  # type: ignore[union-attr]
+    assert sample_app.store.subscriptions.get(mine.id).status == "active"  # type: ignore[union-attr]
 
 
 def test_members_preview_their_digest(sample_app: Paperfeed, client: TestClient) -> None:

@@ -301,7 +301,7 @@ def test_subscriber_journey(
     confirmation = inbox.wait(1)
     assert confirmation["Subject"] == "Confirm your paperfeed digest subscription"
     page.goto(server + _link(confirmation, server, "confirm"))
-    (pending,) = sample_app.store.digests.for_email("subscriber@example.org")
+    (pending,) = sample_app.store.subscriptions.for_email("subscriber@example.org")
     assert pending.status == "pending"
     page.click("form[action^='/digest/confirm/'] button")
     expect(page.locator("p.notice")).to_contain_text("Confirmed")
@@ -325,7 +325,7 @@ def test_subscriber_journey(
     page.click("form[action^='/digest/unsubscribe/'] button")
     expect(page.locator("h1")).to_have_text("Unsubscribed")
     page.screenshot(path=shots / "unsubscribed.png")
-    assert sample_app.store.digests.get(pending.id).status == "unsubscribed"  # type: ignore[union-attr]
+    assert sample_app.store.subscriptions.get(pending.id).status == "unsubscribed"  # type: ignore[union-attr]
     assert send_digests(sample_app, day=date(2026, 2, 19)).total("sent") == 0
     assert len(inbox.messages) == 2
 

@@ -246,8 +246,8 @@ def list_command(
     """List subscriptions (newest first) with their status: pending, active, paused, unsubscribed."""
     paperfeed = get_app()
     address = email.strip().lower() if email else None
-    found = paperfeed.store.digests.listing(email=address, limit=limit)
-    counts = paperfeed.store.digests.status_counts()
+    found = paperfeed.store.subscriptions.listing(email=address, limit=limit)
+    counts = paperfeed.store.subscriptions.status_counts()
     if as_json:
         emit_json({"counts": counts, "subscriptions": [_subscription_json(s) for s in found]})
         return

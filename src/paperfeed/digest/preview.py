@@ -93,7 +93,7 @@ def preview(
         address = normalize_email(email)
     except AccountError as exc:
         raise InvalidInput(f"email: {exc}") from None
-    found = [s for s in app.store.digests.for_email(address) if s.status != "unsubscribed"]
+    found = [s for s in app.store.subscriptions.for_email(address) if s.status != "unsubscribed"]
     if not found:
         raise NotFound(
             f"{address} has no digest subscription; add one with: paperfeed digest subscribe {address}"
@@ -117,9 +117,9 @@ def view_sent(app: Paperfeed, token: str) -> RenderedDigest:
     data = links.read(app.settings, "view", token)
     if len(data) != 2 or not isinstance(data[1], str):
         raise links.InvalidLink("this link to a digest is not valid: copy the whole link from the email")
-    subscription = app.store.digests.get(int(data[0]))  # type: ignore[call-overload]
+    subscription = app.store.subscriptions.get(int(data[0]))  # type: ignore[call-overload]
     period = parse_ledger_key(data[1])
-    record = app.store.digests.send_of(subscription.id, ledger_key(period)) if subscription else None
+    record = app.store.sends.send_of(subscription.id, ledger_key(period)) if subscription else None
     if subscription is None or record is None or record.content is None:
         raise NotFound("this digest was never sent, or its subscription no longer exists")
     digest = ComposedDigest.from_json(json.loads(record.content))

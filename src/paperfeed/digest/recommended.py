@@ -51,7 +51,7 @@ class PersonalRecommendations:
             return {}
         subscriptions = [
             s
-            for s in self.app.store.digests.with_status("active", frequency=frequency_of(period))
+            for s in self.app.store.subscriptions.with_status("active", frequency=frequency_of(period))
             if s.choices.recommended
         ]
         members = {s.email: self._member(s.email) for s in subscriptions}

@@ -4,7 +4,7 @@ One run (``paperfeed digest send``, the scheduler) does, per due period:
 
 1. **Plan**: a ``queued`` ledger row for every active subscription of the period's frequency
    (``INSERT … ON CONFLICT DO NOTHING``: rows that exist, from an earlier or concurrent run, stay).
-2. **Claim** a batch of rows (:meth:`paperfeed.store.DigestStore.claim`: ``SKIP LOCKED`` on
+2. **Claim** a batch of rows (:meth:`paperfeed.store.SendLedger.claim`: ``SKIP LOCKED`` on
    PostgreSQL, the write lock on SQLite), so that two runs never hold the same row.
 3. **Compose** each claimed digest (or reuse the one stored by a run that died after preparing it),
    record its Message-ID and content, then hand the batch to the mail backend.
@@ -165,7 +165,7 @@ class PeriodSender:
         processes claim and send together (forked from this one after the period's sources are
         computed, so they share them): the ledger's claims keep them apart as they keep apart two
         runs started by hand."""
-        store = self.app.store.digests
+        store = self.app.store.sends
         report = self.report
         before = store.period_counts(ledger_key(self.period))
         report.already = sum(before.get(status, 0) for status in ("sent", "failed", "skipped"))
@@ -225,7 +225,7 @@ class PeriodSender:
         results.put(self.report.to_dict())
 
     def _claim_and_send(self) -> None:
-        store = self.app.store.digests
+        store = self.app.store.sends
         settings = self.app.settings
         report = self.report
         lease = HeldLease(self.app, self.run_id, settings.digest_claim_ttl)
@@ -243,7 +243,7 @@ class PeriodSender:
     def _loop(self, lease: HeldLease, pool: ThreadPoolExecutor) -> str | None:
         """Claim, compose, send, until nothing is left; one batch is sent (in ``pool``) while the next
         is composed, so the mail server's work overlaps ours. Returns why it stopped early, if it did."""
-        store = self.app.store.digests
+        store = self.app.store.sends
         in_flight: Future[str | None] | None = None
         try:
             while not lease.lost.is_set():
@@ -278,7 +278,7 @@ class PeriodSender:
                 in_flight.result()
 
     def _prepare(self, claimed: Sequence[ClaimedSend]) -> list[tuple[ClaimedSend, EmailMessage]]:
-        store = self.app.store.digests
+        store = self.app.store.sends
         settings = self.app.settings
         batch: list[tuple[ClaimedSend, EmailMessage]] = []
         fixed: list[tuple[int, str, str]] = []
@@ -323,7 +323,7 @@ class PeriodSender:
 
     def _record(self, item: ClaimedSend, outcome: SendOutcome) -> None:
         """Write one outcome to the ledger (called by the backend as soon as it is known)."""
-        store = self.app.store.digests
+        store = self.app.store.sends
         settings = self.app.settings
         now = wall_now()
         subscription_id = item.subscription.id
@@ -370,7 +370,7 @@ class PeriodSender:
         content = self.content
         report = self.report
         report.subscribers = len(subscriptions)
-        counts = self.app.store.digests.period_counts(ledger_key(self.period))
+        counts = self.app.store.sends.period_counts(ledger_key(self.period))
         report.already = sum(counts.get(status, 0) for status in ("sent", "failed", "skipped"))
         for subscription in subscriptions:
             digest = content.compose(subscription)
@@ -432,7 +432,7 @@ def send_digests(
     )
     chosen_backend = None if dry_run else (backend or backend_for(app.settings))
     due = [(frequency, period) for frequency, period in periods.items() if period is not None]
-    subscriptions = {f: app.store.digests.with_status("active", frequency=f) for f, _ in due}
+    subscriptions = {f: app.store.subscriptions.with_status("active", frequency=f) for f, _ in due}
     if any(s.choices.queries for subs in subscriptions.values() for s in subs):
         notice = wait_for_keyword_index(app)
         if notice:

@@ -93,7 +93,7 @@ def _request(
     backend: MailBackend | None,
 ) -> SubscribeResult:
     """Pending + confirmation mail, reusing a subscription with the same choices."""
-    digests = app.store.digests
+    digests = app.store.subscriptions
     existing = next((s for s in digests.for_email(address) if same_choices(s.choices, choices)), None)
     if existing is not None and existing.status == "active":
         if existing.choices.max_papers != choices.max_papers:
@@ -137,7 +137,7 @@ def subscribe(
 
 def subscribe_member(app: Paperfeed, user: User, choices: DigestChoices) -> Subscription:
     """A signed-in member's new subscription, active at once (their address is proven)."""
-    digests = app.store.digests
+    digests = app.store.subscriptions
     now = app.clock.now()
     existing = next((s for s in digests.for_email(user.email) if same_choices(s.choices, choices)), None)
     if existing is not None:
@@ -160,7 +160,7 @@ def import_subscribers(
     addresses = list(dict.fromkeys(_address(e) for e in emails))
     if not addresses:
         raise InvalidInput("give at least one email address")
-    digests = app.store.digests
+    digests = app.store.subscriptions
     results = []
     for address in addresses:
         now = app.clock.now()
@@ -180,7 +180,7 @@ def import_subscribers(
 
 # ------------------------------------------------------------------------------ links
 def _subscription(app: Paperfeed, subscription_id: int) -> Subscription:
-    found = app.store.digests.get(subscription_id)
+    found = app.store.subscriptions.get(subscription_id)
     if found is None:
         raise NotFound("this subscription no longer exists")
     return found
@@ -203,7 +203,7 @@ def confirm(app: Paperfeed, token: str) -> ConfirmResult:
     if len(data) != 2 or not isinstance(data[1], str):
         raise links.InvalidLink("this confirmation link is not valid: copy the whole link from the email")
     subscription = _subscription(app, int(data[0]))  # type: ignore[call-overload]
-    if app.store.digests.confirm(subscription.id, _hash(data[1]), now=app.clock.now()):
+    if app.store.subscriptions.confirm(subscription.id, _hash(data[1]), now=app.clock.now()):
         return ConfirmResult(_subscription(app, subscription.id), changed=True)
     if subscription.status == "active":
         return ConfirmResult(subscription, changed=False)
@@ -219,31 +219,31 @@ def confirm(app: Paperfeed, token: str) -> ConfirmResult:
 def unsubscribe(app: Paperfeed, token: str) -> Subscription:
     """Use an unsubscribe link (idempotent: unsubscribing twice is fine)."""
     subscription = subscription_for_link(app, "unsubscribe", token)
-    app.store.digests.unsubscribe(subscription.id, now=app.clock.now())
+    app.store.subscriptions.unsubscribe(subscription.id, now=app.clock.now())
     return _subscription(app, subscription.id)
 
 
 def stop(app: Paperfeed, subscription: Subscription) -> Subscription:
     """Unsubscribe a subscription its owner is managing (settings page); idempotent."""
-    app.store.digests.unsubscribe(subscription.id, now=app.clock.now())
+    app.store.subscriptions.unsubscribe(subscription.id, now=app.clock.now())
     return _subscription(app, subscription.id)
 
 
 def unsubscribe_address(app: Paperfeed, email: str) -> list[Subscription]:
     """Stop every subscription of an address (an operator acting on a reader's request)."""
     address = _address(email)
-    found = app.store.digests.for_email(address)
+    found = app.store.subscriptions.for_email(address)
     if not found:
         raise NotFound(f"no subscription for {address}")
     now = app.clock.now()
     for subscription in found:
-        app.store.digests.unsubscribe(subscription.id, now=now)
-    return app.store.digests.for_email(address)
+        app.store.subscriptions.unsubscribe(subscription.id, now=now)
+    return app.store.subscriptions.for_email(address)
 
 
 def update_choices(app: Paperfeed, subscription: Subscription, choices: DigestChoices) -> Subscription:
     """New choices for an existing subscription (its status is unchanged)."""
-    app.store.digests.set_choices(subscription.id, choices)
+    app.store.subscriptions.set_choices(subscription.id, choices)
     return _subscription(app, subscription.id)
 
 
@@ -251,21 +251,21 @@ def resume(app: Paperfeed, subscription: Subscription) -> Subscription:
     """A paused subscription delivers again (its owner fixed the address, or it was a glitch)."""
     if subscription.status not in ("paused", "active"):
         raise InvalidInput(f"only a paused subscription can be resumed; this one is {subscription.status}")
-    app.store.digests.activate(subscription.id, now=app.clock.now())
+    app.store.subscriptions.activate(subscription.id, now=app.clock.now())
     return _subscription(app, subscription.id)
 
 
 # ------------------------------------------------------------------------------ members
 def member_subscriptions(app: Paperfeed, user: User) -> list[Subscription]:
     """Every subscription of the member's address (stopped ones too, so they can restart them)."""
-    return app.store.digests.for_email(user.email)
+    return app.store.subscriptions.for_email(user.email)
 
 
 def member_subscription(app: Paperfeed, user: User | None, subscription_id: int) -> Subscription:
     """One subscription of the signed-in member's address; someone else's is refused."""
     if user is None:
         raise SignInRequired("sign in to manage your subscriptions")
-    found = app.store.digests.get(subscription_id)
+    found = app.store.subscriptions.get(subscription_id)
     if found is None:
         raise NotFound(f"no subscription {subscription_id}")
     if found.email != user.email:

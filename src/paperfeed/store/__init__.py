@@ -4,7 +4,8 @@
 interface per concern: ``papers`` (records, windows, the change feed), ``accounts``, ``votes``,
 ``featured``, ``rate_limits``, ``library`` (collections, entries, annotations), ``signals``
 (follows, feedback, impressions, feed-driver switches), ``recommend`` (cached member models,
-personal feed tokens), ``digests`` (subscriptions and the send ledger), ``leases`` and
+personal feed tokens), ``subscriptions`` (who gets which digest), ``sends`` (the digests' send
+ledger), ``leases`` and
 ``schedule`` (coordination between processes). Features call these; nothing above this package
 imports SQLAlchemy.
 """
@@ -13,14 +14,15 @@ from __future__ import annotations
 
 from paperfeed.store.accounts import AccountStore, User
 from paperfeed.store.database import Database, StoreUnavailable, redact_url
-from paperfeed.store.digest import ClaimedSend, DigestChoices, DigestStore, SendRecord, Subscription
 from paperfeed.store.featured import FeaturedEntry, FeaturedStore
 from paperfeed.store.leases import LeaseStore, ScheduleStore
 from paperfeed.store.library import Annotation, Collection, Entry, LibraryStore
 from paperfeed.store.papers import BatchResult, PaperStore, Window
 from paperfeed.store.ratelimits import RateLimitStore
 from paperfeed.store.recommend import ModelRow, RecommendStore, StoredModel
+from paperfeed.store.send_ledger import ClaimedSend, SendLedger, SendRecord
 from paperfeed.store.signals import Feedback, Follow, Impression, SignalStore
+from paperfeed.store.subscriptions import DigestChoices, Subscription, SubscriptionStore
 from paperfeed.store.votes import VoteStore
 
 __all__ = [
@@ -31,7 +33,6 @@ __all__ = [
     "Collection",
     "Database",
     "DigestChoices",
-    "DigestStore",
     "Entry",
     "FeaturedEntry",
     "FeaturedStore",
@@ -45,12 +46,14 @@ __all__ = [
     "RateLimitStore",
     "RecommendStore",
     "ScheduleStore",
+    "SendLedger",
     "SendRecord",
     "SignalStore",
     "Store",
     "StoreUnavailable",
     "StoredModel",
     "Subscription",
+    "SubscriptionStore",
     "User",
     "VoteStore",
     "Window",
@@ -71,7 +74,8 @@ class Store:
         self.library = LibraryStore(database)
         self.signals = SignalStore(database)
         self.recommend = RecommendStore(database)
-        self.digests = DigestStore(database)
+        self.subscriptions = SubscriptionStore(database)
+        self.sends = SendLedger(database)
         self.leases = LeaseStore(database)
         self.schedule = ScheduleStore(database)
 

@@ -220,7 +220,7 @@ def _manage_context(
         "form": form or ChoicesForm.of(subscription.choices),
         "choices": describe(subscription.choices),
         "unsubscribe_path": "/digest/unsubscribe/" + links.sign(pf.settings, "unsubscribe", subscription.id),
-        "sends": pf.store.digests.sends_of(subscription.id, limit=5),
+        "sends": pf.store.sends.sends_of(subscription.id, limit=5),
     }
 
 
