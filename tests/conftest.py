@@ -1,14 +1,25 @@
-"""Shared fixtures: a fresh data dir and store per test, on SQLite files and on a real PostgreSQL.
+"""Shared fixtures: a fresh data dir and store per test, on SQLite files and, where the backend can
+make a difference, on a real PostgreSQL.
 
-Every test that takes ``settings`` (or ``paperfeed_app``, ``sample_app``) runs once per backend:
-``[sqlite]`` with a SQLite file in ``tmp_path``, ``[postgresql]`` with its own database in a
-throwaway cluster started for the session (see ``tests/pg_cluster.py``). A cluster that cannot start
-is an error, not a skip. ``PAPERFEED_TEST_BACKENDS=sqlite`` runs only SQLite (a quick local loop).
+Backends. Tests that take ``settings`` (or ``paperfeed_app``, ``sample_app``) run on SQLite; the
+modules in :data:`BOTH_BACKENDS` (the store, the send ledger, leases and claims, the change feed and
+the indexes that follow it, several instances, and the web and API paths whose SQL differs) run once
+more on PostgreSQL, with their own database in a throwaway cluster started for the session (see
+``tests/pg_cluster.py``). A cluster that cannot start is an error, not a skip.
+``PAPERFEED_TEST_BACKENDS=sqlite`` runs only SQLite (a quick local loop); ``=sqlite,postgresql``
+(the default) as described; ``=all`` runs every store-backed test on both.
+
+Built once. The sample store (300 real arXiv records with its keyword and features indexes) is built
+once per session and backend; every ``sample_app`` gets a copy (the data dir copied, the PostgreSQL
+database cloned from a template), so a test costs milliseconds to set up, not a re-import.
+
+Time. Business time in tests is the ``clock`` fixture (:data:`TEST_NOW`), never the machine's date.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,7 +40,63 @@ TEST_NOW = datetime(2026, 12, 1, 12, 0)
 """Business time in tests: a Tuesday noon, long after the sample's papers (February 2026). Tests that
 need another moment set the ``clock`` fixture; none reads the machine's date."""
 
-BACKENDS = [b for b in os.environ.get("PAPERFEED_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+_CHOSEN = os.environ.get("PAPERFEED_TEST_BACKENDS", "sqlite,postgresql")
+BACKENDS = [b for b in _CHOSEN.replace("all", "sqlite,postgresql").split(",") if b]
+EVERY_TEST_ON_BOTH = "all" in _CHOSEN
+
+BOTH_BACKENDS = frozenset(
+    {
+        # the store itself: reads, writes, layout, migrations
+        "test_store",
+        "test_store_layout",
+        "test_store_queries",
+        "test_ingest_jobs",
+        # the send ledger, its claims and leases, the scheduler's lease
+        "test_digest_store",
+        "test_digest_send",
+        "test_digest_exactly_once",
+        "test_digest_schedule",
+        # the change feed and the indexes that follow it
+        "test_search_indexer",
+        "test_search_tfidf_index",
+        # several instances on one store
+        "test_instances",
+        # web and API paths over queries that differ by dialect: sessions and tokens, period lists
+        # and trending, library and signals, the generated-request run over every operation
+        "test_web_api_auth",
+        "test_hf_papers_api",
+        "test_web_periods",
+        "test_web_library",
+        "test_web_schemathesis",
+        "test_recommend_service",
+        "test_library_use_cases",
+        "test_digest_recommended",
+    }
+)
+"""Test modules whose behaviour can differ by backend: they run on PostgreSQL too."""
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``backend`` is SQLite, and PostgreSQL too for the modules of :data:`BOTH_BACKENDS`."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    both = EVERY_TEST_ON_BOTH or module in BOTH_BACKENDS
+    chosen = [b for b in BACKENDS if both or b == "sqlite"] or BACKENDS[:1]
+    metafunc.parametrize("backend", chosen, scope="function")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``semantic`` tests skip, saying why, where the semantic extra is not installed."""
+    from importlib.util import find_spec
+
+    missing = [name for name in ("torch", "sentence_transformers") if find_spec(name) is None]
+    if not missing:
+        return
+    reason = f"needs the semantic extra ({', '.join(missing)} not installed): pip install -e '.[semantic]'"
+    for item in items:
+        if item.get_closest_marker("semantic") is not None:
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(scope="session")
@@ -41,19 +108,69 @@ def pg_cluster() -> Iterator[PgCluster]:
         cluster.stop()
 
 
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+class SampleTemplates:
+    """The sample store, built once per backend: a data dir to copy and, on PostgreSQL, a database
+    to clone."""
+
+    DATABASE = "pf_sample"
+
+    def __init__(self, root: Path, request: pytest.FixtureRequest) -> None:
+        self.root = root
+        self.request = request
+        self.built: dict[str, Path] = {}
+
+    def data_dir(self, backend: str) -> Path:
+        if backend not in self.built:
+            self.built[backend] = self._build(backend)
+        return self.built[backend]
+
+    def _build(self, backend: str) -> Path:
+        from paperfeed.ingest.jobs import ingest_file
+        from paperfeed.search.indexer import catch_up
+
+        data_dir = self.root / backend
+        url = None
+        if backend == "postgresql":
+            cluster: PgCluster = self.request.getfixturevalue("pg_cluster")
+            url = cluster.create_database(name=self.DATABASE)
+        app = Paperfeed(
+            Settings(data_dir=data_dir, database_url=url, embed_after_ingest=False, indexer=False),
+            clock=FixedClock(TEST_NOW),
+        )
+        try:
+            report = ingest_file(app, SAMPLE_300, file_format="jsonl")
+            assert report.added == 300, report
+            catch_up(app, embed=False)
+        finally:
+            app.close()  # no connection may stay open on a template database
+        return data_dir
+
+
+@pytest.fixture(scope="session")
+def sample_templates(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> SampleTemplates:
+    return SampleTemplates(tmp_path_factory.mktemp("sample-templates"), request)
+
+
+def _wants_sample(request: pytest.FixtureRequest) -> bool:
+    return "sample_app" in request.fixturenames
 
 
 @pytest.fixture
 def database_url(backend: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
-    """``None`` (the default SQLite file in the data dir) or a fresh PostgreSQL database's URL."""
+    """``None`` (the default SQLite file in the data dir) or a fresh PostgreSQL database's URL (a
+    clone of the sample's when the test asked for ``sample_app``)."""
     if backend == "sqlite":
         yield None
         return
     cluster: PgCluster = request.getfixturevalue("pg_cluster")
-    url = cluster.create_database()
+    if _wants_sample(request):
+        templates: SampleTemplates = request.getfixturevalue("sample_templates")
+        templates.data_dir(backend)
+        url = cluster.create_database(SampleTemplates.DATABASE)
+    else:
+        url = cluster.create_database()
     try:
         yield url
     finally:
@@ -61,11 +178,16 @@ def database_url(backend: str, request: pytest.FixtureRequest) -> Iterator[str |
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str | None) -> Settings:
-    """Settings pointing at an empty data dir under ``tmp_path`` (never the user's real data)."""
-    return Settings(
-        data_dir=tmp_path / "data", database_url=database_url, embed_after_ingest=False, indexer=False
-    )
+def settings(
+    tmp_path: Path, database_url: str | None, backend: str, request: pytest.FixtureRequest
+) -> Settings:
+    """Settings pointing at an empty data dir under ``tmp_path`` (never the user's real data), or at
+    a copy of the sample's when the test asked for ``sample_app``."""
+    data_dir = tmp_path / "data"
+    if _wants_sample(request):
+        templates: SampleTemplates = request.getfixturevalue("sample_templates")
+        shutil.copytree(templates.data_dir(backend), data_dir)
+    return Settings(data_dir=data_dir, database_url=database_url, embed_after_ingest=False, indexer=False)
 
 
 @pytest.fixture
@@ -85,11 +207,5 @@ def paperfeed_app(settings: Settings, clock: FixedClock) -> Iterator[Paperfeed]:
 @pytest.fixture
 def sample_app(paperfeed_app: Paperfeed) -> Paperfeed:
     """A store holding the 300 real arXiv records of ``tests/data/arxiv-sample-300.jsonl``, with its
-    keyword index built (as the indexer would)."""
-    from paperfeed.ingest.jobs import ingest_file
-    from paperfeed.search.indexer import catch_up
-
-    report = ingest_file(paperfeed_app, SAMPLE_300, file_format="jsonl")
-    assert report.added == 300, report
-    catch_up(paperfeed_app, embed=False)
+    keyword and features indexes built (as the indexer would): a copy of the session's template."""
     return paperfeed_app

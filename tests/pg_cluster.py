@@ -115,11 +115,11 @@ class PgCluster:
             conn.execute(f"CREATE DATABASE {TEMPLATE}")
         Database(self.url(TEMPLATE)).dispose()  # migrate once; every test database starts from here
 
-    def create_database(self) -> str:
-        """A new database with the current schema; returns its URL."""
-        name = "t_" + uuid.uuid4().hex[:12]
+    def create_database(self, template: str = TEMPLATE, name: str | None = None) -> str:
+        """A new database copied from ``template`` (default: the empty, migrated one); its URL."""
+        name = name or "t_" + uuid.uuid4().hex[:12]
         with self._admin() as conn:
-            conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+            conn.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
         return self.url(name)
 
     def drop_database(self, url: str) -> None:
