@@ -1,8 +1,11 @@
 """The layers hold: import-linter's contracts from pyproject.toml, run on the installed code.
 
-Shells (cli, web) over features (community, search, …) over ingest and mail, over the running
-context, over the store (the only package allowed to import SQLAlchemy, Alembic or psycopg), over
-the base modules; and no import cycles between sibling modules or packages.
+Shells (cli, web) over the evaluation harness, over the features (digest over For you and community,
+For you over the library; community beside both), over search and the shared services (ingest,
+mail, accounts, paper look-ups, rate limits), over the running context, over the store (the only
+package allowed to import SQLAlchemy, Alembic or psycopg), over the base modules (formats, periods,
+the clock, records, settings, errors); no import cycles between sibling modules or packages; and
+only the clock reads the machine's date.
 """
 
 from __future__ import annotations
@@ -39,5 +42,24 @@ def test_sqlalchemy_is_spoken_only_in_the_store() -> None:
         for path in (ROOT / "src" / "paperfeed").rglob("*.py")
         if "store" not in path.relative_to(ROOT / "src" / "paperfeed").parts[:1]
         and any(word in path.read_text(encoding="utf-8") for word in ("import sqlalchemy", "from sqlalchemy"))
+    ]
+    assert offenders == []
+
+
+def test_only_the_clock_reads_the_machines_date() -> None:
+    """Business time comes from ``app.clock``; the machine's clock is read in :mod:`paperfeed.clock`
+    alone (``wall_now`` for leases, claims and audit stamps). Elapsed time (``time.monotonic``,
+    ``time.perf_counter``) is not the date and is allowed anywhere."""
+    import re
+
+    reads = re.compile(
+        r"datetime\.now\(|datetime\.utcnow\(|date\.today\(|\btime\.time\(\)|time\.gmtime\(|time\.localtime\("
+    )
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in (ROOT / "src" / "paperfeed").rglob("*.py")
+        if path.name != "clock.py" or path.parent.name != "paperfeed"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if reads.search(line)
     ]
     assert offenders == []
