@@ -1,9 +1,11 @@
-"""Recommendations: per-member models over paper features, baselines, and their evaluation.
+"""Recommendations ("For you"): per-member models over paper features, ranked with their reasons.
 
-A library with no database or web dependency (docs/recommend.md). Entry points:
+A library with no database or web dependency at its core (docs/recommend.md). Entry points:
 
 * :func:`paperfeed.recommend.model.train_member` / :func:`~paperfeed.recommend.model.score_member`:
   one member; :func:`paperfeed.recommend.batch.score_members`: many members at once;
-* :func:`paperfeed.evaluation.recommend.evaluate_recommenders`: ``paperfeed eval recommend DIR``;
-* :func:`paperfeed.evaluation.authors_benchmark.make_authors`: ``paperfeed eval make-authors``.
+* :func:`paperfeed.recommend.service.for_you`: the live service behind the page, the API and the CLI.
+
+Its evaluation (``paperfeed eval recommend``, the benchmarks and baselines) lives apart, in
+:mod:`paperfeed.evaluation`.
 """
