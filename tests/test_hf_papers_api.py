@@ -244,16 +244,35 @@ def all_pages(api: HfApi, limit: int = 40, **params: Any) -> list[Any]:
     raise AssertionError("paging never ended")
 
 
+def curated_ids(community: Community, ids: set[str], first: date, last: date) -> set[str]:
+    """The papers of ``ids`` featured (visibly) on a day of the range: the period's curation."""
+    return {pid for pid in ids if pid in community.featured and first <= community.featured[pid][0] <= last}
+
+
+def time_order(app: Paperfeed, community: Community, ids: set[str], first: date, last: date) -> list[str]:
+    """The documented publishedAt order: the curated entries newest first, then the others."""
+    curated = curated_ids(community, ids, first, last)
+
+    def by_time(part: set[str]) -> list[str]:
+        return sorted(part, key=lambda pid: (listed_at(app, community, pid, first, last), pid), reverse=True)
+
+    return by_time(curated) + by_time(ids - curated)
+
+
 def trending_order(app: Paperfeed, community: Community, ids: set[str], first: date, last: date) -> list[str]:
-    """The documented rule, recomputed: Σ 2^(−age/24h) over the votes cast in the period, at its end."""
+    """The documented rule, recomputed: the curated entries, then the others, each part by
+    Σ 2^(−age/24h) over the votes cast in the period, at its end."""
     end = datetime.combine(last + timedelta(days=1), datetime.min.time())
     since = datetime.combine(first, datetime.min.time())
     votes = app.store.votes.times_since(since, until=end)
     score = {
         pid: sum(2 ** (-(end - t).total_seconds() / 3600 / 24) for t in votes.get(pid, [])) for pid in ids
     }
+    curated = curated_ids(community, ids, first, last)
     by_time = sorted(ids, key=lambda pid: (listed_at(app, community, pid, first, last), pid), reverse=True)
-    return sorted(by_time, key=lambda pid: (-round(score[pid], 12), -len(votes.get(pid, []))))
+    return sorted(
+        by_time, key=lambda pid: (pid not in curated, -round(score[pid], 12), -len(votes.get(pid, [])))
+    )
 
 
 # ------------------------------------------------------------------------------ tests
@@ -266,9 +285,11 @@ def test_a_day_by_date_has_its_papers_with_every_field_from_the_store(
     assert community.code_paper in want and community.hidden not in want
     for info in infos:
         check_against_store(sample_app, community, info, period=(date(2026, 2, 20), date(2026, 2, 20)))
-    # publishedAt order: newest listing first
-    moments = [i.submitted_at for i in infos]
-    assert moments == sorted(moments, reverse=True)
+    # publishedAt order: the curated entries first (newest listing first), then the other new papers
+    day = (date(2026, 2, 20), date(2026, 2, 20))
+    assert [i.id for i in infos] == time_order(sample_app, community, want, *day)
+    curated = curated_ids(community, want, *day)
+    assert curated and {i.id for i in infos[: len(curated)]} == curated
     by_id = {i.id: i for i in infos}
     assert (
         by_id[community.code_paper].github_repo and by_id[community.code_paper].submitted_by.username == "bob"
@@ -307,12 +328,17 @@ def test_trending_ranks_by_the_votes_cast_inside_the_period(
     week = all_pages(api, week="2026-W08", sort="trending", limit=100)
     ids = {i.id for i in week}
     assert [i.id for i in week] == trending_order(sample_app, community, ids, *WEEK)
-    top = [i.id for i in week[:4]]
-    # two fresh votes beat three old ones; four votes cast in March do not count for the week
-    paper_two_fresh = top[0]
+    order = [i.id for i in week]
+    curated = curated_ids(community, ids, *WEEK)
+    assert set(order[: len(curated)]) == curated  # the week's curation first
+    # among the curation, one vote two days before the end beats three votes five days before it
+    assert order[0] == community.code_paper
+    # then two fresh votes lead the rest; four votes cast in March do not count for the week
+    paper_two_fresh = order[len(curated)]
     assert sample_app.store.votes.counts([paper_two_fresh])[paper_two_fresh] == 2
-    assert week[top.index(paper_two_fresh)].upvotes == 2
+    assert week[len(curated)].upvotes == 2
     published = [i.id for i in all_pages(api, week="2026-W08", sort="publishedAt", limit=100)]
+    assert published == time_order(sample_app, community, ids, *WEEK)
     assert sorted(published) == sorted(i.id for i in week) and published != [i.id for i in week]
     # small pages cut across the upvoted papers and the rest: the same order, each paper once
     for sort, whole in (("trending", [i.id for i in week]), ("publishedAt", published)):
@@ -324,6 +350,35 @@ def test_trending_ranks_by_the_votes_cast_inside_the_period(
             280:287
         ]
     assert [i.id for i in api.list_daily_papers(month="2026-01", sort="trending")] == [community.january]
+
+
+def test_a_days_curation_comes_first_on_the_first_page(
+    server: str, sample_app: Paperfeed, community: Community
+) -> None:
+    """The issue's case: a featured, upvoted paper that would sort last among a day's new papers
+    is on the first page, ahead of every uncurated paper, whatever the sort; every entry says
+    when it joined the list."""
+    day = date(2026, 2, 19)
+    new = sorted(
+        (p for p in sample_app.store.papers.list_papers(limit=1000) if p.published and p.published.date() == day),
+        key=lambda p: (p.published, p.paper_id),
+    )
+    oldest = new[0].paper_id  # listed last among the day's new papers when not curated
+    assert oldest not in community.featured
+    member = ensure_user(sample_app, "reader@example.org")
+    sample_app.store.featured.add(day, oldest, source="curator", user_id=community.curator.id, now=datetime(2026, 2, 19, 0, 0, 1))
+    sample_app.store.votes.add(member.id, oldest, now=datetime(2026, 2, 19, 12))
+    for sort in ("publishedAt", "trending"):
+        entries = httpx.get(f"{server}/api/daily_papers", params={"date": day.isoformat(), "sort": sort, "limit": 5}).json()
+        ids = [e["paper"]["id"] for e in entries]
+        curated = {pid for pid, (d, _, _) in community.featured.items() if d == day} | {oldest}
+        assert set(ids[: len(curated)]) == curated, (sort, ids)
+        assert all("submittedOnDailyAt" in e["paper"] for e in entries)
+    top = httpx.get(f"{server}/api/daily_papers", params={"date": day.isoformat(), "sort": "trending", "limit": 1}).json()
+    assert top[0]["paper"]["id"] == oldest and top[0]["upvotes"] == 1
+    whole = httpx.get(f"{server}/api/daily_papers", params={"date": day.isoformat(), "limit": 100}).json()
+    for entry in whole:
+        assert entry["paper"]["submittedOnDailyAt"] == entry["publishedAt"]
 
 
 def test_submitter_filter_uses_handles_and_never_shows_emails(

@@ -21,7 +21,8 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 @pytest.fixture
 def voted(sample_app: Paperfeed) -> list[str]:
-    """Three papers of the sample with votes cast in 2026-W08: the week's top three, in order."""
+    """Three papers of the sample with votes cast in 2026-W08, by votes; the third is featured, so
+    it leads the week's list (the curation comes first), then the other two."""
     store = sample_app.store
     ids = store.papers.window_ids(Window(since=datetime(2026, 2, 18), until=datetime(2026, 2, 19)), limit=3)
     voters = [ensure_user(sample_app, f"v{n}@example.org") for n in range(3)]
@@ -49,7 +50,7 @@ def test_week_page_is_the_top_list_with_navigation(client: TestClient, voted: li
     page = client.get("/weekly/2026-W08")
     assert page.status_code == 200
     assert "Week 8, 2026" in page.text and "Feb 16 – Feb 22, 2026" in page.text
-    assert _listed(page.text)[:3] == voted
+    assert _listed(page.text)[:3] == [voted[2], voted[0], voted[1]]  # the curation first
     assert "submitted by ada" in page.text and "3 upvotes this week" in page.text
     assert '<span class="badge">new</span>' in page.text  # the week of the newest papers
     for day in range(16, 23):
@@ -59,7 +60,7 @@ def test_week_page_is_the_top_list_with_navigation(client: TestClient, voted: li
     assert 'href="/feeds/weekly/2026-W08.xml"' in page.text
     assert _listed(client.get("/weekly").text) == _listed(page.text)
     newest = client.get("/weekly/2026-W08?sort=publishedAt")
-    assert _listed(newest.text)[:3] != voted and len(_listed(newest.text)) == 25
+    assert _listed(newest.text)[:3] != [voted[2], voted[0], voted[1]] and len(_listed(newest.text)) == 25
     second = client.get("/weekly/2026-W08?page=2")
     assert set(_listed(second.text)).isdisjoint(_listed(page.text))
     assert 'rel="next">Next page' in page.text
@@ -68,7 +69,7 @@ def test_week_page_is_the_top_list_with_navigation(client: TestClient, voted: li
 def test_month_page_links_its_weeks_and_neighbours(client: TestClient, voted: list[str]) -> None:
     page = client.get("/monthly/2026-02")
     assert page.status_code == 200 and "February 2026" in page.text
-    assert _listed(page.text)[:3] == voted
+    assert _listed(page.text)[:3] == [voted[2], voted[0], voted[1]]
     for week in ("2026-W05", "2026-W06", "2026-W07", "2026-W08", "2026-W09"):
         assert f'href="/weekly/{week}"' in page.text
     empty = client.get("/monthly/2026-01")
@@ -114,7 +115,7 @@ def test_bad_periods_are_422_pages(client: TestClient, url: str) -> None:
 def test_week_and_month_feeds(client: TestClient, voted: list[str]) -> None:
     rss = ET.fromstring(client.get("/feeds/weekly/2026-W08.xml").content)
     links = [item.findtext("link") or "" for item in rss.iter("item")]
-    assert [link.rsplit("/", 1)[-1] for link in links[:3]] == voted and len(links) == 50
+    assert [link.rsplit("/", 1)[-1] for link in links[:3]] == [voted[2], voted[0], voted[1]] and len(links) == 50
     assert rss.findtext("channel/title") == "paperfeed top papers, Week 8, 2026"
     atom = ET.fromstring(client.get("/feeds/monthly/2026-02.atom").content)
     assert atom.tag == f"{ATOM}feed" and len(atom.findall(f"{ATOM}entry")) == 50

@@ -1,20 +1,23 @@
 """The list of a day, a week or a month, in time order or by trending: the Papers API and the top lists.
 
 What a period's list holds: every paper **featured** on one of its days (members' submissions and
-curators' picks that are not hidden) and every **new paper** whose first version is dated inside
-the period in the followed categories, each paper once (featured wins over new; a paper featured on
-two days of a week is listed at its latest featuring). Every entry has the moment it joined the list
-(``listed_at``): for a featured paper the time it was featured when that falls on its day, else
-midnight of the day it was featured on (a curator may feature a paper on a past day); for a new
-paper its first version's date. So ``listed_at`` always lies inside the period.
+curators' picks that are not hidden: the period's *curated* entries) and every **new paper** whose
+first version is dated inside the period in the followed categories, each paper once (featured wins
+over new; a paper featured on two days of a week is listed at its latest featuring). Every entry
+has the moment it joined the list (``listed_at``): for a featured paper the time it was featured
+when that falls on its day, else midnight of the day it was featured on (a curator may feature a
+paper on a past day); for a new paper its first version's date. So ``listed_at`` always lies inside
+the period.
 
-Two orders, the same entries:
+The curated entries come first, then the other new papers: on Hugging Face a day's list *is* its
+curation, and clients that read only the first page (or keep "the top 5 by upvotes" of it) must
+find the curation there, however many uncurated papers the day has. Each part is in ``sort`` order:
 
 * ``publishedAt``: newest ``listed_at`` first (then paper id, newest first).
 * ``trending``: the trending score of :mod:`paperfeed.community.trending`, computed over the upvotes
   **cast inside the period** and evaluated at the period's end (or now, for a period still under
   way); ties go to more upvotes in the period, then to the ``publishedAt`` order. Papers nobody
-  upvoted in the period follow, newest first.
+  upvoted in the period follow (in each part), newest first.
 
 :func:`candidates`, :func:`rank` and :func:`merge_by_time` are pure; :func:`period_list` fetches,
 ranks, and reads no further into the period than the page it returns (see there).
@@ -163,13 +166,14 @@ def period_list(
     offset: int = 0,
     now: datetime,
 ) -> PeriodList:
-    """A page of ``period``'s list in ``sort`` order; with ``submitter`` (a handle) only the papers
-    that member featured (an unknown handle gives an empty list).
+    """A page of ``period``'s list: its curated entries in ``sort`` order, then the other new
+    papers in ``sort`` order; with ``submitter`` (a handle) only the papers that member featured
+    (an unknown handle gives an empty list).
 
     The cost follows the page, not the period: a month of the whole catalogue has tens of
-    thousands of new papers. The upvoted papers (the only ones trending reorders) are ranked in
-    full; the rest of the list is its time order, read from the store only as far as the page
-    reaches (``offset + limit`` rows, plus the featured and upvoted ones it skips)."""
+    thousands of new papers. The curated entries and the upvoted papers (the only ones trending
+    reorders) are ranked in full; the rest of the list is its time order, read from the store only
+    as far as the page reaches (``offset + limit`` rows, plus the curated and upvoted ones it skips)."""
     if sort not in SORTS:
         raise InvalidInput(f"sort: must be one of {', '.join(SORTS)}, got {sort[:40]!r}")
     entries = store.featured.for_days(period.first, period.last)
@@ -179,23 +183,21 @@ def period_list(
         entries = [e for e in entries if user_id is not None and e.user_id == user_id]
         window = None  # a member's list is what they featured
     featured = candidates(entries, [])
-    voted: list[Ranked] = []
-    if sort == "trending":
-        cast = store.votes.times_since(period.since, until=period.until)
-        members = [c for c in featured if c.paper_id in cast]
-        if window is not None:
-            featured_ids = {c.paper_id for c in featured}
-            others = [paper_id for paper_id in cast if paper_id not in featured_ids]
-            members += [Candidate(pid, when) for pid, when in store.papers.window_dates(window, among=others)]
-        voted = rank(members, cast, "trending", min(now, period.until))
-    skip = {r.candidate.paper_id for r in voted}
-    page = voted[offset : offset + limit]
-    start, stop = max(0, offset - len(voted)), offset + limit - len(voted)
-    has_more = len(voted) > offset + limit
-    if stop > 0:
-        reach = stop + 1 + len(skip | {c.paper_id for c in featured})
-        new = store.papers.window_dates(window, limit=reach) if window is not None else []
-        rest = merge_by_time(featured, new, skip)
+    end = min(now, period.until)
+    cast = store.votes.times_since(period.since, until=period.until) if sort == "trending" else {}
+    head = rank(featured, cast, sort, end)  # the curation, whole
+    if sort == "trending" and window is not None:
+        featured_ids = {c.paper_id for c in featured}
+        others = [paper_id for paper_id in cast if paper_id not in featured_ids]
+        voted = [Candidate(pid, when) for pid, when in store.papers.window_dates(window, among=others)]
+        head += rank(voted, cast, "trending", end)
+    skip = {r.candidate.paper_id for r in head}
+    page = head[offset : offset + limit]
+    start, stop = max(0, offset - len(head)), offset + limit - len(head)
+    has_more = len(head) > offset + limit
+    if stop > 0 and window is not None:
+        new = store.papers.window_dates(window, limit=stop + 1 + len(skip))
+        rest = merge_by_time([], new, skip)
         page += [Ranked(c, 0.0, 0) for c in rest[start:stop]]
         has_more = len(rest) > stop
     return _page(store, categories, period, sort, page, offset, has_more)

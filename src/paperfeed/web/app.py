@@ -37,6 +37,7 @@ from paperfeed.web import (
     errors,
     feeds,
     hf_api,
+    hf_pages,
     library_api,
     library_pages,
     pages,
@@ -178,6 +179,7 @@ def create_app(
 
     errors.install(web)
     web.include_router(hf_api.router)  # before the pages: /papers/{id}.md is not a paper page
+    web.include_router(hf_pages.router)  # nor is /papers/date/2026-02-20
     web.include_router(pages.router)
     web.include_router(period_pages.router)
     web.include_router(auth.router)

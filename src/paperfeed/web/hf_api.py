@@ -120,6 +120,8 @@ def daily_entry(status: PaperStatus, listed_at: datetime | None) -> dict[str, An
         # The client reads a top-level publishedAt as the paper's own date when the paper has none
         # (a paper known only by title): name the listing time unambiguously for those.
         entry["publishedAt" if status.paper.published else "submittedOnDailyAt"] = hf_time(listed_at)
+        # Every entry says when it joined the list, curated or not (clients read paper.submittedOnDailyAt).
+        entry["paper"]["submittedOnDailyAt"] = hf_time(listed_at)
     if repo := github_repo(status.paper):
         entry["githubRepo"] = repo
     if status.submitter:
