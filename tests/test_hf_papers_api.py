@@ -360,21 +360,31 @@ def test_a_days_curation_comes_first_on_the_first_page(
     when it joined the list."""
     day = date(2026, 2, 19)
     new = sorted(
-        (p for p in sample_app.store.papers.list_papers(limit=1000) if p.published and p.published.date() == day),
+        (
+            p
+            for p in sample_app.store.papers.list_papers(limit=1000)
+            if p.published and p.published.date() == day
+        ),
         key=lambda p: (p.published, p.paper_id),
     )
     oldest = new[0].paper_id  # listed last among the day's new papers when not curated
     assert oldest not in community.featured
     member = ensure_user(sample_app, "reader@example.org")
-    sample_app.store.featured.add(day, oldest, source="curator", user_id=community.curator.id, now=datetime(2026, 2, 19, 0, 0, 1))
+    sample_app.store.featured.add(
+        day, oldest, source="curator", user_id=community.curator.id, now=datetime(2026, 2, 19, 0, 0, 1)
+    )
     sample_app.store.votes.add(member.id, oldest, now=datetime(2026, 2, 19, 12))
     for sort in ("publishedAt", "trending"):
-        entries = httpx.get(f"{server}/api/daily_papers", params={"date": day.isoformat(), "sort": sort, "limit": 5}).json()
+        entries = httpx.get(
+            f"{server}/api/daily_papers", params={"date": day.isoformat(), "sort": sort, "limit": 5}
+        ).json()
         ids = [e["paper"]["id"] for e in entries]
         curated = {pid for pid, (d, _, _) in community.featured.items() if d == day} | {oldest}
         assert set(ids[: len(curated)]) == curated, (sort, ids)
         assert all("submittedOnDailyAt" in e["paper"] for e in entries)
-    top = httpx.get(f"{server}/api/daily_papers", params={"date": day.isoformat(), "sort": "trending", "limit": 1}).json()
+    top = httpx.get(
+        f"{server}/api/daily_papers", params={"date": day.isoformat(), "sort": "trending", "limit": 1}
+    ).json()
     assert top[0]["paper"]["id"] == oldest and top[0]["upvotes"] == 1
     whole = httpx.get(f"{server}/api/daily_papers", params={"date": day.isoformat(), "limit": 100}).json()
     for entry in whole:
@@ -457,6 +467,21 @@ def test_paper_info_and_unknown_ids(api: HfApi, sample_app: Paperfeed, community
         with pytest.raises(HfHubHTTPError) as caught:
             api.read_paper(unknown)
         assert caught.value.response.status_code == 404
+
+
+def test_comments_reach_the_client_as_num_comments(
+    api: HfApi, sample_app: Paperfeed, community: Community
+) -> None:
+    from paperfeed.discussion.comments import hide_comment, post_comment
+
+    first = post_comment(sample_app, community.ada, community.code_paper, "Where is the code?").comment
+    post_comment(sample_app, community.bob, community.code_paper, "In the repo", parent=first.id)
+    spam = post_comment(sample_app, community.bob, community.code_paper, "spam").comment
+    hide_comment(sample_app, community.curator, spam.id)
+    assert api.paper_info(community.code_paper).comments == 2
+    listed = {i.id: i for i in api.list_daily_papers(date="2026-02-20", limit=100)}
+    assert listed[community.code_paper].comments == 2
+    assert all(i.comments == 0 for pid, i in listed.items() if pid != community.code_paper)
 
 
 def _heading_and_text(markdown: str) -> tuple[str, str]:

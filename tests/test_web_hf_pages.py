@@ -41,7 +41,9 @@ def _listed(html: str) -> list[str]:
         ("/papers", "/daily/2026-02-20"),  # the latest day of the sample
     ],
 )
-def test_hugging_face_page_urls_lead_to_the_matching_pages(client: TestClient, asked: str, lands: str) -> None:
+def test_hugging_face_page_urls_lead_to_the_matching_pages(
+    client: TestClient, asked: str, lands: str
+) -> None:
     first = client.get(asked, follow_redirects=False)
     assert first.status_code in (301, 302) and first.headers["location"] == lands
     page = client.get(asked)
@@ -57,7 +59,11 @@ def test_a_day_page_by_hugging_faces_address_lists_that_days_papers(
     assert page.status_code == 200
     day_ids = set(
         sample_app.store.papers.window_ids(
-            Window(categories=tuple(sample_app.settings.categories), since=datetime(2026, 2, 20), until=datetime(2026, 2, 21)),
+            Window(
+                categories=tuple(sample_app.settings.categories),
+                since=datetime(2026, 2, 20),
+                until=datetime(2026, 2, 21),
+            ),
             limit=1000,
         )
     )
@@ -65,7 +71,8 @@ def test_a_day_page_by_hugging_faces_address_lists_that_days_papers(
 
 
 @pytest.mark.parametrize(
-    "url", ["/papers/date/2026-02-30", "/papers/week/2026-W60", "/papers/month/2026-13", "/papers?date=20260220"]
+    "url",
+    ["/papers/date/2026-02-30", "/papers/week/2026-W60", "/papers/month/2026-13", "/papers?date=20260220"],
 )
 def test_malformed_periods_are_422_pages(client: TestClient, url: str) -> None:
     answer = client.get(url)
@@ -80,7 +87,9 @@ def test_daily_page_and_api_agree_on_the_curation(client: TestClient, sample_app
     voter = ensure_user(sample_app, "v@example.org")
     picks = [ids[-1], ids[-2], ids[5]]
     for n, paper_id in enumerate(picks):
-        store.featured.add(DAY, paper_id, source="curator", user_id=curator.id, now=datetime(2026, 2, 20, 9, n))
+        store.featured.add(
+            DAY, paper_id, source="curator", user_id=curator.id, now=datetime(2026, 2, 20, 9, n)
+        )
     store.votes.add(voter.id, ids[-2], now=datetime(2026, 2, 20, 12))
     featured_tab = _listed(client.get("/daily/2026-02-20").text)
     assert set(featured_tab) == set(picks) and featured_tab[0] == ids[-2]  # ranked by upvotes

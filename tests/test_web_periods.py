@@ -115,7 +115,9 @@ def test_bad_periods_are_422_pages(client: TestClient, url: str) -> None:
 def test_week_and_month_feeds(client: TestClient, voted: list[str]) -> None:
     rss = ET.fromstring(client.get("/feeds/weekly/2026-W08.xml").content)
     links = [item.findtext("link") or "" for item in rss.iter("item")]
-    assert [link.rsplit("/", 1)[-1] for link in links[:3]] == [voted[2], voted[0], voted[1]] and len(links) == 50
+    assert [link.rsplit("/", 1)[-1] for link in links[:3]] == [voted[2], voted[0], voted[1]] and len(
+        links
+    ) == 50
     assert rss.findtext("channel/title") == "paperfeed top papers, Week 8, 2026"
     atom = ET.fromstring(client.get("/feeds/monthly/2026-02.atom").content)
     assert atom.tag == f"{ATOM}feed" and len(atom.findall(f"{ATOM}entry")) == 50

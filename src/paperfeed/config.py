@@ -166,6 +166,35 @@ class Settings(BaseSettings):
         "(e.g. 127.0.0.1); empty: none, clients are the TCP peers.",
     )
     submissions_per_hour: int = Field(default=20, ge=1, description="Paper submissions per member per hour.")
+    comments_per_hour: int = Field(default=30, ge=1, description="Comments per member per hour.")
+    github_api_url: str = Field(
+        default="https://api.github.com",
+        description="GitHub's REST API (GitHub Enterprise: https://HOST/api/v3), for repository stars.",
+    )
+    github_token: SecretStr | None = Field(
+        default=None, description="A GitHub token for the stars refresh (5,000 requests/hour instead of 60)."
+    )
+    enrich_days: int = Field(
+        default=14,
+        ge=1,
+        le=3650,
+        description="Papers first published in the last N days get their stars refreshed and summaries made.",
+    )
+    github_refresh_hours: float = Field(
+        default=24.0, gt=0, description="Hours before a repository's star count is asked for again."
+    )
+    llm_base_url: str | None = Field(
+        default=None,
+        description="An OpenAI-compatible server (its /v1/chat/completions) for AI summaries; unset: none.",
+    )
+    llm_model: str | None = Field(default=None, description="The model the summaries are asked of.")
+    llm_api_key: SecretStr | None = Field(
+        default=None, description="Bearer key for the language model server."
+    )
+    llm_daily_budget: int = Field(
+        default=200, ge=0, description="Requests to the language model per UTC day (0: none)."
+    )
+    llm_timeout: float = Field(default=60.0, gt=0, description="Seconds before a summary request times out.")
     digest_max_papers: int = Field(
         default=20, ge=1, le=100, description="Size limit of a new digest subscription (papers per digest)."
     )
@@ -209,6 +238,11 @@ class Settings(BaseSettings):
         default="06:00",
         pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
         description="When the scheduler sends the digests that are due (HH:MM UTC).",
+    )
+    scheduler_enrich_time: str = Field(
+        default="03:00",
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        description="When the scheduler runs `paperfeed enrich` (HH:MM UTC).",
     )
     scheduler_poll_seconds: float = Field(
         default=60.0, gt=0, description="How often the scheduler looks whether a job is due."
@@ -294,10 +328,11 @@ class Settings(BaseSettings):
             return value or None
         return value
 
-    @field_validator("smtp_host", mode="before")
+    @field_validator("smtp_host", "llm_base_url", "llm_model", mode="before")
     @classmethod
     def _blank_host_is_none(cls, value: object) -> object:
-        """``PAPERFEED_SMTP_HOST=`` (empty) means no SMTP server, as if it were unset."""
+        """``PAPERFEED_SMTP_HOST=`` (empty) means no SMTP server, as if it were unset (and a blank
+        ``PAPERFEED_LLM_BASE_URL`` or ``PAPERFEED_LLM_MODEL`` no language model)."""
         if isinstance(value, str) and not value.strip():
             return None
         return value

@@ -2,7 +2,8 @@
 
 :class:`Store` opens one database (SQLite or PostgreSQL, chosen by URL) and hands out one typed
 interface per concern: ``papers`` (records, windows, the change feed), ``accounts``, ``votes``,
-``featured``, ``rate_limits``, ``library`` (collections, entries, annotations), ``signals``
+``featured``, ``rate_limits``, ``discussion`` (comments on papers, reports), ``enrichment``
+(links, keywords, GitHub stars and summaries derived for papers), ``library`` (collections, entries, annotations), ``signals``
 (follows, feedback, impressions, feed-driver switches), ``recommend`` (cached member models,
 personal feed tokens), ``subscriptions`` (who gets which digest), ``sends`` (the digests' send
 ledger), ``leases`` and
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from paperfeed.store.accounts import AccountStore, User
 from paperfeed.store.database import Database, StoreUnavailable, redact_url
+from paperfeed.store.discussion import CommentRow, DiscussionStore, ReportRow
 from paperfeed.store.featured import FeaturedEntry, FeaturedStore
 from paperfeed.store.leases import LeaseStore, ScheduleStore
 from paperfeed.store.library import Annotation, Collection, Entry, LibraryStore
@@ -31,8 +33,10 @@ __all__ = [
     "BatchResult",
     "ClaimedSend",
     "Collection",
+    "CommentRow",
     "Database",
     "DigestChoices",
+    "DiscussionStore",
     "Entry",
     "FeaturedEntry",
     "FeaturedStore",
@@ -45,6 +49,7 @@ __all__ = [
     "PaperStore",
     "RateLimitStore",
     "RecommendStore",
+    "ReportRow",
     "ScheduleStore",
     "SendLedger",
     "SendRecord",
@@ -78,6 +83,7 @@ class Store:
         self.sends = SendLedger(database)
         self.leases = LeaseStore(database)
         self.schedule = ScheduleStore(database)
+        self.discussion = DiscussionStore(database)
 
     @classmethod
     def open(cls, url: str) -> Store:

@@ -34,6 +34,8 @@ from paperfeed.web import (
     api,
     auth,
     digest,
+    discussion_api,
+    discussion_pages,
     errors,
     feeds,
     hf_api,
@@ -180,6 +182,7 @@ def create_app(
     errors.install(web)
     web.include_router(hf_api.router)  # before the pages: /papers/{id}.md is not a paper page
     web.include_router(hf_pages.router)  # nor is /papers/date/2026-02-20
+    web.include_router(discussion_pages.router)  # nor /papers/{id}/comments.atom
     web.include_router(pages.router)
     web.include_router(period_pages.router)
     web.include_router(auth.router)
@@ -187,6 +190,7 @@ def create_app(
     web.include_router(library_pages.router)
     web.include_router(recommend_pages.router)
     web.include_router(digest.router)
+    web.include_router(discussion_api.router)  # before /api/v1/papers/{paper_id:path}
     web.include_router(api.router)
     web.include_router(library_api.router)
     web.include_router(recommend_api.router)

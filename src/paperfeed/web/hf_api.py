@@ -15,6 +15,7 @@ never invented: docs/web.md lists them.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -24,6 +25,10 @@ from pydantic import AfterValidator, BaseModel
 
 from paperfeed.community import period_lists
 from paperfeed.community.paper_status import PaperStatus, paper_status, search_statuses
+from paperfeed.context import Paperfeed
+from paperfeed.discussion.comments import Comment, comment_counts, discussion_of
+from paperfeed.discussion.markup import plain_text
+from paperfeed.formats.markdown import escape as escape_markdown
 from paperfeed.formats.markdown import paper_markdown
 from paperfeed.periods import parse_period
 from paperfeed.records import PaperRecord
@@ -84,8 +89,9 @@ def submitter_json(handle: str) -> dict[str, str]:
     return {"name": handle, "user": handle, "fullname": handle, "type": "user"}
 
 
-def paper_object(status: PaperStatus) -> dict[str, Any]:
-    """A paper in Hugging Face's shape: the ``paper`` of a daily entry, and ``GET /api/papers/{id}``."""
+def paper_object(status: PaperStatus, extras: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A paper in Hugging Face's shape: the ``paper`` of a daily entry, and ``GET /api/papers/{id}``;
+    ``extras`` are the fields :func:`paper_extras` found for it (comments, links, stars, …)."""
     paper = status.paper
     body: dict[str, Any] = {
         "id": paper.paper_id,
@@ -102,16 +108,20 @@ def paper_object(status: PaperStatus) -> dict[str, Any]:
         body["submittedOnDailyAt"] = hf_time(period_lists.featured_listed_at(status.featured))
         if status.submitter:
             body["submittedOnDailyBy"] = submitter_json(status.submitter)
+    body.update(extras or {})
     return body
 
 
-def daily_entry(status: PaperStatus, listed_at: datetime | None) -> dict[str, Any]:
+def daily_entry(
+    status: PaperStatus, listed_at: datetime | None, extras: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """One entry of ``/api/daily_papers`` (and of search results): the paper object plus the
-    entry's own fields. ``upvotes`` and ``githubRepo`` are repeated at the top level because that
-    is where the client reads them for entries (and ``upvotes: 0`` inside ``paper`` alone would
-    reach it as ``None``)."""
+    entry's own fields. ``upvotes``, ``githubRepo`` and the ``extras`` (``numComments``,
+    ``githubStars``, ``ai_summary``, …) are repeated at the top level because that is where the
+    client reads them for entries (and ``upvotes: 0`` inside ``paper`` alone would reach it as
+    ``None``)."""
     entry: dict[str, Any] = {
-        "paper": paper_object(status),
+        "paper": paper_object(status, extras),
         "title": status.paper.title,
         "summary": status.paper.abstract,
         "upvotes": status.upvotes,
@@ -126,7 +136,18 @@ def daily_entry(status: PaperStatus, listed_at: datetime | None) -> dict[str, An
         entry["githubRepo"] = repo
     if status.submitter:
         entry["submittedBy"] = submitter_json(status.submitter)
+    entry.update(extras or {})
     return entry
+
+
+def paper_extras(pf: Paperfeed, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The fields beyond the record and the votes, for each of ``ids``, in one query per source:
+    ``numComments`` (visible comments; absent without any, where the client reads 0)."""
+    counts = comment_counts(pf, ids)
+    found: dict[str, dict[str, Any]] = {paper_id: {} for paper_id in ids}
+    for paper_id, count in counts.items():
+        found.setdefault(paper_id, {})["numComments"] = count
+    return found
 
 
 def _featured_time(entry: FeaturedEntry | None) -> datetime | None:
@@ -159,8 +180,11 @@ def daily_papers(
         offset=p * limit,
         now=pf.clock.now(),
     )
+    extras = paper_extras(pf, [e.paper.paper_id for e in result.entries])
     return [
-        daily_entry(PaperStatus(e.paper, e.upvotes, e.featured, e.submitter), e.listed_at)
+        daily_entry(
+            PaperStatus(e.paper, e.upvotes, e.featured, e.submitter), e.listed_at, extras[e.paper.paper_id]
+        )
         for e in result.entries
     ]
 
@@ -172,12 +196,60 @@ def search_papers(
     limit: LimitQuery = 50,
 ) -> list[dict[str, Any]]:
     """paperfeed's search (hybrid where papers are embedded); without ``q`` the newest papers."""
-    return [daily_entry(s, _featured_time(s.featured)) for s in search_statuses(pf, q, limit=limit)]
+    found = search_statuses(pf, q, limit=limit)
+    extras = paper_extras(pf, [s.paper.paper_id for s in found])
+    return [daily_entry(s, _featured_time(s.featured), extras[s.paper.paper_id]) for s in found]
+
+
+@router.get(
+    "/api/papers/{paper_id:path}/comments",
+    summary="Hugging Face Papers API: a paper's discussion (comments and replies)",
+)
+def paper_comments(pf: PaperfeedDep, paper_id: str) -> dict[str, Any]:
+    """The discussion as Hugging Face's discussion events (``huggingface_hub``'s
+    ``DiscussionComment``: ``id``, ``type``, ``createdAt``, ``author``, ``data.latest.raw``,
+    ``data.edited``, ``data.hidden``), each thread's first comment followed by its replies (which
+    name it in ``data.parentId``); only what everyone sees."""
+    paper = paper_status(pf, paper_id).paper
+    found = discussion_of(pf, paper, None)
+    events = [
+        hf_comment(comment, parent)
+        for thread in found.threads
+        for comment, parent in [(thread, None), *[(reply, thread.id) for reply in thread.replies]]
+    ]
+    return {"id": paper.paper_id, "numComments": found.count, "events": events}
+
+
+def hf_comment(comment: Comment, parent: int | None) -> dict[str, Any]:
+    row = comment.row
+    deleted = row.deleted_at is not None
+    event: dict[str, Any] = {
+        "id": str(row.id),
+        "type": "comment",
+        "createdAt": hf_time(row.created_at),
+        "data": {
+            "edited": row.edits > 0 and not deleted,
+            "hidden": row.hidden,
+            "deleted": deleted,
+            "numEdits": row.edits,
+            "latest": {
+                "raw": "" if deleted else row.body,
+                "html": str(comment.html),
+                "updatedAt": hf_time(row.edited_at or row.created_at),
+            },
+        },
+    }
+    if row.author:
+        event["author"] = submitter_json(row.author)
+    if parent is not None:
+        event["data"]["parentId"] = str(parent)
+    return event
 
 
 @router.get("/api/papers/{paper_id:path}", summary="Hugging Face Papers API: one paper")
 def paper_info(pf: PaperfeedDep, paper_id: str) -> dict[str, Any]:
-    return paper_object(paper_status(pf, paper_id))
+    status = paper_status(pf, paper_id)
+    return paper_object(status, paper_extras(pf, [status.paper.paper_id])[status.paper.paper_id])
 
 
 @router.get(
@@ -193,11 +265,28 @@ def paper_info(pf: PaperfeedDep, paper_id: str) -> dict[str, Any]:
 )
 def paper_as_markdown(pf: PaperfeedDep, paper_id: str) -> Response:
     status = paper_status(pf, paper_id)
+    found = discussion_of(pf, status.paper, None)
     text = paper_markdown(
         status.paper,
         upvotes=status.upvotes,
         page_url=f"{pf.settings.base_url.rstrip('/')}/papers/{status.paper.paper_id}",
         featured_on=status.featured.day if status.featured else None,
         submitter=status.submitter,
-    )
+    ) + comments_markdown(found.threads)
     return Response(text, media_type="text/markdown; charset=utf-8")
+
+
+def comments_markdown(threads: Sequence[Comment]) -> str:
+    """The discussion after the paper: each comment escaped like paper text (a comment's own
+    Markdown is shown as the characters typed, so it cannot make links or markup here)."""
+    if not threads:
+        return ""
+    lines = ["", "## Discussion", ""]
+    for thread in threads:
+        for comment, depth in [(thread, 0), *[(reply, 1) for reply in thread.replies]]:
+            row = comment.row
+            who = escape_markdown(row.author) if row.author else "a member"
+            when = row.created_at.strftime("%Y-%m-%d %H:%M UTC") + (", edited" if comment.edited else "")
+            text = "(deleted)" if comment.deleted else escape_markdown(plain_text(row.body))
+            lines.append(f"{'  ' * depth}- **{who}** ({when}): {text}")
+    return "\n".join(lines) + "\n"

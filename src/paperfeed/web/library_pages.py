@@ -24,6 +24,7 @@ from paperfeed.library.follows_feed import DEFAULT_DAYS, MAX_DAYS, follows_page
 from paperfeed.library.marks import marks_for, marks_of
 from paperfeed.papers import get_paper
 from paperfeed.search.finder import similar_papers
+from paperfeed.web.badges import paper_badges
 from paperfeed.web.common import PER_PAGE, PageQuery, pager_urls
 from paperfeed.web.deps import CsrfChecked, PaperfeedDep, UserDep, render, sign_in_redirect
 from paperfeed.web.errors import STATUS_OF
@@ -271,6 +272,7 @@ def collection_view(
         "items": result.papers,
         "tag": tag,
         "marks": marks_for(pf, user, ids),
+        "badges": paper_badges(pf, ids),
         "votes": pf.store.votes.counts(ids),
         "prev_url": prev_url,
         "next_url": next_url,
@@ -336,6 +338,7 @@ def follows_view(
         "listed": listed,
         "days": days,
         "marks": marks_for(pf, user, [p.paper_id for p in result.papers]),
+        "badges": paper_badges(pf, [p.paper_id for p in result.papers]),
     }
     return render(request, "follows.html", context)
 

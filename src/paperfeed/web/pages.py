@@ -26,6 +26,7 @@ from paperfeed.papers import get_paper
 from paperfeed.papers_json import arxiv_urls
 from paperfeed.periods import parse_period, period_of
 from paperfeed.search.finder import find, similar_papers
+from paperfeed.web.badges import paper_badges
 from paperfeed.web.common import (
     CATEGORY_PATTERN,
     PER_PAGE,
@@ -38,6 +39,7 @@ from paperfeed.web.common import (
     pager_urls,
 )
 from paperfeed.web.deps import CsrfChecked, CurrentCurator, CurrentMember, PaperfeedDep, UserDep, render
+from paperfeed.web.discussion_pages import section_context
 from paperfeed.web.period_pages import period_url
 from paperfeed.web.security import safe_next
 
@@ -110,6 +112,7 @@ def _daily(request: Request, pf: PaperfeedDep, user: UserDep, day: date, tab: st
             "future": day > pf.clock.now().date(),
             "voted": voted,
             "marks": marks_for(pf, user, shown),
+            "badges": paper_badges(pf, shown),
             "prev_url": prev_url,
             "next_url": next_url,
             "week": period_of("week", day),
@@ -135,6 +138,7 @@ def trending_page(
         "windows": list(WINDOWS),
         "category": category,
         "marks": marks_for(pf, user, [e.paper.paper_id for e in entries]),
+        "badges": paper_badges(pf, [e.paper.paper_id for e in entries]),
     }
     return render(request, "trending.html", context)
 
@@ -171,6 +175,7 @@ def search_page(
             "votes": pf.store.votes.counts(ids),
             "voted": pf.store.votes.voted_by(user.id, ids) if user else set(),
             "marks": marks_for(pf, user, ids),
+            "badges": paper_badges(pf, ids),
             "prev_url": prev_url,
             "next_url": next_url,
             "bib_url": "/search.bib" + (f"?{bib_query}" if bib_query else ""),
@@ -195,8 +200,9 @@ def similar_fragment(request: Request, pf: PaperfeedDep, user: UserDep, paper_id
     """Similar papers, loaded by HTMX after the paper page."""
     paper = get_paper(pf, paper_id)
     similar = actions.with_votes(pf, similar_papers(pf, paper, limit=5), user)
-    marks = marks_for(pf, user, [item.paper.paper_id for item in similar])
-    return render(request, "partials/similar.html", {"similar": similar, "marks": marks})
+    ids = [item.paper.paper_id for item in similar]
+    context = {"similar": similar, "marks": marks_for(pf, user, ids), "badges": paper_badges(pf, ids)}
+    return render(request, "partials/similar.html", context)
 
 
 @router.get("/papers/{paper_id:path}", response_class=HTMLResponse)
@@ -215,6 +221,7 @@ def paper_page(request: Request, pf: PaperfeedDep, user: UserDep, paper_id: str)
             "voted": listed.voted,
             "bibtex": bib.bibtex_entry(paper),
             "library": paper_state(pf, user, paper.paper_id),
+            **section_context(pf, user, paper),
         },
     )
 
@@ -248,6 +255,7 @@ def _listing(
             "next_url": next_url,
             "feed_url": feed_url,
             "marks": marks_for(pf, user, [item.paper.paper_id for item in listed]),
+            "badges": paper_badges(pf, [item.paper.paper_id for item in listed]),
             "follow": follow,
         },
     )

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from paperfeed.community import period_lists
 from paperfeed.library.marks import marks_for
 from paperfeed.periods import Period, parse_key, period_of
+from paperfeed.web.badges import paper_badges
 from paperfeed.web.common import PER_PAGE, PageQuery, pager_urls
 from paperfeed.web.deps import PaperfeedDep, UserDep, render
 
@@ -72,6 +73,7 @@ def _page(
             "up": period_of("month", period.first) if period.kind == "week" else None,
             "voted": pf.store.votes.voted_by(user.id, shown) if user else set(),
             "marks": marks_for(pf, user, shown),
+            "badges": paper_badges(pf, shown),
             "prev_url": prev_url,
             "next_url": next_url,
             "rank_from": (page - 1) * PER_PAGE + 1,

@@ -18,6 +18,7 @@ from paperfeed.formats import feeds
 from paperfeed.library.marks import marks_for
 from paperfeed.recommend import feed_tokens
 from paperfeed.recommend import service as foryou
+from paperfeed.web.badges import paper_badges
 from paperfeed.web.deps import CsrfChecked, PaperfeedDep, UserDep, render, sign_in_redirect
 
 router = APIRouter(include_in_schema=False)
@@ -36,6 +37,7 @@ def _page(request: Request, pf: PaperfeedDep, user: UserDep, page: foryou.ForYou
         "listed": list(zip(listed, page.items, strict=True)),
         "seeds": seeds,
         "marks": marks_for(pf, user, ids),
+        "badges": paper_badges(pf, ids),
         "shown_times": foryou.SHOWN_TIMES,
     }
     return render(request, "for_you.html", context)

@@ -31,6 +31,8 @@ from paperfeed.store.schema.digest import (
     leases,
     scheduled_runs,
 )
+from paperfeed.store.schema.discussion import comment_reports, comments, discussion_settings
+from paperfeed.store.schema.enrichment import github_repos, paper_enrichment, paper_summaries
 from paperfeed.store.schema.library import (
     FEEDBACK_KINDS,
     FOLLOW_KINDS,
@@ -68,15 +70,19 @@ __all__ = [
     "api_tokens",
     "collection_entries",
     "collections",
+    "comment_reports",
+    "comments",
     "curator_actions",
     "digest_follows",
     "digest_sends",
     "digest_subscriptions",
+    "discussion_settings",
     "featured",
     "feed_drivers",
     "feed_tokens",
     "feedback",
     "follows",
+    "github_repos",
     "impressions",
     "ingest_checkpoints",
     "leases",
@@ -88,6 +94,8 @@ __all__ = [
     "paper_aliases",
     "paper_authors",
     "paper_categories",
+    "paper_enrichment",
+    "paper_summaries",
     "paper_tombstones",
     "papers",
     "rate_limits",
