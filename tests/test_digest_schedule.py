@@ -99,12 +99,14 @@ def test_serve_with_the_scheduler_runs_it_in_the_background(
     ran: list[str] = []
     monkeypatch.setattr(schedule, "sync_job", lambda app: ran.append("sync") or "sync: faked")
     monkeypatch.setattr(schedule, "digest_job", lambda app: ran.append("digest") or "digest: faked")
+    monkeypatch.setattr(schedule, "enrich_job", lambda app: ran.append("enrich") or "enrich: faked")
     sample_app.settings.scheduler_sync_time = "00:00"
+    sample_app.settings.scheduler_enrich_time = "00:00"
     sample_app.settings.scheduler_digest_time = "00:00"
     with TestClient(create_app(sample_app, indexer=False, scheduler=True)):
         deadline = time.monotonic() + 20
-        while len(ran) < 2 and time.monotonic() < deadline:
+        while len(ran) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
-    assert ran == ["sync", "digest"]
+    assert ran == ["sync", "enrich", "digest"]
     holder = sample_app.store.leases.holder("scheduler", now=wall_now())
     assert holder is None  # released when the app stopped

@@ -8,6 +8,7 @@ place where library errors become exit codes (see there).
 from __future__ import annotations
 
 from paperfeed.cli import digest as _digest  # noqa: F401  (registers commands)
+from paperfeed.cli import enrich as _enrich  # noqa: F401
 from paperfeed.cli import eval as _eval  # noqa: F401
 from paperfeed.cli import index as _index  # noqa: F401
 from paperfeed.cli import ingest as _ingest  # noqa: F401

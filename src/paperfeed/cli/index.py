@@ -10,6 +10,7 @@ import typer
 
 from paperfeed.cli.main import JsonOption, app, get_app
 from paperfeed.cli.output import emit_json, err, out
+from paperfeed.enrich.run import EnrichFollower
 from paperfeed.errors import InvalidInput
 from paperfeed.search.indexer import Indexer, catch_up, index_status
 from paperfeed.search.marks import UpdateReport
@@ -133,14 +134,17 @@ def index_follow(
         bool, typer.Option("--no-embed", help="Keep only the keyword index current.")
     ] = False,
 ) -> None:
-    """Keep this data dir's indexes current with the store until stopped (for a service manager).
+    """Keep this data dir's indexes current with the store until stopped (for a service manager);
+    enriches new papers too (links, keywords; stars and summaries a few at a time).
 
     Waits as a standby while another process (a `paperfeed serve`) is the indexer."""
     paperfeed = get_app()
-    indexer = Indexer(paperfeed, embed=False if no_embed else None)
+    enrichment = EnrichFollower(paperfeed)  # links, keywords, stars, summaries: as `paperfeed enrich`
+    indexer = Indexer(paperfeed, embed=False if no_embed else None, extra_steps=[enrichment])
 
     def stop(_signum: int, _frame: object) -> None:
         indexer.stop.set()
+        enrichment.stop.set()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

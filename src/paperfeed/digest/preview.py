@@ -20,6 +20,7 @@ from paperfeed.digest.compose import ComposedDigest
 from paperfeed.digest.content import PeriodContent, RankingProvider
 from paperfeed.digest.due import is_announcement_day, ledger_key, parse_ledger_key, period_for
 from paperfeed.digest.render import DigestRenderer, RenderedDigest
+from paperfeed.enrich.view import summary_lines
 from paperfeed.errors import InvalidInput, NotFound
 from paperfeed.periods import Period
 from paperfeed.records import PaperRecord
@@ -58,7 +59,7 @@ def preview_subscriptions(
 ) -> list[Preview]:
     """Compose and render the digests of ``subscriptions`` for ``day`` (see the module docstring)."""
     chosen = day or default_day(app)
-    renderer = DigestRenderer(app.settings)
+    renderer = DigestRenderer(app.settings, summaries=lambda ids: summary_lines(app, ids))
     contents: dict[str, PeriodContent] = {}
     previews = []
     for subscription in subscriptions:
@@ -124,4 +125,5 @@ def view_sent(app: Paperfeed, token: str) -> RenderedDigest:
         raise NotFound("this digest was never sent, or its subscription no longer exists")
     digest = ComposedDigest.from_json(json.loads(record.content))
     papers = _papers(app, [item.paper_id for item in digest.items])
-    return DigestRenderer(app.settings).render(subscription, period, digest, papers.get, view_url=None)
+    renderer = DigestRenderer(app.settings, summaries=lambda ids: summary_lines(app, ids))
+    return renderer.render(subscription, period, digest, papers.get, view_url=None)

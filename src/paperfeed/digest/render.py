@@ -10,7 +10,7 @@ per period and shared by every digest that shows the paper.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from functools import lru_cache
@@ -75,6 +75,12 @@ class PaperView:
     url: str
     arxiv: str | None
     pdf: str | None
+    tldr: tuple[str, str] | None = None  # (the AI summary's first sentence, the model)
+
+
+SummaryLines = Callable[[Sequence[str]], dict[str, tuple[str, str]]]
+"""Papers' one-line AI summaries with the model's name (``paperfeed.enrich.view.summary_lines``);
+papers without one are absent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +108,11 @@ def _wrap(text: str, indent: str = "   ") -> str:
 class DigestRenderer:
     """Renders the digests of one run; holds the per-paper formatting cache."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, summaries: SummaryLines | None = None) -> None:
         self.settings = settings
         self._views: dict[str, PaperParts] = {}
+        self._summaries = summaries
+        self._tldrs: dict[str, tuple[str, str] | None] = {}
         env = environment()
         self._html = env.get_template("digest.html")
         self._text = env.get_template("digest.txt")
@@ -122,8 +130,10 @@ class DigestRenderer:
                 url=links.paper_url(self.settings, paper.paper_id),
                 arxiv=urls["abs"],
                 pdf=urls["pdf"],
+                tldr=self._tldrs.get(paper.paper_id),
             )
-            tail = [_wrap(view.abstract)] if view.abstract else []
+            tail = [_wrap(f"TL;DR (AI summary, {view.tldr[1]}): {view.tldr[0]}")] if view.tldr else []
+            tail += [_wrap(view.abstract)] if view.abstract else []
             tail.append(f"   {view.url}")
             if view.arxiv:
                 tail.append(f"   arXiv: {view.arxiv}")
@@ -149,6 +159,12 @@ class DigestRenderer:
         """Subject, plain text and HTML of ``digest`` (papers that vanished meanwhile are left out)."""
         sections = []
         count = 0
+        if self._summaries is not None:
+            unknown = [item.paper_id for _, items in digest.sections() for item in items]
+            unknown = [paper_id for paper_id in unknown if paper_id not in self._tldrs]
+            if unknown:
+                found = self._summaries(unknown)
+                self._tldrs.update({paper_id: found.get(paper_id) for paper_id in unknown})
         for kind, items in digest.sections():
             shown = []
             for item in items:

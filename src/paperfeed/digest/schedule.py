@@ -1,4 +1,5 @@
-"""The in-app scheduler (``paperfeed serve --scheduler``): ``sync`` and the digest send, daily.
+"""The in-app scheduler (``paperfeed serve --scheduler``): ``sync``, the enrichment and the digest
+send, daily.
 
 Every instance started with ``--scheduler`` runs this loop in a background thread, but only the
 holder of the ``scheduler`` lease in the store does anything: with several instances (or workers),
@@ -25,6 +26,7 @@ from paperfeed.context import Paperfeed
 from paperfeed.digest.lease import HeldLease
 from paperfeed.digest.recommended import PersonalRecommendations
 from paperfeed.digest.sender import send_digests
+from paperfeed.enrich.run import run_enrichment
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +65,18 @@ def digest_job(app: Paperfeed) -> str:
     return "digest: " + json.dumps({key: summary[key] for key in keys})
 
 
+def enrich_job(app: Paperfeed) -> str:
+    """``paperfeed enrich``'s work: links and keywords, stars, summaries of what is due."""
+    report = run_enrichment(app).to_dict()
+    keys = ("papers", "repos_asked", "stars_updated", "summaries", "summaries_left", "busy")
+    return "enrich: " + json.dumps({key: report[key] for key in keys})
+
+
 def default_jobs(app: Paperfeed) -> list[Job]:
     settings = app.settings
     return [
         Job("sync", _at(settings.scheduler_sync_time), lambda: sync_job(app)),
+        Job("enrich", _at(settings.scheduler_enrich_time), lambda: enrich_job(app)),
         Job("digest", _at(settings.scheduler_digest_time), lambda: digest_job(app)),
     ]
 

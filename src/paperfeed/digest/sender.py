@@ -40,6 +40,7 @@ from paperfeed.digest.content import PeriodContent, RankingProvider
 from paperfeed.digest.due import due_periods, ledger_key, periods_for_day
 from paperfeed.digest.lease import HeldLease
 from paperfeed.digest.render import DigestRenderer, digest_message
+from paperfeed.enrich.view import summary_lines
 from paperfeed.mail import DeliveryStatus, MailBackend, SendOutcome, backend_for
 from paperfeed.periods import Period
 from paperfeed.search.engine import lexical_backlog
@@ -143,7 +144,7 @@ class PeriodSender:
         self.report = PeriodReport(ledger_key(period))
         self._lock = threading.Lock()
         self._content: PeriodContent | None = None
-        self._renderer = DigestRenderer(app.settings)
+        self._renderer = DigestRenderer(app.settings, summaries=lambda ids: summary_lines(app, ids))
         self._query_limit = 20
 
     @property

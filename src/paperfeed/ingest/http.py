@@ -1,8 +1,9 @@
-"""A polite HTTP client for arXiv's services: one connection, a minimum interval, bounded retries.
+"""A polite HTTP client for outside services: one connection, a minimum interval, bounded retries.
 
 arXiv asks for at most one request every three seconds on a single connection and answers
 overload with HTTP 503 + ``Retry-After``. Both the search API and the OAI-PMH harvester need the
-same behaviour, so it lives here once. Time is injected (``sleep``/``clock``) so tests check the
+same behaviour, so it lives here once (and the enrichment's clients for GitHub and language models
+use it too). Time is injected (``sleep``/``clock``) so tests check the
 pacing without waiting.
 """
 
@@ -13,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -65,6 +67,8 @@ class PoliteOptions:
     notify: Notify | None = None
     backoff: float = 2.0
     max_retry_after: float = 600.0
+    url_setting: str = "PAPERFEED_ARXIV_API_URL / PAPERFEED_ARXIV_OAI_URL"
+    """The setting that names this service's URL, for the message when its name does not resolve."""
 
 
 class PoliteClient:
@@ -88,6 +92,7 @@ class PoliteClient:
         self.max_retry_after = options.max_retry_after
         self._sleep = options.sleep
         self._clock = options.clock
+        self._url_setting = options.url_setting
         self._last_request: float | None = None
         self._client = httpx.Client(
             transport=options.transport,
@@ -121,6 +126,19 @@ class PoliteClient:
 
     def get(self, params: Mapping[str, str]) -> httpx.Response:
         """The first non-retryable response (2xx, 3xx, 4xx other than 429); raises after the retries."""
+        return self.request("GET", self.base_url, params=params)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+    ) -> httpx.Response:
+        """Any request to the service (another path, headers, a JSON body), with the same pacing
+        and retries as :meth:`get`: the first response that is not 429 or 5xx."""
         attempt = 0
         if self._notify is not None and not self._announced:
             self._notify(f"asking {self.base_url} (timeout {self._client.timeout.read or 0:.0f} s) …")
@@ -128,17 +146,19 @@ class PoliteClient:
         while True:
             self._wait_turn()
             try:
-                response = self._client.get(self.base_url, params=dict(params))
+                response = self._client.request(
+                    method, url, params=dict(params) if params else None, headers=headers, json=json
+                )
             except httpx.TransportError as exc:  # timeouts, refused/reset connections, DNS
                 dns = _name_resolution_error(exc)
                 if dns is not None:
                     raise SourceUnavailable(
                         f"cannot resolve {self.host} ({dns.strerror or dns}): check the network "
-                        "connection, or the URL setting (PAPERFEED_ARXIV_API_URL / PAPERFEED_ARXIV_OAI_URL)"
+                        f"connection, or the URL setting ({self._url_setting})"
                     ) from exc
                 if attempt >= self.max_retries:
                     raise SourceUnavailable(
-                        f"{self.base_url} unreachable after {attempt + 1} attempts: "
+                        f"{url} unreachable after {attempt + 1} attempts: "
                         f"{type(exc).__name__}: {exc or 'no answer'}"
                     ) from exc
                 delay = self.backoff * 2**attempt
@@ -148,8 +168,7 @@ class PoliteClient:
                     return response
                 if attempt >= self.max_retries:
                     raise SourceUnavailable(
-                        f"{self.base_url} answered HTTP {response.status_code} {attempt + 1} times; "
-                        "try again later"
+                        f"{url} answered HTTP {response.status_code} {attempt + 1} times; try again later"
                     )
                 retry_after = self._retry_after(response)
                 delay = (

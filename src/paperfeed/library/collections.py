@@ -278,3 +278,8 @@ def library_papers(
         member.id, tag=tag or None, unread_only=unread_only, limit=limit + 1, offset=offset
     )
     return _with_papers(app, member.id, entries[:limit], annotate=True), len(entries) > limit
+
+
+def public_collections_of(app: Paperfeed, paper_id: str, *, limit: int = 20) -> list[Collection]:
+    """The public collections that include the paper (anyone may read them), largest first."""
+    return app.store.library.public_collections_with(paper_id, limit=limit)

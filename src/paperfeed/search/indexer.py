@@ -21,7 +21,7 @@ import fcntl
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -156,9 +156,17 @@ class Indexer:
     """
 
     def __init__(
-        self, app: Paperfeed, *, embed: bool | None = None, poll_seconds: float | None = None
+        self,
+        app: Paperfeed,
+        *,
+        embed: bool | None = None,
+        poll_seconds: float | None = None,
+        extra_steps: Sequence[Callable[[], object]] = (),
     ) -> None:
         self.app = app
+        # Work that follows the indexes, run after each round while the lock is held: the shells
+        # pass the enrichment's slice (paperfeed.enrich.run.EnrichFollower), which sits above search.
+        self.extra_steps = list(extra_steps)
         self.embed = app.settings.embed_after_ingest if embed is None else embed
         self.poll_seconds = poll_seconds or app.settings.indexer_poll_seconds
         self.lock = IndexerLock(app.settings.index_dir)
@@ -198,6 +206,13 @@ class Indexer:
                     continue
                 if on_round is not None:
                     on_round(reports)
+                for step in self.extra_steps:
+                    if self.stop.is_set():
+                        break
+                    try:
+                        step()
+                    except Exception:  # the indexes must keep following whatever a step does
+                        log.exception("indexer: extra step %r failed; trying again next round", step)
                 busy = any(r.indexed or r.removed for r in reports) or any(r.pending for r in reports)
                 if not any(r.pending for r in reports):
                     self.stop.wait(self.poll_seconds if not busy else 0.05)

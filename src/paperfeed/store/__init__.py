@@ -16,6 +16,7 @@ from __future__ import annotations
 from paperfeed.store.accounts import AccountStore, User
 from paperfeed.store.database import Database, StoreUnavailable, redact_url
 from paperfeed.store.discussion import CommentRow, DiscussionStore, ReportRow
+from paperfeed.store.enrichment import Enrichment, EnrichmentStore, RepoState, TextState
 from paperfeed.store.featured import FeaturedEntry, FeaturedStore
 from paperfeed.store.leases import LeaseStore, ScheduleStore
 from paperfeed.store.library import Annotation, Collection, Entry, LibraryStore
@@ -37,6 +38,8 @@ __all__ = [
     "Database",
     "DigestChoices",
     "DiscussionStore",
+    "Enrichment",
+    "EnrichmentStore",
     "Entry",
     "FeaturedEntry",
     "FeaturedStore",
@@ -49,6 +52,7 @@ __all__ = [
     "PaperStore",
     "RateLimitStore",
     "RecommendStore",
+    "RepoState",
     "ReportRow",
     "ScheduleStore",
     "SendLedger",
@@ -59,6 +63,7 @@ __all__ = [
     "StoredModel",
     "Subscription",
     "SubscriptionStore",
+    "TextState",
     "User",
     "VoteStore",
     "Window",
@@ -84,6 +89,7 @@ class Store:
         self.leases = LeaseStore(database)
         self.schedule = ScheduleStore(database)
         self.discussion = DiscussionStore(database)
+        self.enrichment = EnrichmentStore(database)
 
     @classmethod
     def open(cls, url: str) -> Store:

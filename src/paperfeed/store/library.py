@@ -451,3 +451,22 @@ class LibraryStore:
         )
         with self._engine.connect() as conn:
             return [(row.tag, int(row.n)) for row in conn.execute(query)]
+
+    def public_collections_with(self, paper_id: str, *, limit: int = 20) -> list[Collection]:
+        """Public collections that hold ``paper_id``, the largest first (then the newest), each with
+        its number of papers (for the paper page's "in these collections")."""
+        holding = select(collection_entries.c.collection_id).where(collection_entries.c.paper_id == paper_id)
+        size = (
+            select(func.count())
+            .where(collection_entries.c.collection_id == collections.c.id)
+            .correlate(collections)
+            .scalar_subquery()
+        )
+        query = (
+            select(collections, size.label("size"))
+            .where(collections.c.id.in_(holding), collections.c.visibility == "public")
+            .order_by(size.desc(), collections.c.created_at.desc(), collections.c.id)
+            .limit(limit)
+        )
+        with self._engine.connect() as conn:
+            return [_collection(row, int(row.size)) for row in conn.execute(query)]

@@ -26,6 +26,7 @@ from paperfeed.community.submissions import Fetcher, fetch_from_arxiv
 from paperfeed.config import UnsafeSettings, is_loopback
 from paperfeed.context import Paperfeed
 from paperfeed.digest.schedule import Scheduler
+from paperfeed.enrich.run import EnrichFollower
 from paperfeed.formats.latex import latex_text
 from paperfeed.library.importers import fetch_arxiv_ids, one_by_one
 from paperfeed.records import is_web_url, strip_bidi_controls
@@ -98,7 +99,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_web: FastAPI) -> AsyncIterator[None]:
-        follower = Indexer(paperfeed) if run_indexer else None
+        enrichment = EnrichFollower(paperfeed)  # the indexer enriches what it indexed (never a request)
+        follower = Indexer(paperfeed, extra_steps=[enrichment]) if run_indexer else None
         if follower is not None:
             follower.start_thread()
         planner = Scheduler(paperfeed) if run_scheduler else None
@@ -106,6 +108,7 @@ def create_app(
         try:
             yield
         finally:
+            enrichment.stop.set()
             if follower is not None:
                 follower.stop.set()
             if planner is not None and planner_thread is not None:

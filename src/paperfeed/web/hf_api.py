@@ -7,9 +7,10 @@ work unchanged with ``HfApi(endpoint="http://your-paperfeed")``.
 daily entry (``{"paper": {...}, "publishedAt", "title", "summary", "submittedBy", …}``) or from a
 paper object, and raises on errors with the server's ``{"error": "message"}``. This module only
 shapes answers; what a period's list holds and how it is ranked is
-:mod:`paperfeed.community.period_lists`. Fields paperfeed does not have (comments, AI summaries,
-thumbnails, avatars, GitHub stars, organisations, project pages, discussion ids) are left out,
-never invented: docs/web.md lists them.
+:mod:`paperfeed.community.period_lists`; comments come from :mod:`paperfeed.discussion`, links,
+stars, keywords and summaries from :mod:`paperfeed.enrich` (:func:`paper_extras`). Fields
+paperfeed has no source for (thumbnails, media, avatars, organisations, linked models) are left
+out, never invented: docs/web.md lists them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from paperfeed.community.paper_status import PaperStatus, paper_status, search_s
 from paperfeed.context import Paperfeed
 from paperfeed.discussion.comments import Comment, comment_counts, discussion_of
 from paperfeed.discussion.markup import plain_text
+from paperfeed.enrich.view import enrichment_of, github_url, project_page
 from paperfeed.formats.markdown import escape as escape_markdown
 from paperfeed.formats.markdown import paper_markdown
 from paperfeed.periods import parse_period
@@ -141,12 +143,29 @@ def daily_entry(
 
 
 def paper_extras(pf: Paperfeed, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """The fields beyond the record and the votes, for each of ``ids``, in one query per source:
-    ``numComments`` (visible comments; absent without any, where the client reads 0)."""
+    """The fields beyond the record and the votes, for each of ``ids``, in one query per source
+    (each absent when paperfeed has nothing for it; the client then reads None, or 0 comments):
+    ``numComments`` (visible comments); from the enrichment, ``githubRepo`` (the repository the
+    paper's own links name, under its current name), ``githubStars`` (GitHub's count when last
+    asked), ``projectPage``, ``ai_keywords`` (ranked by TF-IDF, computed locally) and
+    ``ai_summary`` (only when an operator configured a language model and it wrote one)."""
     counts = comment_counts(pf, ids)
+    enriched = enrichment_of(pf, ids)
     found: dict[str, dict[str, Any]] = {paper_id: {} for paper_id in ids}
     for paper_id, count in counts.items():
         found.setdefault(paper_id, {})["numComments"] = count
+    for paper_id, info in enriched.items():
+        extra = found.setdefault(paper_id, {})
+        if repo := github_url(info):
+            extra["githubRepo"] = repo
+            if info.stars is not None:
+                extra["githubStars"] = info.stars
+        if page := project_page(info):
+            extra["projectPage"] = page
+        if info.keywords:
+            extra["ai_keywords"] = list(info.keywords)
+        if info.summary:
+            extra["ai_summary"] = info.summary
     return found
 
 

@@ -18,9 +18,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from paperfeed.community import actions
 from paperfeed.community import daily as daily_lib
 from paperfeed.community.trending import WINDOWS
+from paperfeed.enrich.view import enrichment_of, github_url, project_page
 from paperfeed.errors import NotFound, PaperfeedError
 from paperfeed.formats import bibtex as bib
 from paperfeed.ingest.fetch import FETCH_TIMEOUT
+from paperfeed.library.collections import public_collections_of
 from paperfeed.library.marks import marks_for, paper_state
 from paperfeed.papers import get_paper
 from paperfeed.papers_json import arxiv_urls
@@ -211,6 +213,7 @@ def paper_page(request: Request, pf: PaperfeedDep, user: UserDep, paper_id: str)
     if paper.paper_id != paper_id:  # a versioned id, a URL-ish spelling or a merged title id
         return RedirectResponse(f"/papers/{paper.paper_id}", status_code=301)
     listed = actions.with_votes(pf, [paper], user)[0]
+    enriched = enrichment_of(pf, [paper.paper_id]).get(paper.paper_id)
     return render(
         request,
         "paper.html",
@@ -221,6 +224,10 @@ def paper_page(request: Request, pf: PaperfeedDep, user: UserDep, paper_id: str)
             "voted": listed.voted,
             "bibtex": bib.bibtex_entry(paper),
             "library": paper_state(pf, user, paper.paper_id),
+            "enriched": enriched,
+            "github": github_url(enriched) if enriched else None,
+            "project_page": project_page(enriched) if enriched else None,
+            "public_collections": public_collections_of(pf, paper.paper_id),
             **section_context(pf, user, paper),
         },
     )
