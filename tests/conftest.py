@@ -73,6 +73,8 @@ BOTH_BACKENDS = frozenset(
         "test_digest_recommended",
         # comments: threads, counts over a self-join, upserted settings, reports
         "test_discussion",
+        # enrichment: upserts, joins on lower-cased repository names, marks in store_state
+        "test_enrich",
     }
 )
 """Test modules whose behaviour can differ by backend: they run on PostgreSQL too."""

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from paperfeed.records import PaperRecord
 
 _URL = re.compile(
-    r"https?://[^\s<>\"'{}\[\]\\|^`]+|(?<![\w/.@-])(?:www\.)?github\.com/[^\s<>\"'{}\[\]\\|^`]+",
+    r"https?://[^\s<>\"'{}\[\]\\|^`]+|(?<![\w.@-])(?<![\w.@-]/)(?://)?(?:www\.)?github\.com/[^\s<>\"'{}\[\]\\|^`]+",
     re.IGNORECASE,
 )
 _GITHUB = re.compile(
@@ -65,7 +65,8 @@ _NOT_OWNERS = frozenset(
     ]
 )
 _CODE_CUE = re.compile(
-    r"(code|implementation|source|repo(?:sitory)?|github|available|released|open[- ]sourced?)\W*$",
+    r"(code|implementation|source|repo(?:sitory)?|github|available|released|open[- ]sourced?)"
+    r"(?:\W+(?:is|are|and|data|will|be|made|can|found|at|in|on|from|here|via|publicly|available))*\W*$",
     re.IGNORECASE,
 )
 _PAGE_CUE = re.compile(
@@ -152,7 +153,7 @@ def detect_links(paper: PaperRecord) -> Links:
         for match in _URL.finditer(text):
             url = _clean(match.group(0))
             if not url.lower().startswith(("http://", "https://")):
-                url = "https://" + url  # "github.com/owner/repo" written without a scheme
+                url = "https://" + url.lstrip("/")  # "github.com/owner/repo" written without a scheme
             before = text[max(0, match.start() - _CUE_WINDOW) : match.start()]
             before = re.sub(r"\\(?:url|href)\s*\{?$", "", before.rstrip("{ ")).rstrip()
             repo = github_repo_of(url)

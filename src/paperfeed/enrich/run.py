@@ -185,8 +185,9 @@ def enrich_texts(
     limit: int | None = None,
     progress: Progress | None = None,
     keep_going: Callable[[], bool] = lambda: True,
+    batch_size: int = TEXT_BATCH,
 ) -> None:
-    """Step 1 (see the module docstring)."""
+    """Step 1 (see the module docstring); each batch of ``batch_size`` papers is one commit."""
     snapshot = open_tfidf(app.settings.index_dir)
     if snapshot is None:
         report.notes.append(
@@ -195,19 +196,19 @@ def enrich_texts(
         return
     if since is not None:
         ids = app.store.papers.window_ids(Window(since=day_start(since)), limit=MAX_SINCE_PAPERS)
-        for start in range(0, len(ids), TEXT_BATCH):
+        for start in range(0, len(ids), batch_size):
             if not keep_going():
                 return
-            loaded = app.store.papers.get_many(ids[start : start + TEXT_BATCH])
+            loaded = app.store.papers.get_many(ids[start : start + batch_size])
             _enrich_texts(app, list(loaded.values()), snapshot, report, force=False)
             if progress:
-                progress("links and keywords", min(start + TEXT_BATCH, len(ids)), len(ids))
+                progress("links and keywords", min(start + batch_size, len(ids)), len(ids))
         return
     seq, after = _mark(app)
     total = app.store.papers.changed_count(seq, after)
     done = 0
     for batch in app.store.papers.iter_changed_with_seq(
-        seq, after_id=after, batch_size=TEXT_BATCH, until_seq=snapshot.seq
+        seq, after_id=after, batch_size=batch_size, until_seq=snapshot.seq
     ):
         if not keep_going():
             return
@@ -413,6 +414,7 @@ def run_enrichment(
     max_repos: int | None = None,
     max_summaries: int | None = None,
     stop: threading.Event | None = None,
+    text_batch: int = TEXT_BATCH,
 ) -> EnrichReport:
     """Run what is due (or everything since ``since``), as the one enriching process."""
     report = EnrichReport()
@@ -429,7 +431,15 @@ def run_enrichment(
         return True
 
     try:
-        enrich_texts(app, report, since=since, limit=max_texts, progress=progress, keep_going=keep_going)
+        enrich_texts(
+            app,
+            report,
+            since=since,
+            limit=max_texts,
+            progress=progress,
+            keep_going=keep_going,
+            batch_size=text_batch,
+        )
         if network:
             refresh_stars(
                 app,
