@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 runner = CliRunner()
 
-# Left out, with the reason: they reach arXiv, block (a server), name the reader's own file or
+# Left out, with the reason: they reach arXiv (or GitHub: ``enrich`` asks for stars), block (a server), name the reader's own file or
 # benchmark folder (``eval recommend``: ``eval make-authors`` writes one from a 20,000-record
 # sample, minutes of work), or need a subscription for an address no earlier example subscribes.
 NOT_RUN = (
@@ -29,6 +29,7 @@ NOT_RUN = (
     "paperfeed library import",
     "paperfeed eval recommend",
     "paperfeed digest preview",
+    "paperfeed enrich",
 )
 
 
