@@ -174,6 +174,23 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
     expect(page.locator("li.paper h3")).to_contain_text("Unifying approach")
     page.screenshot(path=shots / "trending.png", full_page=True)
 
+    # The discussion (HTMX): a comment with maths, typeset by KaTeX in place; a reply under it.
+    page.goto(server + "/papers/2602.18409")
+    page.fill("#new-comment", "Nice bound: $O(n \\log n)$ **really**, see <b>this</b>")
+    page.click("form.new-comment button")
+    comment = page.locator("#discussion article.comment").first
+    expect(comment.locator(".katex").first).to_be_attached(timeout=5_000)
+    expect(comment.locator(".comment-body strong")).to_have_text("really")
+    expect(comment.locator(".comment-body")).to_contain_text("<b>this</b>")  # typed, shown as typed
+    expect(page.locator("#discussion-h")).to_have_text("Discussion (1)")
+    comment.locator("summary", has_text="Reply").click()
+    comment.locator("form[action$='/comments'] textarea").fill("Agreed")
+    comment.locator("form[action$='/comments'] button").click()
+    expect(page.locator("#discussion .replies article.comment")).to_contain_text("Agreed")
+    expect(page.locator("#discussion-h")).to_have_text("Discussion (2)")
+    expect(page).to_have_url(server + "/papers/2602.18409")  # posted in place
+    page.screenshot(path=shots / "discussion.png", full_page=True)
+
     # Submitting says it may wait (a paper new to the server is fetched from arXiv).
     page.goto(server + "/submit")
     page.evaluate(
