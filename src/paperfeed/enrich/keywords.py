@@ -76,11 +76,24 @@ def _whole(surface: str, start: int, end: int, text: str) -> bool:
     return not (text[start - 1 : start] == "-" or text[end : end + 1] == "-")
 
 
-def _locate(words: Sequence[str], tokens: Sequence[_Token], text: str) -> str | None:
-    """Where ``words`` stand together as whole words (see :func:`_find`), as written."""
+def _positions(tokens: Sequence[_Token]) -> dict[str, list[int]]:
+    """Where each word stands among ``tokens`` (so a phrase is looked for where its first word is)."""
+    found: dict[str, list[int]] = {}
+    for n, token in enumerate(tokens):
+        found.setdefault(token.lower, []).append(n)
+    return found
+
+
+def _locate(
+    words: Sequence[str], tokens: Sequence[_Token], text: str, positions: dict[str, list[int]]
+) -> str | None:
+    """Where ``words`` first stand next to each other as whole words (only spaces, hyphens or
+    slashes between them, not inside a hyphenated word), as written; else ``None``."""
     n = len(words)
-    for i in range(len(tokens) - n + 1):
-        if all(tokens[i + k].lower == words[k] for k in range(n)) and all(
+    for i in positions.get(words[0], ()):
+        if i + n > len(tokens):
+            break
+        if all(tokens[i + k].lower == words[k] for k in range(1, n)) and all(
             _JOINER.match(text[tokens[i + k].end : tokens[i + k + 1].start]) for k in range(n - 1)
         ):
             start, end = tokens[i].start, tokens[i + n - 1].end
@@ -99,6 +112,7 @@ def keywords_from_weights(
     text = latex_text(f"{title}. {abstract}")
     title_text = latex_text(title).lower()
     tokens = _tokens(text)
+    positions = _positions(tokens)
     boosted = []
     for term, weight in weights:
         words = term.split()
@@ -110,14 +124,14 @@ def keywords_from_weights(
     chosen: list[tuple[list[str], float]] = []
     for term, weight in ranked:
         words = term.split()
-        if _locate(words, tokens, text) is None:
+        if _locate(words, tokens, text, positions) is None:
             continue  # not standing together as whole words (or only in LaTeX markup)
         if len(words) == 1 and any(words[0] in c for c, _ in chosen if len(c) > 1):
             continue  # already inside a chosen phrase
         if len(words) > 1:
             chosen = [(c, w) for c, w in chosen if not (len(c) == 1 and c[0] in words)]
             merged = next((c for c, _ in chosen if len(c) > 1 and c[-1] == words[0]), None)
-            if merged is not None and _locate([*merged, *words[1:]], tokens, text) is not None:
+            if merged is not None and _locate([*merged, *words[1:]], tokens, text, positions) is not None:
                 chosen = [(c, w) for c, w in chosen if c is not merged] + [([*merged, *words[1:]], weight)]
                 continue
         chosen.append((words, weight))
@@ -128,7 +142,7 @@ def keywords_from_weights(
         if key in seen:
             continue
         seen.add(key)
-        shown.append(_readable(_locate(words, tokens, text) or " ".join(words)))
+        shown.append(_readable(_locate(words, tokens, text, positions) or " ".join(words)))
         if len(shown) == limit:
             break
     return shown
