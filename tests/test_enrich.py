@@ -276,6 +276,11 @@ def test_the_indexer_enriches_what_it_indexes(sample_app: Paperfeed) -> None:
         follower.stop.set()
         thread.join(timeout=10)
     assert sample_app.store.enrichment.stats()["papers_enriched"] == 300
+    # an idle round touches nothing: not even the lease (another holder does not make it "busy")
+    sample_app.store.leases.acquire(
+        "enrich", "other:1:x", ttl_seconds=60, now=datetime.now(UTC).replace(tzinfo=None)
+    )
+    assert follower().busy is False
 
 
 def test_the_scheduler_has_the_enrich_job(sample_app: Paperfeed) -> None:

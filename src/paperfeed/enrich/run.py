@@ -466,27 +466,30 @@ def run_enrichment(
 
 class EnrichFollower:
     """The indexer's slice of enrichment: links and keywords of what the round indexed, every
-    round; stars and summaries (a few at a time) at most every :data:`NETWORK_EVERY` seconds."""
+    round; stars and summaries (a few at a time) at most every :data:`NETWORK_EVERY` seconds. An
+    idle round (no new change in the store, nothing due on the network) touches nothing."""
 
     def __init__(self, app: Paperfeed, *, every: float = NETWORK_EVERY) -> None:
         self.app = app
         self.every = every
         self._last_network: float | None = None
+        self._caught_up_to: int | None = None
         self.stop = threading.Event()
 
     def __call__(self) -> EnrichReport:
         now = time.monotonic()
         network = self._last_network is None or now - self._last_network >= self.every
+        seq = self.app.store.papers.current_seq()
+        if not network and seq == self._caught_up_to:
+            return EnrichReport()
         if network:
             self._last_network = now
+        limit = 2 * TEXT_BATCH
         report = run_enrichment(
-            self.app,
-            network=network,
-            max_texts=2 * TEXT_BATCH,
-            max_repos=20,
-            max_summaries=3,
-            stop=self.stop,
+            self.app, network=network, max_texts=limit, max_repos=20, max_summaries=3, stop=self.stop
         )
+        if not report.busy and report.papers < limit:
+            self._caught_up_to = seq
         if report.papers or report.repos_asked or report.summaries:
             log.info(
                 "enrich: %d papers, %d repositories asked, %d summaries",
