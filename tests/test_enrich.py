@@ -38,7 +38,7 @@ class RecordedGitHub:
     requests are kept so tests see what was asked (ETags, tokens)."""
 
     def __init__(self, routes: dict[str, str]) -> None:
-        self.routes = routes
+        self.routes = dict(routes)  # a test may change its own copy
         self.requests: list[httpx.Request] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
