@@ -21,9 +21,13 @@ only, so a method cannot win by matching a name.
 * the *train library* is the author's earlier papers plus every paper published strictly before
   the cut-off by anyone who co-authored one of those earlier papers (a reader saves their own and
   their collaborators' work); co-authors met only on test papers are not used (that would leak);
-* test papers never enter the same user's train library (they are later than the cut-off), but
-  they may be in *other* users' train libraries (a co-author with a later cut-off): that is real
-  co-saving structure, which the popularity baseline and item-item signals can use.
+* test papers never enter the same user's train library (they are later than the cut-off); by
+  default (``in_matrix=False``, *cold start*) a paper that is some user's test paper is also taken
+  out of every other user's train library, so no test paper has been saved by anyone: co-saves and
+  popularity cannot point at it, and the benchmark measures what the daily use needs, ranking new
+  papers. (Until issue 16 a co-author with a later cut-off kept it: co-saves then found the test
+  papers through the co-author graph far more easily than real libraries allow, and settings tuned
+  there did not transfer.) ``in_matrix=True`` keeps them, and says so in the README.
 
 :func:`make_categories` (the second, differently built benchmark): a user is a *category
 signature* (the exact set of arXiv categories of a paper, e.g. {cs.AI, cs.RO, cs.HC}), standing for
@@ -31,11 +35,26 @@ a reader of that intersection of fields. One global cut-off date (the ``cut_quan
 publication dates) splits everyone: papers before it with the user's signature are the train
 library, papers after it the test set. No test paper is in any train library, so popularity and
 co-saving carry no signal: it measures content-based ranking of new papers, the daily use.
+
+:func:`make_colibraries` (*in-matrix*, the shape of a bookmarking site's data: a user's library is
+a random handful of their saves, the rest of their saves are to be found, and those are papers other
+users saved too): a user is an author with ``min_papers``..``max_papers`` papers; their saves are
+their own papers plus each paper of a co-author (any date) with probability ``keep`` (a reader saves
+part of their collaborators' work, not all of it), plus ``topical`` draws of papers in their field
+(a draw takes one of their own papers at random and picks a paper with exactly its arXiv categories,
+with probability proportional to a per-paper *appeal* drawn once from a log-normal: some papers are
+saved by many readers of a field, most by few, as on a bookmarking site), at most ``max_saves``
+saves in all (categories are metadata the recommenders never see, so the field part rewards content
+without being built from the text); ``train_size``
+random saves are the library, and the other saves are test papers when at least one *other* user
+has them in their library (so co-saves can reach them, as in the in-matrix protocol), users left
+with none are dropped. Seeded, so a build is reproducible.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass
@@ -164,13 +183,13 @@ def make_authors(
     max_papers: int = 40,
     test_fraction: float = 0.4,
     coauthors: bool = True,
+    in_matrix: bool = False,
 ) -> BenchmarkCounts:
     """Authors as users, split by date per author (rules in the module docstring).
 
-    On the 20,000-record arxiv-sample with the defaults this writes 20,000 papers, 2,372 users
-    (authors with 5-40 papers), 185,052 train pairs (median 50 per user) and 7,397 test pairs
-    (median 2). :func:`make_categories` with its defaults: 103 users, 4,096 train pairs (median
-    23), 1,688 test pairs (median 9), cut-off 2025-12-25 05:29:53 UTC.
+    On the 20,000-record arxiv-sample with the defaults (cold start) this writes 20,000 papers,
+    COUNTS_AUTHORS. :func:`make_categories` with its defaults: 103 users, 4,096 train pairs
+    (median 23), 1,688 test pairs (median 9), cut-off 2025-12-25 05:29:53 UTC.
     """
     if min_papers < 2:
         raise ValueError("min_papers must be at least 2 (one earlier and one later paper)")
@@ -197,14 +216,95 @@ def make_authors(
         train = [records[i].paper_id for i in sorted(library, key=lambda i: order[records[i].paper_id])]
         test = [records[i].paper_id for i in later]
         users.append((f"u{number:05d}", name, train, test))
+    if not in_matrix:
+        tested = {pid for _, _, _, test in users for pid in test}
+        users = [(uid, name, [p for p in train if p not in tested], test) for uid, name, train, test in users]
     rules = {
         "sample": sample_jsonl.name,
         "min_papers": min_papers,
         "max_papers": max_papers,
         "test_fraction": test_fraction,
         "coauthors": coauthors,
+        "in_matrix": in_matrix,
     }
-    return _write(out_dir, records, users, "authors", rules)
+    return _write(out_dir, records, users, "authors" if not in_matrix else "authors (in-matrix)", rules)
+
+
+def make_colibraries(
+    sample_jsonl: Path,
+    out_dir: Path,
+    *,
+    min_papers: int = 3,
+    max_papers: int = 40,
+    keep: float = 0.3,
+    topical: int = 20,
+    max_saves: int = 80,
+    train_size: int = 10,
+    seed: int = 0,
+) -> BenchmarkCounts:
+    """Co-author and field libraries split at random, in-matrix (rules in the module docstring)."""
+    if train_size < 1:
+        raise ValueError("train_size must be at least 1")
+    records = read_sample(sample_jsonl)
+    by_author: dict[str, list[int]] = defaultdict(list)
+    by_signature: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for i, r in enumerate(records):
+        for name in dict.fromkeys(r.authors):
+            by_author[name].append(i)
+        by_signature[tuple(sorted(set(r.categories)))].append(i)
+    appeal_rng = random.Random(f"{seed}:appeal")
+    appeal = [appeal_rng.lognormvariate(0.0, 1.5) for _ in records]
+    names = sorted(n for n, papers in by_author.items() if min_papers <= len(papers) <= max_papers)
+    saves: list[tuple[str, list[int]]] = []
+    for name in names:
+        rng = random.Random(f"{seed}:{name}")
+        own = by_author[name]
+        theirs = sorted(
+            {i for p in own for a in records[p].authors if a != name for i in by_author[a]} - set(own)
+        )
+        chosen = own + [i for i in theirs if rng.random() < keep]
+        for _ in range(topical):
+            field = by_signature[tuple(sorted(set(records[rng.choice(own)].categories)))]
+            chosen.append(rng.choices(field, weights=[appeal[i] for i in field])[0])
+        chosen = list(dict.fromkeys(chosen))
+        if len(chosen) > max_saves:
+            chosen = rng.sample(chosen, max_saves)
+        if len(chosen) > train_size:
+            saves.append((name, chosen))
+    splits: list[tuple[str, list[int], list[int]]] = []
+    for name, chosen in saves:
+        rng = random.Random(f"{seed}:split:{name}")
+        shuffled = rng.sample(chosen, len(chosen))
+        splits.append((name, sorted(shuffled[:train_size]), sorted(shuffled[train_size:])))
+    in_libraries: dict[int, int] = defaultdict(int)
+    for _, train, _ in splits:
+        for i in train:
+            in_libraries[i] += 1
+    users: list[tuple[str, str, list[str], list[str]]] = []
+    for name, train, rest in splits:
+        own_train = set(train)
+        test = [i for i in rest if in_libraries[i] - (i in own_train) > 0]
+        if test:
+            users.append(
+                (
+                    f"l{len(users) + 1:05d}",
+                    name,
+                    [records[i].paper_id for i in train],
+                    [records[i].paper_id for i in test],
+                )
+            )
+    rules = {
+        "sample": sample_jsonl.name,
+        "min_papers": min_papers,
+        "max_papers": max_papers,
+        "keep": keep,
+        "topical": topical,
+        "max_saves": max_saves,
+        "train_size": train_size,
+        "seed": seed,
+        "in_matrix": True,
+    }
+    return _write(out_dir, records, users, "co-libraries (in-matrix)", rules)
 
 
 def make_categories(

@@ -5,6 +5,8 @@
 * **TF-IDF centroid**: cosine between a candidate and the mean of the member's library rows; what
   "similar to my library" means in the simplest content-based tools (zotero-arxiv-daily ranks by
   embedding similarity to the library in the same spirit).
+* **content-kNN**: the mean cosine to the library's papers (the centroid without re-normalising:
+  the same order as the centroid's cosine, kept under the name the issue's table uses).
 * **arxiv-sanity SVM**: arxiv-sanity-lite's per-tag classifier, as its ``serve.py`` trains it: a
   ``LinearSVC(C=0.01, class_weight="balanced")`` with the library as positives and *every other
   paper of the corpus* as negatives, candidates ranked by the decision function. Its features are
@@ -43,6 +45,15 @@ def centroid_scores(matrix: sp.csr_matrix | np.ndarray, positives: np.ndarray) -
     if norm == 0.0:
         return np.zeros(matrix.shape[0], dtype=np.float64)
     return np.asarray(matrix @ (centre / norm), dtype=np.float64).ravel()
+
+
+def mean_cosine_scores(matrix: sp.csr_matrix, positives: np.ndarray) -> np.ndarray:
+    """Content-kNN: the mean cosine of every row with the ``positives`` rows (rows L2-normalised:
+    the dot product with their plain mean); 0s without any."""
+    if len(positives) == 0:
+        return np.zeros(matrix.shape[0], dtype=np.float64)
+    centre = np.asarray(matrix[positives].mean(axis=0)).ravel()
+    return np.asarray(matrix @ centre, dtype=np.float64).ravel()
 
 
 def svm_scores(matrix: sp.csr_matrix, positives: np.ndarray, *, c: float = ARXIV_SANITY_C) -> np.ndarray:

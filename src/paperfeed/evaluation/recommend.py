@@ -1,16 +1,29 @@
-"""``paperfeed eval recommend DIR``: paperfeed's recommender against three baselines, on any folder.
+"""``paperfeed eval recommend DIR``: paperfeed's recommender against its baselines, on any folder.
 
 For each user with test papers, every corpus paper not in their train library is ranked by each
-method, and recall@50, recall@100 and binary nDCG@10 are averaged over users
+method, and recall@50, recall@100, binary nDCG@10 and MRR@10 are averaged over users
 (:mod:`~paperfeed.evaluation.metrics`). Methods:
 
 * ``popularity``, ``tfidf-centroid``, ``arxiv-sanity-svm``: :mod:`~paperfeed.evaluation.baselines`;
-* ``paperfeed``: :mod:`~paperfeed.recommend.model` on TF-IDF, blended with co-saves from the other
-  users' train libraries (:mod:`~paperfeed.recommend.co_saves`), trained once per user;
+* ``item-knn``: co-saves alone (item-item cosine over the other users' train libraries, summed
+  over the user's library: :mod:`~paperfeed.recommend.co_saves`);
+* ``content-knn``: the mean TF-IDF cosine to the library's papers;
+* ``simple-blend``: ``item-knn`` and ``content-knn`` min-max scaled per user and summed (the
+  "about 40 lines" baseline of issue 16);
+* ``paperfeed``: the calibrated blend (:mod:`~paperfeed.recommend.blend`) on TF-IDF, co-saves and
+  popularity, its weights **fitted on this benchmark's held-out users**: the users with test papers
+  are split in two folds (seeded); a user of one fold is ranked with weights fitted on up to
+  :data:`FIT_USERS` users of the other fold (their test papers as labels), so no user's own test
+  papers ever shape their ranking, and every benchmark gets its own weights;
 * ``paperfeed+embeddings``: the same plus sentence embeddings, when ``embeddings=True`` and the
   semantic extra works (otherwise listed under ``skipped`` with the reason).
 
-The background (the "recent papers" a member model is contrasted with) is a fixed random sample
+Besides the means, the report compares the run's method (``paperfeed+embeddings`` if evaluated,
+else ``paperfeed``) with every other method user by user (:class:`Comparison`: wins, losses, ties,
+a two-sided sign test and a bootstrap 95% interval of the mean difference, for nDCG@10 and
+recall@100).
+
+The background (the "average paper" the ``generic`` feature compares with) is a fixed random sample
 of :data:`BACKGROUND_SIZE` corpus papers: a benchmark corpus has no dates. Ties are broken by corpus
 order so every run is reproducible. Test papers that are also in the user's train library are
 dropped from their relevant set (they are never ranked); a user left with none is not counted.
@@ -18,6 +31,7 @@ dropped from their relevant set (they are never ranked); a user left with none i
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Callable
@@ -30,16 +44,40 @@ import scipy.sparse as sp
 
 from paperfeed.evaluation import baselines
 from paperfeed.evaluation.dataset import Dataset, read_dataset
-from paperfeed.evaluation.metrics import ndcg_at, recall_at
+from paperfeed.evaluation.metrics import mrr_at, ndcg_at, recall_at
+from paperfeed.recommend.blend import (
+    BlendWeights,
+    FitExamples,
+    blend,
+    calibrate,
+    fit_weights,
+    raw_features,
+)
 from paperfeed.recommend.co_saves import SaveMatrix
 from paperfeed.recommend.features import ARXIV_SANITY, DEFAULT_MODEL, EmbeddingCache, TfidfConfig, fit_tfidf
-from paperfeed.recommend.model import Background, Drivers, ModelConfig, score_member, train_member
 
 BACKGROUND_SIZE = 2000
 RUN_DEPTH = 100
-METHODS = ("popularity", "tfidf-centroid", "arxiv-sanity-svm", "paperfeed", "paperfeed+embeddings")
-#: ablations, run only when named in ``methods``: paperfeed with the co-saves driver switched off
-ABLATIONS = ("paperfeed-content-only", "paperfeed+embeddings-content-only")
+FIT_USERS = 400
+"""Users of the other fold the blend's weights are fitted on (sampled, seeded)."""
+METHODS = (
+    "popularity",
+    "tfidf-centroid",
+    "arxiv-sanity-svm",
+    "item-knn",
+    "content-knn",
+    "simple-blend",
+    "paperfeed",
+    "paperfeed+embeddings",
+)
+#: ablations, run only when named in ``methods``: paperfeed with the co-saves driver switched off,
+#: and with the default (unfitted) weights
+ABLATIONS = (
+    "paperfeed-content-only",
+    "paperfeed+embeddings-content-only",
+    "paperfeed-default-weights",
+)
+BOOTSTRAP = 1000
 
 Scorer = Callable[[str, np.ndarray], np.ndarray]
 
@@ -52,16 +90,88 @@ class MethodResult:
     ndcg_10: float
     users: int
     seconds: float
+    mrr_10: float = 0.0
+    weights: dict[str, dict[str, float]] | None = None  # fitted blends: fold → feature → weight
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "name": self.name,
             "recall@50": round(self.recall_50, 4),
             "recall@100": round(self.recall_100, 4),
             "ndcg@10": round(self.ndcg_10, 4),
+            "mrr@10": round(self.mrr_10, 4),
             "users": self.users,
             "seconds": round(self.seconds, 2),
         }
+        if self.weights is not None:
+            data["weights"] = self.weights
+        return data
+
+
+@dataclass(slots=True)
+class Paired:
+    """One metric, the run's method minus another, user by user."""
+
+    metric: str
+    mean_difference: float
+    low: float  # bootstrap 95% interval of the mean difference
+    high: float
+    wins: int
+    losses: int
+    ties: int
+    sign_test_p: float  # two-sided, ties dropped
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "mean_difference": round(self.mean_difference, 4),
+            "ci95": [round(self.low, 4), round(self.high, 4)],
+            "wins": self.wins,
+            "losses": self.losses,
+            "ties": self.ties,
+            "sign_test_p": float(f"{self.sign_test_p:.3g}"),
+        }
+
+
+@dataclass(slots=True)
+class Comparison:
+    method: str  # the run's method
+    against: str
+    paired: list[Paired]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "against": self.against, "paired": [p.to_dict() for p in self.paired]}
+
+
+def sign_test(wins: int, losses: int) -> float:
+    """Two-sided exact binomial test of wins against losses (p = 0.5), ties left out."""
+    n = wins + losses
+    if n == 0:
+        return 1.0
+    k = min(wins, losses)
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2.0**n
+    return min(1.0, 2.0 * tail)
+
+
+def paired(metric: str, ours: np.ndarray, theirs: np.ndarray, seed: int) -> Paired:
+    """Wins, losses, sign test and a bootstrap 95% interval of ``mean(ours - theirs)``."""
+    diff = np.asarray(ours, dtype=np.float64) - np.asarray(theirs, dtype=np.float64)
+    wins, losses = int((diff > 1e-12).sum()), int((diff < -1e-12).sum())
+    if len(diff) == 0:
+        return Paired(metric, 0.0, 0.0, 0.0, 0, 0, 0, 1.0)
+    rng = np.random.default_rng(seed)
+    means = diff[rng.integers(0, len(diff), size=(BOOTSTRAP, len(diff)))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return Paired(
+        metric,
+        float(diff.mean()),
+        float(low),
+        float(high),
+        wins,
+        losses,
+        len(diff) - wins - losses,
+        sign_test(wins, losses),
+    )
 
 
 @dataclass(slots=True)
@@ -78,10 +188,12 @@ class Report:
     skipped: dict[str, str] = field(default_factory=dict)
     run_out: str | None = None
     run_method: str | None = None
+    comparisons: list[Comparison] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["methods"] = [m.to_dict() for m in self.methods]
+        data["comparisons"] = [c.to_dict() for c in self.comparisons]
         return data
 
     def best(self) -> MethodResult | None:
@@ -136,12 +248,19 @@ class _Context:
                 len(data.ids), min(BACKGROUND_SIZE, len(data.ids)), replace=False
             )
         )
+        self._background: np.ndarray | None = None
 
     @property
     def tfidf(self) -> sp.csr_matrix:
         if self._tfidf is None:
-            self._tfidf = fit_tfidf(self.data.documents, TfidfConfig())[1]
+            self._tfidf = sp.csr_matrix(fit_tfidf(self.data.documents, TfidfConfig())[1], dtype=np.float32)
         return self._tfidf
+
+    @property
+    def background(self) -> np.ndarray:
+        if self._background is None:
+            self._background = np.asarray(self.tfidf[self.background_rows].mean(axis=0), np.float32).ravel()
+        return self._background
 
     @property
     def sanity(self) -> sp.csr_matrix:
@@ -164,38 +283,90 @@ class _Context:
             self._saves = SaveMatrix(self.data.train, len(self.data.ids))
         return self._saves
 
+    def readers(self, user: str, train: np.ndarray) -> np.ndarray:
+        """Per paper, how many *other* users have it in their train library."""
+        own = np.zeros(len(self.data.ids), dtype=np.float32)
+        own[train] = 1.0
+        return self.saves.readers - own
 
-def paperfeed_scorer(
-    ctx: _Context, *, embeddings: bool, config: ModelConfig = ModelConfig(), drivers: Drivers = Drivers()
-) -> Scorer:
-    """paperfeed's recommender as an evaluation method (no negatives or follows in a benchmark)."""
-    tfidf = ctx.tfidf
-    dense = ctx.dense if embeddings else None
-    background = Background.from_rows(
-        tfidf[ctx.background_rows], None if dense is None else dense[ctx.background_rows]
-    )
-    saves = ctx.saves
-
-    def score(user: str, train: np.ndarray) -> np.ndarray:
-        model = train_member(
-            tfidf[train], dense_positives=None if dense is None else dense[train], config=config
-        )
-        scored = score_member(
-            model,
-            tfidf,
-            background,
+    def features(
+        self, user: str, train: np.ndarray, *, embeddings: bool, co_saves: bool = True
+    ) -> dict[str, np.ndarray]:
+        """The blend's raw features of every corpus paper for this user (see recommend.blend)."""
+        dense = self.dense if embeddings else None
+        return raw_features(
+            self.tfidf,
+            positives=self.tfidf[train],
+            background=self.background,
             dense_candidates=dense,
-            co_saves=saves.scores(train, member=user) if drivers.co_saves else None,
-            drivers=drivers,
-            config=config,
-            reasons=False,
+            dense_positives=None if dense is None else dense[train],
+            co_saves=self.saves.scores(train, member=user) if co_saves else None,
+            readers=self.readers(user, train) if co_saves else None,
         )
-        return scored.scores
-
-    return score
 
 
-def _scorer(name: str, ctx: _Context) -> Scorer:
+def _allowed(n: int, train: np.ndarray) -> np.ndarray:
+    allowed = np.ones(n, dtype=bool)
+    allowed[train] = False
+    return allowed
+
+
+def _minmax(values: np.ndarray, train: np.ndarray) -> np.ndarray:
+    scaled = calibrate({"v": values}, _allowed(len(values), train))
+    return scaled.get("v", np.zeros(len(values), dtype=np.float32))
+
+
+def _folds(users: list[str], seed: int) -> dict[str, int]:
+    """Every user with test papers in fold 0 or 1 (a seeded shuffle, halves)."""
+    ordered = sorted(users)
+    random.Random(f"{seed}:folds").shuffle(ordered)
+    return {u: (0 if i < len(ordered) // 2 else 1) for i, u in enumerate(ordered)}
+
+
+class _Blend:
+    """paperfeed's calibrated blend with weights fitted per fold on the other fold's users."""
+
+    def __init__(self, ctx: _Context, *, embeddings: bool, co_saves: bool, fitted: bool) -> None:
+        self.ctx = ctx
+        self.embeddings = embeddings
+        self.co_saves = co_saves
+        self.fitted = fitted
+        self.weights: dict[int, BlendWeights] = {}
+
+    def fit(self, fold: int, folds: dict[str, int]) -> BlendWeights:
+        data = self.ctx.data
+        others = sorted(u for u, f in folds.items() if f != fold)
+        chosen = sorted(
+            random.Random(f"{self.ctx.seed}:fit:{fold}").sample(others, min(FIT_USERS, len(others)))
+        )
+        examples = FitExamples()
+        for user in chosen:
+            train = np.asarray(data.train.get(user, []), dtype=np.int64)
+            relevant = np.array(sorted(set(data.test[user]) - set(train.tolist())), dtype=np.int64)
+            if not len(train) or not len(relevant):
+                continue
+            raw = self.ctx.features(user, train, embeddings=self.embeddings, co_saves=self.co_saves)
+            allowed = _allowed(len(data.ids), train)
+            examples.add(calibrate(raw, allowed), allowed, relevant)
+        return fit_weights(examples, source=f"{data.name} fold {1 - fold}")
+
+    def scorer(self, folds: dict[str, int]) -> Scorer:
+        from paperfeed.recommend.blend import DEFAULT_WEIGHTS
+
+        def score(user: str, train: np.ndarray) -> np.ndarray:
+            n = len(self.ctx.data.ids)
+            if not len(train):
+                return np.zeros(n, dtype=np.float32)
+            fold = folds.get(user, 0)
+            if fold not in self.weights:
+                self.weights[fold] = self.fit(fold, folds) if self.fitted else DEFAULT_WEIGHTS
+            raw = self.ctx.features(user, train, embeddings=self.embeddings, co_saves=self.co_saves)
+            return blend(calibrate(raw, _allowed(n, train)), self.weights[fold], n)
+
+        return score
+
+
+def _scorer(name: str, ctx: _Context, folds: dict[str, int], blends: dict[str, _Blend]) -> Scorer:
     if name == "popularity":
         counts = baselines.popularity(len(ctx.data.ids), (np.asarray(r) for r in ctx.data.train.values()))
         return lambda user, train: counts
@@ -203,12 +374,23 @@ def _scorer(name: str, ctx: _Context) -> Scorer:
         return lambda user, train: baselines.centroid_scores(ctx.tfidf, train)
     if name == "arxiv-sanity-svm":
         return lambda user, train: baselines.svm_scores(ctx.sanity, train)
-    if name == "paperfeed":
-        return paperfeed_scorer(ctx, embeddings=False)
-    if name == "paperfeed+embeddings":
-        return paperfeed_scorer(ctx, embeddings=True)
-    if name in ABLATIONS:
-        return paperfeed_scorer(ctx, embeddings="embeddings" in name, drivers=Drivers(co_saves=False))
+    if name == "item-knn":
+        return lambda user, train: ctx.saves.scores(train, member=user)
+    if name == "content-knn":
+        return lambda user, train: baselines.mean_cosine_scores(ctx.tfidf, train)
+    if name == "simple-blend":
+        return lambda user, train: (
+            _minmax(ctx.saves.scores(train, member=user), train)
+            + _minmax(baselines.mean_cosine_scores(ctx.tfidf, train), train)
+        )
+    if name in METHODS + ABLATIONS and name.startswith("paperfeed"):
+        blends[name] = _Blend(
+            ctx,
+            embeddings="embeddings" in name,
+            co_saves="content-only" not in name,
+            fitted="default-weights" not in name,
+        )
+        return blends[name].scorer(folds)
     raise ValueError(f"unknown method {name!r} (known: {', '.join(METHODS + ABLATIONS)})")
 
 
@@ -232,6 +414,7 @@ def evaluate_recommenders(
     data = read_dataset(folder)
     with_tests = [u for u, rows in data.test.items() if rows]
     chosen = sample_users(with_tests, users, seed)
+    folds = _folds(with_tests, seed)
     report = Report(data.name, len(data.ids), len(with_tests), 0, seed, users is not None)
     wanted = list(methods or METHODS)
     ctx = _Context(data, seed=seed, work_dir=work_dir, model=embedding_model)
@@ -251,11 +434,12 @@ def evaluate_recommenders(
     run_method = next((m for m in ("paperfeed+embeddings", "paperfeed") if m in wanted), None)
     empty = np.zeros(0, dtype=np.int64)
     run: dict[str, list[tuple[str, float]]] = {}
+    per_user: dict[str, dict[str, np.ndarray]] = {}
+    blends: dict[str, _Blend] = {}
     for name in wanted:
-        scorer = _scorer(name, ctx)
+        scorer = _scorer(name, ctx, folds, blends)
         started = time.perf_counter()
-        totals = np.zeros(3)
-        counted = 0
+        rows: list[tuple[float, float, float, float]] = []
         for done, user in enumerate(chosen, start=1):
             train = np.asarray(data.train.get(user, []), dtype=np.int64)
             relevant = set(data.test[user]) - set(train.tolist())
@@ -264,28 +448,56 @@ def evaluate_recommenders(
             scores = scorer(user, train if len(train) else empty)
             ranked = top_rows(scores, train, RUN_DEPTH)
             listed = ranked.tolist()
-            totals += (
-                recall_at(listed, relevant, 50),
-                recall_at(listed, relevant, 100),
-                ndcg_at(listed, relevant, 10),
+            rows.append(
+                (
+                    recall_at(listed, relevant, 50),
+                    recall_at(listed, relevant, 100),
+                    ndcg_at(listed, relevant, 10),
+                    mrr_at(listed, relevant, 10),
+                )
             )
-            counted += 1
             if run_out is not None and name == run_method:
                 run[user] = [(data.ids[r], float(scores[r])) for r in ranked]
             if progress is not None:
                 progress(name, done, len(chosen))
-        means = totals / counted if counted else totals
+        values = np.array(rows, dtype=np.float64).reshape(-1, 4)
+        means = values.mean(axis=0) if len(values) else np.zeros(4)
+        per_user[name] = {"ndcg@10": values[:, 2], "recall@100": values[:, 1]}
+        fitted = blends.get(name)
         report.methods.append(
             MethodResult(
                 name,
                 float(means[0]),
                 float(means[1]),
                 float(means[2]),
-                counted,
+                len(values),
                 time.perf_counter() - started,
+                mrr_10=float(means[3]),
+                weights=(
+                    {
+                        w.source: {k: round(v, 3) for k, v in w.weights.items()}
+                        for w in fitted.weights.values()
+                    }
+                    if fitted is not None
+                    else None
+                ),
             )
         )
-        report.users_evaluated = counted
+        report.users_evaluated = len(values)
+    if run_method is not None:
+        for other in wanted:
+            if other == run_method:
+                continue
+            report.comparisons.append(
+                Comparison(
+                    run_method,
+                    other,
+                    [
+                        paired(metric, per_user[run_method][metric], per_user[other][metric], seed)
+                        for metric in ("ndcg@10", "recall@100")
+                    ],
+                )
+            )
     if run_out is not None and run_method is not None:
         write_run(run_out, run, run_method)
         report.run_out = str(run_out)
