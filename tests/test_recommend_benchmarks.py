@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from paperfeed.evaluation.authors_benchmark import SampleError, make_authors, make_categories
+from paperfeed.evaluation.authors_benchmark import (
+    SampleError,
+    make_authors,
+    make_categories,
+    make_colibraries,
+)
 from paperfeed.evaluation.dataset import read_dataset
 
 
@@ -61,12 +66,39 @@ def test_make_authors_rules(tmp_path: Path) -> None:
     test = pairs(tmp_path / "out" / "libraries" / "test.tsv")
     assert train[by_name["Ada"]] == {"p1", "p2", "p3"}
     assert test[by_name["Ada"]] == {"p4", "p5"}
-    # Bob: p1 p3 earlier, p6 p8 later; his co-authors (Ada, Cy) before p6's date: p2 and p4
-    assert train[by_name["Bob"]] == {"p1", "p2", "p3", "p4"}
+    # Bob: p1 p3 earlier, p6 p8 later; his co-authors (Ada, Cy) before p6's date: p2 and p4, but
+    # p4 is Ada's test paper: cold start takes it out of every other library
+    assert train[by_name["Bob"]] == {"p1", "p2", "p3"}
     assert test[by_name["Bob"]] == {"p6", "p8"}
-    assert counts.users == 2 and counts.papers == 8
+    assert counts.users == 2 and counts.papers == 8 and counts.rules["in_matrix"] is False
+    every_test = {p for papers in test.values() for p in papers}
+    assert not every_test & {p for papers in train.values() for p in papers}
     data = read_dataset(tmp_path / "out")
     assert data.ids[0] == "p1" and data.texts[0] == "Abstract of p1."
+    # in-matrix on request: Bob keeps Ada's test paper p4, and the README says so
+    make_authors(sample, tmp_path / "in", min_papers=4, max_papers=10, test_fraction=0.5, in_matrix=True)
+    assert pairs(tmp_path / "in" / "libraries" / "train.tsv")[by_name["Bob"]] == {"p1", "p2", "p3", "p4"}
+    assert "in-matrix" in (tmp_path / "in" / "README.md").read_text()
+
+
+def test_make_colibraries_is_in_matrix_and_reproducible(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.jsonl"
+    rows = [record(f"a{i}", i + 1, ["Ada", f"Co{i % 3}"], ("cs.AI", "cs.RO")) for i in range(12)]
+    rows += [record(f"b{i}", i + 1, [f"Co{i % 3}", "Bea"], ("cs.AI", "cs.RO")) for i in range(12)]
+    sample.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    counts = make_colibraries(sample, tmp_path / "out", min_papers=3, keep=1.0, topical=5, train_size=4)
+    train = pairs(tmp_path / "out" / "libraries" / "train.tsv")
+    test = pairs(tmp_path / "out" / "libraries" / "test.tsv")
+    assert counts.users == len(test) > 0 and counts.rules["in_matrix"] is True
+    for user, papers in test.items():
+        assert len(train[user]) == 4 and not papers & train[user]
+        others = {p for u, t in train.items() if u != user for p in t}
+        assert papers <= others  # every test paper is in some other user's library
+    again = make_colibraries(sample, tmp_path / "again", min_papers=3, keep=1.0, topical=5, train_size=4)
+    assert again == counts
+    assert (tmp_path / "again" / "libraries" / "test.tsv").read_text() == (
+        tmp_path / "out" / "libraries" / "test.tsv"
+    ).read_text()
 
 
 def test_make_categories_rules(tmp_path: Path) -> None:

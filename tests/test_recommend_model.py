@@ -8,9 +8,18 @@ import pytest
 import scipy.sparse as sp
 
 from paperfeed.recommend.batch import co_saves_for, score_members, stack_models, top_k
+from paperfeed.recommend.blend import DEFAULT_WEIGHTS
 from paperfeed.recommend.co_saves import SaveMatrix
 from paperfeed.recommend.features import fit_tfidf
-from paperfeed.recommend.model import Background, Drivers, ModelConfig, explain, score_member, train_member
+from paperfeed.recommend.model import (
+    Background,
+    Drivers,
+    ModelConfig,
+    explain,
+    follow_weights,
+    score_member,
+    train_member,
+)
 
 TOPICS = {
     "graph": "graph neural network message passing node embedding",
@@ -118,7 +127,9 @@ def test_switched_off_drivers_contribute_nothing() -> None:
         drivers=Drivers(library=False, not_interested=False),
         reasons=False,
     ).scores
-    np.testing.assert_allclose(only_follows, ModelConfig().follow_weight * follows["author:Ada"])
+    np.testing.assert_allclose(
+        only_follows, follow_weights(DEFAULT_WEIGHTS)["author"] * follows["author:Ada"]
+    )
 
 
 def test_exclusions_exclude() -> None:

@@ -19,13 +19,14 @@ Co-saves for the whole batch come from the save matrix in the same way (see
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 
+from paperfeed.recommend.blend import DEFAULT_WEIGHTS, BlendWeights, calibrate, contributions, evidence
 from paperfeed.recommend.co_saves import SaveMatrix
-from paperfeed.recommend.model import Background, Drivers, MemberModel, ModelConfig, Parts, standardise
+from paperfeed.recommend.model import Background, Drivers, MemberModel, Parts
 
 
 @dataclass(slots=True)
@@ -100,11 +101,13 @@ class BatchScores:
 
     scores: np.ndarray
     parts: dict[str, np.ndarray]
+    speaks: dict[str, np.ndarray] = field(default_factory=dict)
 
     def member_parts(self, column: int) -> Parts:
         """One member's :class:`~paperfeed.recommend.model.Parts`, for :func:`~.model.explain`."""
         values = {name: matrix[:, column] for name, matrix in self.parts.items()}
-        return Parts(values, np.full(self.scores.shape[0], -1, dtype=np.int64), [])
+        speaks = {name: matrix[:, column] for name, matrix in self.speaks.items()}
+        return Parts(values, np.full(self.scores.shape[0], -1, dtype=np.int64), [], speaks)
 
 
 def score_members(
@@ -113,42 +116,65 @@ def score_members(
     background: Background,
     *,
     dense_candidates: np.ndarray | None = None,
+    content_max: np.ndarray | None = None,
+    dense_max: np.ndarray | None = None,
     co_saves: np.ndarray | None = None,
+    readers: np.ndarray | None = None,
     follows: np.ndarray | None = None,
     drivers: Sequence[Drivers] | Drivers = Drivers(),
-    config: ModelConfig = ModelConfig(),
+    weights: BlendWeights = DEFAULT_WEIGHTS,
 ) -> BatchScores:
-    """Scores, candidates × members, for all stacked members (switches per member or for all).
+    """Scores, candidates × members, for all stacked members (switches per member or for all),
+    the same calibrated blend :func:`~paperfeed.recommend.model.driver_parts` computes for one.
 
-    ``co_saves`` and ``follows`` are candidates × members (``follows`` already reduced to each
-    member's best follow per candidate, in [0, 1])."""
+    ``content_max`` / ``dense_max`` (candidates × members) are each member's best cosine to one of
+    their positives; ``co_saves`` is candidates × members; ``readers`` counts per candidate the
+    members who saved it; ``follows`` is candidates × members, each member's best follow boost
+    already on the blend's scale (:func:`~paperfeed.recommend.model.follow_weights`)."""
     n_members = stack.size
     lib = _mask(drivers, n_members, "library") & stack.has_positives
     neg = _mask(drivers, n_members, "not_interested") & stack.has_negatives
-    tfidf = np.asarray((candidates @ stack.tfidf_positive.T).toarray(), dtype=np.float32)
-    tfidf -= config.background * np.asarray(candidates @ background.tfidf, dtype=np.float32).reshape(-1, 1)
-    tfidf *= lib
-    if neg.any():
-        tfidf -= config.negative * np.asarray((candidates @ stack.tfidf_negative.T).toarray()) * neg
-    library = config.tfidf_weight * standardise(tfidf)
-    if dense_candidates is not None and stack.dense_positive is not None and stack.dense_negative is not None:
-        dense = dense_candidates @ stack.dense_positive.T
-        if background.dense is not None:
-            dense -= config.background * (dense_candidates @ background.dense).reshape(-1, 1)
-        dense *= lib
-        if neg.any():
-            dense -= config.negative * (dense_candidates @ stack.dense_negative.T) * neg
-        library += config.dense_weight * standardise(dense)
-        library = standardise(library)  # as score_member: unit spread, other drivers keep their weight
-    parts = {"library": library * (lib | neg)}
+    raw: dict[str, np.ndarray] = {}
+    if lib.any():
+        raw["content_mean"] = np.asarray((candidates @ stack.tfidf_positive.T).toarray(), dtype=np.float32)
+        generic = np.asarray(candidates @ background.tfidf, dtype=np.float32).reshape(-1, 1)
+        raw["generic"] = np.repeat(generic, n_members, axis=1)
+        if content_max is not None:
+            raw["content_max"] = np.asarray(content_max, dtype=np.float32)
+        if dense_candidates is not None and stack.dense_positive is not None:
+            raw["dense_mean"] = dense_candidates @ stack.dense_positive.T
+            if dense_max is not None:
+                raw["dense_max"] = np.asarray(dense_max, dtype=np.float32)
+    social = _mask(drivers, n_members, "co_saves")
     if co_saves is not None:
-        on = _mask(drivers, n_members, "co_saves")
-        parts["co_saves"] = config.co_save_weight * standardise(co_saves) * on
+        raw["co_saves"] = np.asarray(co_saves, dtype=np.float32)
+        if readers is not None:
+            raw["popularity"] = np.repeat(
+                np.log1p(np.maximum(np.asarray(readers, np.float32), 0.0)).reshape(-1, 1), n_members, axis=1
+            )
+    if neg.any():
+        negative = np.asarray((candidates @ stack.tfidf_negative.T).toarray(), dtype=np.float32)
+        if dense_candidates is not None and stack.dense_negative is not None:
+            negative += dense_candidates @ stack.dense_negative.T
+        raw["not_interested"] = negative
+    calibrated = calibrate(raw)
+    on = {
+        "library": lib,
+        "co_saves": social & (np.asarray(co_saves).any(axis=0) if co_saves is not None else False),
+        "not_interested": neg,
+    }
+    parts = {driver: value * on[driver] for driver, value in contributions(calibrated, weights).items()}
+    speaks = {driver: value * on[driver] for driver, value in evidence(calibrated, weights).items()}
     if follows is not None:
-        on = _mask(drivers, n_members, "follows")
-        parts["follows"] = config.follow_weight * np.asarray(follows, np.float32) * on
-    scores = np.asarray(np.sum(list(parts.values()), axis=0), dtype=np.float32)
-    return BatchScores(scores, parts)
+        parts["follows"] = speaks["follows"] = np.asarray(follows, np.float32) * _mask(
+            drivers, n_members, "follows"
+        )
+    scores = (
+        np.asarray(np.sum(list(parts.values()), axis=0), dtype=np.float32)
+        if parts
+        else np.zeros((candidates.shape[0], n_members), dtype=np.float32)
+    )
+    return BatchScores(scores, parts, speaks)
 
 
 def top_k(scores: np.ndarray, k: int, exclude: sp.spmatrix | np.ndarray | None = None) -> np.ndarray:

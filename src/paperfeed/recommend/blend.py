@@ -29,7 +29,7 @@ out, when enough exist). Only the candidates some feature ranks near the top of 
 keeps the positives and negatives drawn from the same place (drawing positives from everywhere
 teaches the model that a high score means *not* relevant). :data:`DEFAULT_WEIGHTS` are used when
 nothing has been fitted; ``not_interested`` has no held-out labels anywhere and keeps a fixed
-weight (:data:`NOT_INTERESTED_WEIGHT`).
+weight, half the library features' (:data:`NOT_INTERESTED_SHARE`, Rocchio's γ).
 """
 
 from __future__ import annotations
@@ -61,7 +61,8 @@ DRIVER_OF = {
     "popularity": "co_saves",
     "not_interested": "not_interested",
 }
-NOT_INTERESTED_WEIGHT = -1.0
+NOT_INTERESTED_SHARE = 0.5
+"""The not-interested feature's weight, as a share of the library features' (Rocchio's γ)."""
 POOL_DEPTH = 200
 """Per member and feature, how many of the best candidates go into the fitting pool."""
 
@@ -76,8 +77,11 @@ class BlendWeights:
     members: int = 0  # members they came from
 
     def weight(self, name: str) -> float:
-        if name == "not_interested":
-            return float(self.weights.get(name, NOT_INTERESTED_WEIGHT))
+        if name == "not_interested" and name not in self.weights:
+            library = sum(
+                max(float(w), 0.0) for k, w in self.weights.items() if DRIVER_OF.get(k) == "library"
+            )
+            return NOT_INTERESTED_SHARE * -(library if library > 0 else 1.0)
         return float(self.weights.get(name, 0.0))
 
     def to_json(self) -> str:
@@ -120,7 +124,7 @@ docs/benchmarks.md ("Recommendations"), so a fresh install ranks as the benchmar
 
 
 def _as_dense_vector(row: sp.spmatrix | np.ndarray) -> np.ndarray:
-    if sp.issparse(row):
+    if isinstance(row, sp.spmatrix | sp.sparray):
         return np.asarray(row.toarray(), dtype=np.float32).ravel()
     return np.asarray(row, dtype=np.float32).ravel()
 
@@ -173,19 +177,24 @@ def raw_features(
     return out
 
 
+def minmax_columns(values: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
+    """Min-max scaling of a vector, or of each column of a candidates × members matrix, over the
+    ``allowed`` candidates (a mask of rows; all when None); a constant column becomes 0."""
+    v = np.asarray(values, dtype=np.float32)
+    seen = v if allowed is None else v[allowed]
+    if not len(seen):
+        return np.zeros_like(v)
+    low = seen.min(axis=0)
+    span = seen.max(axis=0) - low
+    safe = np.where(span > 0, span, 1.0)
+    return np.where(span > 0, np.clip((v - low) / safe, 0.0, 1.0), 0.0).astype(np.float32)
+
+
 def calibrate(raw: Mapping[str, np.ndarray], allowed: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Each feature min-max scaled to [0, 1] over the ``allowed`` candidates (boolean mask; all
-    when None); a feature constant over them is dropped (it carries no ordering)."""
-    out: dict[str, np.ndarray] = {}
-    for name, values in raw.items():
-        v = np.asarray(values, dtype=np.float32)
-        seen = v if allowed is None else v[allowed]
-        if not len(seen):
-            continue
-        low, high = float(seen.min()), float(seen.max())
-        if high > low:
-            out[name] = np.clip((v - low) / (high - low), 0.0, 1.0).astype(np.float32)
-    return out
+    when None), per member (a matrix is scaled column by column); a feature constant over them
+    becomes 0 (it carries no ordering)."""
+    return {name: minmax_columns(values, allowed) for name, values in raw.items()}
 
 
 def contributions(calibrated: Mapping[str, np.ndarray], weights: BlendWeights) -> dict[str, np.ndarray]:
@@ -198,6 +207,28 @@ def contributions(calibrated: Mapping[str, np.ndarray], weights: BlendWeights) -
         driver = DRIVER_OF[name]
         term = np.float32(weight) * values
         out[driver] = out[driver] + term if driver in out else term.astype(np.float32)
+    return out
+
+
+def evidence(calibrated: Mapping[str, np.ndarray], weights: BlendWeights) -> dict[str, np.ndarray]:
+    """Per driver, how strongly it *speaks for* each candidate (what the reason and the "listed
+    only when some driver speaks for it" rule read; the score is :func:`contributions`' sum):
+
+    * ``library``: its positively weighted terms less their mean over the candidates (above zero:
+      more like the member's papers than the average candidate is);
+    * ``co_saves``: the co-saves term alone (popularity is no reason to name a paper);
+    * ``not_interested``: never (it only pushes down)."""
+    out: dict[str, np.ndarray] = {}
+    library = [
+        weights.weight(n) * v
+        for n, v in calibrated.items()
+        if DRIVER_OF[n] == "library" and weights.weight(n) > 0
+    ]
+    if library:
+        total = np.sum(library, axis=0, dtype=np.float32)
+        out["library"] = (total - total.mean(axis=0, keepdims=True)).astype(np.float32)
+    if "co_saves" in calibrated and weights.weight("co_saves") > 0:
+        out["co_saves"] = (weights.weight("co_saves") * calibrated["co_saves"]).astype(np.float32)
     return out
 
 

@@ -27,10 +27,11 @@ import numpy as np
 from paperfeed.context import Paperfeed
 from paperfeed.errors import InvalidInput
 from paperfeed.library.signals import MemberSignals, already_seen, member_signals_many
-from paperfeed.recommend.batch import co_saves_for, score_members, stack_models
+from paperfeed.recommend.batch import BatchScores, co_saves_for, score_members, stack_models
+from paperfeed.recommend.blend import DEFAULT_WEIGHTS
 from paperfeed.recommend.candidates import Candidates, candidates_for
-from paperfeed.recommend.member_models import CONFIG, TrainedMember, member_models
-from paperfeed.recommend.model import Parts
+from paperfeed.recommend.member_models import TrainedMember, member_models
+from paperfeed.recommend.model import Parts, follow_kind, follow_weights
 from paperfeed.recommend.ranking import (
     CoSaves,
     Ranked,
@@ -81,11 +82,12 @@ def _follows(
 
 def _co_saves(
     app: Paperfeed, trained: dict[int, TrainedMember], members: list[int], candidates: Candidates
-) -> tuple[np.ndarray | None, dict[str, int], object]:
-    """Co-save scores (candidates × members) from one save matrix over every involved paper."""
+) -> tuple[np.ndarray | None, dict[str, int], object, np.ndarray | None]:
+    """Co-save scores (candidates × members) from one save matrix over every involved paper, and
+    per candidate how many members saved it."""
     positives = sorted({p for m in members for p in trained[m].model.positive_ids})
     if not positives:
-        return None, {}, None
+        return None, {}, None, None
     readers_of_positives = app.store.library.savers(positives)
     readers_of_candidates = {
         pid: readers
@@ -93,7 +95,10 @@ def _co_saves(
         if pid in candidates.row_of
     }
     if not readers_of_candidates:
-        return None, {}, None
+        return None, {}, None, None
+    readers = np.zeros(len(candidates), dtype=np.float32)
+    for pid, users in readers_of_candidates.items():
+        readers[candidates.row_of[pid]] = len(users)
     # every positive gets a column (also those nobody saved), so a member's columns line up with
     # their positive ids for the reasons
     matrix, columns = save_matrix(
@@ -104,7 +109,7 @@ def _co_saves(
     scores = np.zeros((len(candidates), len(members)), dtype=np.float32)
     if known.any():
         scores[known] = co_saves_for(matrix, [str(m) for m in members], candidate_columns[known])
-    return scores, columns, matrix
+    return scores, columns, matrix, readers
 
 
 def recommendations_for_many(
@@ -134,7 +139,9 @@ def recommendations_for_many(
         }
     trained = member_models(app, signals, candidates)
     matched = _follows(app, signals, candidates)
-    co_scores, columns, matrix = _co_saves(app, trained, members, candidates)
+    co_scores, columns, matrix, readers = _co_saves(app, trained, members, candidates)
+    weights = DEFAULT_WEIGHTS
+    boosts = follow_weights(weights)
     n = len(candidates)
     chosen: dict[int, list[Ranked]] = {}
     follows_of: dict[int, dict[str, Follow]] = {}
@@ -148,27 +155,39 @@ def recommendations_for_many(
             vectors, labels = follow_vectors(enabled, matched, n)
             member_follows.append((vectors, labels))
             if vectors:
-                follow_best[:, j] = np.max(np.vstack(list(vectors.values())), axis=0)
+                follow_best[:, j] = np.max(
+                    np.vstack([boosts.get(follow_kind(k), 0.0) * v for k, v in vectors.items()]), axis=0
+                )
         co_block = co_scores[:, start : start + len(block)] if co_scores is not None else None
+        # the chunk's saved papers' rows, gathered once: each member's best cosine to one of their
+        # positives (the blend's per-positive maximum), and the reasons, compare candidates with them
+        union = sorted({p for m in block for p in trained[m].model.positive_ids})
+        union_tfidf, union_dense = candidates.positive_rows(union)
+        union_row = {pid: i for i, pid in enumerate(union)}
+        owned = [
+            np.array([union_row[p] for p in trained[m].model.positive_ids], dtype=np.int64) for m in block
+        ]
+        content_max, dense_max = _best_positive(candidates, union_tfidf, union_dense, owned)
         scored = score_members(
             stack,
             candidates.tfidf,
             candidates.background,
             dense_candidates=candidates.dense if stack.dense_positive is not None else None,
+            content_max=content_max,
+            dense_max=dense_max if stack.dense_positive is not None else None,
             co_saves=co_block if co_block is not None and co_block.any() else None,
+            readers=readers,
             follows=follow_best,
             drivers=[drivers_of(signals[m]) for m in block],
-            config=CONFIG,
+            weights=weights,
         )
-        # the chunk's saved papers' rows, gathered once (the reasons compare candidates with them)
-        union = sorted({p for m in block for p in trained[m].model.positive_ids})
-        union_tfidf, union_dense = candidates.positive_rows(union)
-        union_row = {pid: i for i, pid in enumerate(union)}
         for j, m in enumerate(block):
             vectors, labels = member_follows[j]
             own = np.array([union_row[p] for p in trained[m].model.positive_ids], dtype=np.int64)
             positives = (union_tfidf[own], None if union_dense is None else union_dense[own])
-            parts = _member_parts(scored.parts, j, vectors)
+            parts = _member_parts(
+                scored, j, {k: boosts.get(follow_kind(k), 0.0) * v for k, v in vectors.items()}
+            )
             shared = None
             if co_block is not None and "co_saves" in parts.values and matrix is not None:
                 positive_columns = np.array(
@@ -204,13 +223,36 @@ def recommendations_for_many(
     }
 
 
-def _member_parts(parts: dict[str, np.ndarray], column: int, follows: dict[str, np.ndarray]) -> Parts:
+def _best_positive(
+    candidates: Candidates, union_tfidf: object, union_dense: np.ndarray | None, owned: list[np.ndarray]
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Per member of a chunk (columns), each candidate's best cosine to one of the member's
+    positives (``owned``: their rows in the chunk's union of positives), TF-IDF and dense."""
+    n = len(candidates)
+    if not any(len(o) for o in owned):
+        return None, None
+    sims = np.asarray((candidates.tfidf @ union_tfidf.T).toarray(), dtype=np.float32)  # type: ignore[attr-defined]
+    dense_sims = (
+        candidates.dense @ union_dense.T if candidates.dense is not None and union_dense is not None else None
+    )
+    tfidf_best = np.zeros((n, len(owned)), dtype=np.float32)
+    dense_best = np.zeros((n, len(owned)), dtype=np.float32) if dense_sims is not None else None
+    for j, rows in enumerate(owned):
+        if len(rows):
+            tfidf_best[:, j] = sims[:, rows].max(axis=1)
+            if dense_best is not None and dense_sims is not None:
+                dense_best[:, j] = dense_sims[:, rows].max(axis=1)
+    return tfidf_best, dense_best
+
+
+def _member_parts(scored: BatchScores, column: int, follows: dict[str, np.ndarray]) -> Parts:
     """One member's driver parts from the batch, with the follow that gives each candidate its
-    follows part (the member's first matching follow, as in the one-member path)."""
-    values = {name: matrix[:, column] for name, matrix in parts.items() if np.any(matrix[:, column])}
+    follows part (the strongest matching follow, the first on a tie, as in the one-member path)."""
+    values = {name: m[:, column] for name, m in scored.parts.items() if np.any(m[:, column])}
+    speaks = {name: m[:, column] for name, m in scored.speaks.items() if name in values}
     labels = list(follows)
-    index = np.full(parts["library"].shape[0], -1, dtype=np.int64)
+    index = np.full(scored.scores.shape[0], -1, dtype=np.int64)
     if labels:
         stacked = np.vstack([follows[label] for label in labels])
         index = np.where(stacked.max(axis=0) > 0, stacked.argmax(axis=0), -1)
-    return Parts(values, index, labels)
+    return Parts(values, index, labels, speaks)

@@ -47,6 +47,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from paperfeed.recommend.blend import (
+    DEFAULT_WEIGHTS,
+    DRIVER_OF,
+    FEATURES,
+    BlendWeights,
+    calibrate,
+    contributions,
+    evidence,
+    raw_features,
+)
+
 DRIVERS = ("library", "not_interested", "co_saves", "follows")
 
 
@@ -219,11 +230,40 @@ class Parts:
     values: dict[str, np.ndarray]
     follow_index: np.ndarray  # per candidate: index into follow_labels, -1 for none
     follow_labels: list[str]
+    #: per driver, how strongly it speaks for each candidate (:func:`~.blend.evidence`; the follows'
+    #: is their boost): the top reason and "listed only when some driver speaks for it" read this
+    speaks: dict[str, np.ndarray] = field(default_factory=dict)
 
     def total(self, n: int) -> np.ndarray:
         if not self.values:
             return np.zeros(n, dtype=np.float32)
         return np.asarray(np.sum(list(self.values.values()), axis=0), dtype=np.float32)
+
+
+def follow_weights(weights: BlendWeights) -> dict[str, float]:
+    """What one unit of each kind of follow adds to a score, on the blend's scale.
+
+    * ``author``: more than the most the rest of the blend can give (the sum of its positive
+      weights), so a followed author's new paper is above every paper no author follow speaks for;
+    * ``query``: 1.25 × the most the library features can give, times the match's strength (its
+      place in the query's results), so a followed query's match is above a library match of the
+      same strength, yet a weak match does not outrank a strong library one;
+    * ``category``: 5% of the blend's range, a tie-breaker: a followed category orders papers the
+      other drivers find equal, it does not flood the list."""
+    positive = {name: max(weights.weight(name), 0.0) for name in FEATURES}
+    everything = sum(positive.values())
+    library = sum(v for k, v in positive.items() if DRIVER_OF[k] == "library")
+    scale = everything if everything > 0 else 1.0
+    return {
+        "author": scale + 1.0,
+        "query": 1.25 * (library if library > 0 else scale),
+        "category": 0.05 * scale,
+    }
+
+
+def follow_kind(label: str) -> str:
+    """A follow label is ``kind:value`` (:func:`paperfeed.recommend.ranking.follow_label`)."""
+    return label.split(":", 1)[0]
 
 
 def driver_parts(
@@ -232,36 +272,55 @@ def driver_parts(
     background: Background,
     *,
     dense_candidates: np.ndarray | None = None,
+    positives: sp.csr_matrix | None = None,
+    dense_positives: np.ndarray | None = None,
     co_saves: np.ndarray | None = None,
+    readers: np.ndarray | None = None,
     follows: Mapping[str, np.ndarray] | None = None,
     drivers: Drivers = Drivers(),
     config: ModelConfig = ModelConfig(),
+    weights: BlendWeights = DEFAULT_WEIGHTS,
 ) -> Parts:
-    """Each switched-on driver's weighted contribution for every candidate (see the module doc)."""
+    """Each switched-on driver's contribution for every candidate: the calibrated blend's terms
+    (:mod:`~paperfeed.recommend.blend`) grouped by driver, plus the follows' boosts.
+
+    ``positives`` / ``dense_positives`` are the member's positive rows (for the per-positive
+    maximum; without them only the model's mean direction is used); ``readers`` counts, per
+    candidate, the other members who saved it; ``follows`` maps a follow's label (``kind:value``)
+    to its strength per candidate in [0, 1]."""
     n = candidates.shape[0]
-    values: dict[str, np.ndarray] = {}
-    tfidf, dense = content_raw(
-        model, candidates, background, dense_candidates=dense_candidates, drivers=drivers, config=config
+    use_pos = drivers.library and model.has_positives
+    use_neg = drivers.not_interested and model.has_negatives
+    use_dense = dense_candidates is not None and model.dense_positive is not None
+    social = drivers.co_saves and (co_saves is not None and bool(np.any(co_saves)))
+    raw = raw_features(
+        candidates,
+        centroid=model.tfidf_positive if use_pos else None,
+        positives=positives if use_pos and positives is not None and positives.shape[0] else None,
+        background=background.tfidf if use_pos else None,
+        dense_candidates=dense_candidates if use_dense and use_pos else None,
+        dense_centroid=model.dense_positive if use_pos else None,
+        dense_positives=dense_positives if use_pos else None,
+        co_saves=co_saves if social else None,
+        readers=readers if social else None,
+        negative=model.tfidf_negative if use_neg else None,
+        dense_negative=model.dense_negative if use_neg and use_dense else None,
     )
-    if tfidf is not None or dense is not None:
-        content = np.zeros(n, dtype=np.float32)
-        if tfidf is not None:
-            content += config.tfidf_weight * standardise(tfidf)
-        if dense is not None:
-            content += config.dense_weight * standardise(dense)
-            if tfidf is not None:  # back to unit spread, so the other drivers keep their weight
-                content = standardise(content)
-        values["library"] = content
-    if drivers.co_saves and co_saves is not None and np.any(co_saves):
-        values["co_saves"] = config.co_save_weight * standardise(co_saves)
+    calibrated = calibrate(raw)
+    values = {k: v for k, v in contributions(calibrated, weights).items() if np.any(v)}
+    speaks = {k: v for k, v in evidence(calibrated, weights).items() if k in values}
     labels = list(follows or {})
     follow_index = np.full(n, -1, dtype=np.int64)
     if drivers.follows and follows:
-        stacked = np.vstack([np.asarray(follows[k], dtype=np.float32) for k in labels])
+        boosts = follow_weights(weights)
+        stacked = np.vstack(
+            [boosts.get(follow_kind(k), 0.0) * np.asarray(follows[k], dtype=np.float32) for k in labels]
+        )
         best = stacked.max(axis=0)
         follow_index = np.where(best > 0, stacked.argmax(axis=0), -1)
-        values["follows"] = config.follow_weight * best
-    return Parts(values, follow_index, labels)
+        if np.any(best):
+            values["follows"] = speaks["follows"] = best.astype(np.float32)
+    return Parts(values, follow_index, labels, speaks)
 
 
 def explain(
@@ -281,10 +340,11 @@ def explain(
     paper most similar to the candidate (``positives`` are the rows of ``model.positive_ids``).
     ``similarity`` (``len(rows)`` × positives), when given, is used instead of computing it: the
     batch path computes candidate × saved-paper similarities once for many members."""
-    names = list(parts.values)
+    reasons = parts.speaks or parts.values
+    names = list(reasons)
     if not names or len(rows) == 0:
         return [Reason("none") for _ in rows]
-    matrix = np.vstack([parts.values[k][rows] for k in names])
+    matrix = np.vstack([reasons[k][rows] for k in names])
     if similarity is not None:
         closest = similarity.argmax(axis=1) if model.has_positives and similarity.shape[1] else None
     else:
@@ -324,9 +384,11 @@ def score_member(
     dense_positives: np.ndarray | None = None,
     positives: sp.csr_matrix | None = None,
     co_saves: np.ndarray | None = None,
+    readers: np.ndarray | None = None,
     follows: Mapping[str, np.ndarray] | None = None,
     drivers: Drivers = Drivers(),
     config: ModelConfig = ModelConfig(),
+    weights: BlendWeights = DEFAULT_WEIGHTS,
     reasons: bool = True,
 ) -> Scored:
     """Scores of the candidate rows for one member, and each candidate's top reason.
@@ -340,10 +402,14 @@ def score_member(
         candidates,
         background,
         dense_candidates=dense_candidates,
+        positives=positives,
+        dense_positives=dense_positives,
         co_saves=co_saves,
+        readers=readers,
         follows=follows,
         drivers=drivers,
         config=config,
+        weights=weights,
     )
     scores = parts.total(candidates.shape[0])
     if not reasons:

@@ -28,6 +28,7 @@ import scipy.sparse as sp
 from paperfeed.context import Paperfeed
 from paperfeed.library.follows_feed import follow_matches
 from paperfeed.library.signals import MemberSignals
+from paperfeed.recommend.blend import DEFAULT_WEIGHTS, BlendWeights
 from paperfeed.recommend.candidates import Candidates
 from paperfeed.recommend.co_saves import SaveMatrix
 from paperfeed.recommend.model import Drivers, MemberModel, Parts, Reason, driver_parts, explain
@@ -98,7 +99,7 @@ def follow_vectors(
     follows: Sequence[Follow], matched: dict[str, np.ndarray], n: int
 ) -> tuple[dict[str, np.ndarray], dict[str, Follow]]:
     """Per follow of the member that matched something, 1 for each candidate it matches; in the
-    member's order of follows (the first matching follow names the reason)."""
+    member's order of follows (on a tie of boosts, the first matching follow names the reason)."""
     vectors: dict[str, np.ndarray] = {}
     labels: dict[str, Follow] = {}
     for follow in follows:
@@ -122,6 +123,7 @@ class CoSaves:
     columns: dict[str, int]
     positive_columns: np.ndarray
     member: str
+    readers: np.ndarray | None = None  # per candidate: how many members saved it
 
     def links(self, positive_ids: Sequence[str], candidates: Sequence[str]) -> dict[str, str | None]:
         """For each candidate, the member's positive whose readers overlap most with the
@@ -184,11 +186,13 @@ def co_saves(
     positive_columns = np.array([columns[p] for p in positives], dtype=np.int64)
     every = matrix.scores(positive_columns, member=member)
     scores = np.zeros(len(candidates), dtype=np.float32)
-    for pid in readers_of_candidates:
+    readers = np.zeros(len(candidates), dtype=np.float32)
+    for pid, users in readers_of_candidates.items():
         scores[candidates.row_of[pid]] = every[columns[pid]]
+        readers[candidates.row_of[pid]] = len(users)  # as the batch: the member's own are blocked
     if not np.any(scores):
         return None
-    return CoSaves(scores, matrix, columns, positive_columns, member)
+    return CoSaves(scores, matrix, columns, positive_columns, member, readers)
 
 
 def similarities(
@@ -222,9 +226,10 @@ def pick(
     """The best ``limit`` candidates that are not ``blocked`` (row numbers) and that some driver
     speaks for, best first (ties: the newer paper), each with its reason."""
     n = len(candidates)
-    if not parts.values or n == 0:
+    speaks = parts.speaks or parts.values
+    if not speaks or n == 0:
         return []
-    allowed = np.max(np.vstack(list(parts.values.values())), axis=0) > 0
+    allowed = np.max(np.vstack(list(speaks.values())), axis=0) > 0
     allowed[blocked] = False
     pool = np.flatnonzero(allowed)
     if not len(pool):
@@ -264,6 +269,7 @@ def rank_member(
     *,
     limit: int,
     exclude: Iterable[str] = (),
+    weights: BlendWeights | None = None,
 ) -> Ranking:
     """The member's best ``limit`` candidates that have a reason, best first."""
     n = len(candidates)
@@ -276,16 +282,28 @@ def rank_member(
     ranking = Ranking([], labels, notices, candidates=n, excluded=len(blocked))
     if n == 0:
         return ranking
+    positives = candidates.positive_rows(model.positive_ids) if model.positive_ids else None
     parts: Parts = driver_parts(
         model,
         candidates.tfidf,
         candidates.background,
         dense_candidates=candidates.dense if model.dense_positive is not None else None,
+        positives=positives[0] if positives is not None else None,
+        dense_positives=positives[1] if positives is not None else None,
         co_saves=shared.scores if shared is not None else None,
+        readers=shared.readers if shared is not None else None,
         follows=follows,
         drivers=drivers,
+        weights=weights if weights is not None else DEFAULT_WEIGHTS,
     )
     ranking.items = pick(
-        model, parts, parts.total(n), candidates, blocked=blocked, limit=limit, shared=shared
+        model,
+        parts,
+        parts.total(n),
+        candidates,
+        blocked=blocked,
+        limit=limit,
+        shared=shared,
+        positives=positives,
     )
     return ranking
