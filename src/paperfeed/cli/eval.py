@@ -12,7 +12,12 @@ import typer
 from paperfeed.cli.main import JsonOption, app, get_app
 from paperfeed.cli.output import emit_json, out
 from paperfeed.errors import InvalidInput
-from paperfeed.evaluation.authors_benchmark import BenchmarkCounts, make_authors, make_categories
+from paperfeed.evaluation.authors_benchmark import (
+    BenchmarkCounts,
+    make_authors,
+    make_categories,
+    make_colibraries,
+)
 from paperfeed.evaluation.beir import evaluate_beir
 from paperfeed.evaluation.recommend import ABLATIONS, METHODS, evaluate_recommenders
 from paperfeed.search.engine import MODES
@@ -94,7 +99,7 @@ def eval_recommend(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Evaluate paperfeed's recommender against popularity, TF-IDF and arxiv-sanity's SVM."""
+    """Evaluate paperfeed's recommender against its baselines, with paired comparisons."""
     wanted = tuple(m.strip() for m in methods.split(",") if m.strip()) if methods else None
     unknown = [m for m in wanted or () if m not in METHODS + ABLATIONS]
     if unknown:
@@ -120,14 +125,22 @@ def eval_recommend(
         highlight=False,
     )
     out.print(
-        f"{'method':36s} {'recall@50':>10s} {'recall@100':>11s} {'nDCG@10':>8s} {'seconds':>8s}",
+        f"{'method':36s} {'recall@50':>10s} {'recall@100':>11s} {'nDCG@10':>8s} {'MRR@10':>8s} {'seconds':>8s}",
         highlight=False,
     )
     for m in report.methods:
         out.print(
-            f"{m.name:36s} {m.recall_50:10.4f} {m.recall_100:11.4f} {m.ndcg_10:8.4f} {m.seconds:8.1f}",
+            f"{m.name:36s} {m.recall_50:10.4f} {m.recall_100:11.4f} {m.ndcg_10:8.4f} {m.mrr_10:8.4f}"
+            f" {m.seconds:8.1f}",
             highlight=False,
         )
+    for c in report.comparisons:
+        cells = "  ".join(
+            f"{p.metric} {p.mean_difference:+.4f} [{p.low:+.4f}, {p.high:+.4f}] {p.wins}/{p.losses}"
+            f" p={p.sign_test_p:.2g}"
+            for p in c.paired
+        )
+        out.print(f"{c.method} vs {c.against}: {cells}", highlight=False)
     for method, why in report.skipped.items():
         out.print(f"skipped {method}: {why}", highlight=False)
     if report.run_out:
@@ -166,6 +179,13 @@ def eval_make_authors(
     coauthors: Annotated[
         bool, typer.Option("--coauthors/--no-coauthors", help="Libraries include co-authors' earlier papers.")
     ] = True,
+    in_matrix: Annotated[
+        bool,
+        typer.Option(
+            "--in-matrix",
+            help="Leave test papers in other users' libraries (default: cold start, taken out).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Build the authors benchmark: each author's later papers to recommend from their earlier ones."""
@@ -178,7 +198,25 @@ def eval_make_authors(
         max_papers=max_papers,
         test_fraction=test_fraction,
         coauthors=coauthors,
+        in_matrix=in_matrix,
     )
+    _print_counts(counts, out_dir, as_json)
+
+
+@eval_app.command("make-colibraries")
+def eval_make_colibraries(
+    sample: SampleArgument,
+    out_dir: OutArgument,
+    keep: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Chance a co-author's paper is among a user's saves.")
+    ] = 0.3,
+    topical: Annotated[int, typer.Option(min=0, help="Draws of papers in the user's fields.")] = 20,
+    train_size: Annotated[int, typer.Option(min=1, help="Saves in each user's library.")] = 10,
+    seed: Annotated[int, typer.Option(help="Seed of the draws and the splits.")] = 0,
+    as_json: JsonOption = False,
+) -> None:
+    """Build the in-matrix co-libraries benchmark: a few saves per user, the rest to find."""
+    counts = make_colibraries(sample, out_dir, keep=keep, topical=topical, train_size=train_size, seed=seed)
     _print_counts(counts, out_dir, as_json)
 
 
