@@ -128,7 +128,7 @@ def test_switched_off_drivers_contribute_nothing() -> None:
         reasons=False,
     ).scores
     np.testing.assert_allclose(
-        only_follows, follow_weights(DEFAULT_WEIGHTS)["author"] * follows["author:Ada"]
+        only_follows, follow_weights(DEFAULT_WEIGHTS, present=[])["author"] * follows["author:Ada"]
     )
 
 

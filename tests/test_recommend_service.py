@@ -20,7 +20,7 @@ from paperfeed.library.signals import member_signals
 from paperfeed.recommend import service
 from paperfeed.recommend.daily_batch import recommendations_for_many
 from paperfeed.search.tfidf_index import open_tfidf, tfidf_path
-from paperfeed.store import User
+from paperfeed.store import User, Window
 
 NOW = datetime(2026, 2, 21, 12, 0)
 SINCE, UNTIL = datetime(2026, 2, 15), datetime(2026, 2, 22)
@@ -248,3 +248,44 @@ def test_a_store_with_nothing_newer_ranks_the_days_up_to_its_newest_paper(sample
     assert len(later.items) == 10 and any("newer than 2026-02-20" in n for n in later.notices)
     current = service.for_you(sample_app, user, days=7, limit=10, now=NOW, record=False)
     assert not any("newer than" in n for n in current.notices)
+
+
+def test_a_followed_authors_new_papers_top_the_list_unless_dismissed(sample_app: Paperfeed) -> None:
+    user = member(sample_app)
+    for paper in (RACING, FAIRNESS):  # a library about other things
+        collections.save(sample_app, user, paper)
+    follows.add_follow(sample_app, user, "author", "Joseph Bingham")
+    page = service.for_you(sample_app, user, days=7, limit=10, record=False)
+    theirs = [i for i in page.items if "Joseph Bingham" in i.paper.authors and i.paper.paper_id != FAIRNESS]
+    # his three papers of the week, less the one saved (FAIRNESS is his too)
+    assert len(theirs) == 2 and [i.reason.driver for i in page.items[:2]] == ["follows"] * 2
+    assert {i.paper.paper_id for i in page.items[:2]} == {i.paper.paper_id for i in theirs}
+    follows_view = next(d for d in page.drivers if d.name == "follows")
+    library_view = next(d for d in page.drivers if d.name == "library")
+    assert follows_view.brought == 2 and follows_view.share is not None and library_view.share is not None
+    assert 0 < follows_view.share < 1 and 0 < library_view.share < 1
+    assert follows_view.share + library_view.share <= 1 + 1e-6
+    many = recommendations_for_many(sample_app, [user.id], SINCE, UNTIL, limit=10)[user.id]
+    one = service.recommendations_for(sample_app, user.id, SINCE, UNTIL, limit=10)
+    assert many == one and [text for _, text in many[:2]] == ["by Joseph Bingham, whom you follow"] * 2
+    dismissed = theirs[0].paper.paper_id
+    feedback.give_feedback(sample_app, user, dismissed, "not_interested")
+    after = service.for_you(sample_app, user, days=7, limit=10, record=False)
+    assert dismissed not in {i.paper.paper_id for i in after.items}
+    assert after.items[0].reason.driver == "follows" and after.items[1].reason.driver != "follows"
+
+
+def test_a_followed_category_breaks_ties_without_flooding(sample_app: Paperfeed) -> None:
+    user = member(sample_app)
+    collections.save(sample_app, user, FAIRNESS)
+    before = [
+        p.paper_id
+        for p in service.rank(sample_app, member_signals(sample_app, user.id), SINCE, UNTIL, limit=10).items
+    ]
+    follows.add_follow(sample_app, user, "category", "cs.RO")
+    after = service.rank(sample_app, member_signals(sample_app, user.id), SINCE, UNTIL, limit=10).items
+    robotics = sample_app.store.papers.window_ids(
+        Window(categories=("cs.RO",), since=SINCE, until=UNTIL), limit=500
+    )
+    assert len(robotics) > 10  # enough to flood the list, were a follow a flat boost
+    assert len(set(before) & {p.paper_id for p in after}) >= 8  # the library still decides

@@ -141,24 +141,34 @@ def recommendations_for_many(
     matched = _follows(app, signals, candidates)
     co_scores, columns, matrix, readers = _co_saves(app, trained, members, candidates)
     weights = DEFAULT_WEIGHTS
-    boosts = follow_weights(weights)
     n = len(candidates)
     chosen: dict[int, list[Ranked]] = {}
     follows_of: dict[int, dict[str, Follow]] = {}
     for start in range(0, len(members), CHUNK):
         block = members[start : start + CHUNK]
         stack = stack_models([trained[m].model for m in block])
+        co_block = co_scores[:, start : start + len(block)] if co_scores is not None else None
         follow_best = np.zeros((n, len(block)), dtype=np.float32)
         member_follows: list[tuple[dict[str, np.ndarray], dict[str, Follow]]] = []
+        member_boosts: list[dict[str, float]] = []
         for j, m in enumerate(block):
-            enabled = signals[m].enabled_follows if drivers_of(signals[m]).follows else []
+            switches = drivers_of(signals[m])
+            present: list[str] = []
+            if switches.library and trained[m].model.has_positives:
+                present += ["content_mean", "content_max", "generic"]
+                if stack.dense_positive is not None and candidates.dense is not None:
+                    present += ["dense_mean", "dense_max"]
+            if switches.co_saves and co_block is not None and co_block[:, j].any():
+                present += ["co_saves", "popularity"]
+            boosts = follow_weights(weights, present)
+            member_boosts.append(boosts)
+            enabled = signals[m].enabled_follows if switches.follows else []
             vectors, labels = follow_vectors(enabled, matched, n)
             member_follows.append((vectors, labels))
             if vectors:
                 follow_best[:, j] = np.max(
                     np.vstack([boosts.get(follow_kind(k), 0.0) * v for k, v in vectors.items()]), axis=0
                 )
-        co_block = co_scores[:, start : start + len(block)] if co_scores is not None else None
         # the chunk's saved papers' rows, gathered once: each member's best cosine to one of their
         # positives (the blend's per-positive maximum), and the reasons, compare candidates with them
         union = sorted({p for m in block for p in trained[m].model.positive_ids})
@@ -186,7 +196,7 @@ def recommendations_for_many(
             own = np.array([union_row[p] for p in trained[m].model.positive_ids], dtype=np.int64)
             positives = (union_tfidf[own], None if union_dense is None else union_dense[own])
             parts = _member_parts(
-                scored, j, {k: boosts.get(follow_kind(k), 0.0) * v for k, v in vectors.items()}
+                scored, j, {k: member_boosts[j].get(follow_kind(k), 0.0) * v for k, v in vectors.items()}
             )
             shared = None
             if co_block is not None and "co_saves" in parts.values and matrix is not None:

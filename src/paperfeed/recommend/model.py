@@ -41,7 +41,7 @@ for the TF-IDF parts and one dense product for the embedding parts; see benchmar
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -240,7 +240,7 @@ class Parts:
         return np.asarray(np.sum(list(self.values.values()), axis=0), dtype=np.float32)
 
 
-def follow_weights(weights: BlendWeights) -> dict[str, float]:
+def follow_weights(weights: BlendWeights, present: Iterable[str] | None = None) -> dict[str, float]:
     """What one unit of each kind of follow adds to a score, on the blend's scale.
 
     * ``author``: more than the most the rest of the blend can give (the sum of its positive
@@ -248,16 +248,19 @@ def follow_weights(weights: BlendWeights) -> dict[str, float]:
     * ``query``: 1.25 × the most the library features can give, times the match's strength (its
       place in the query's results), so a followed query's match is above a library match of the
       same strength, yet a weak match does not outrank a strong library one;
-    * ``category``: 5% of the blend's range, a tie-breaker: a followed category orders papers the
-      other drivers find equal, it does not flood the list."""
-    positive = {name: max(weights.weight(name), 0.0) for name in FEATURES}
+    * ``category``: 2% of the blend's range, a tie-breaker: a followed category orders papers the
+      other drivers find (nearly) equal, it does not flood the list.
+
+    ``present`` names the features the member's blend has (default: all): the range is theirs."""
+    names = FEATURES if present is None else [n for n in present if n in FEATURES]
+    positive = {name: max(weights.weight(name), 0.0) for name in names}
     everything = sum(positive.values())
     library = sum(v for k, v in positive.items() if DRIVER_OF[k] == "library")
     scale = everything if everything > 0 else 1.0
     return {
         "author": scale + 1.0,
         "query": 1.25 * (library if library > 0 else scale),
-        "category": 0.05 * scale,
+        "category": 0.02 * scale,
     }
 
 
@@ -312,7 +315,7 @@ def driver_parts(
     labels = list(follows or {})
     follow_index = np.full(n, -1, dtype=np.int64)
     if drivers.follows and follows:
-        boosts = follow_weights(weights)
+        boosts = follow_weights(weights, raw)
         stacked = np.vstack(
             [boosts.get(follow_kind(k), 0.0) * np.asarray(follows[k], dtype=np.float32) for k in labels]
         )

@@ -49,6 +49,7 @@ class Ranked:
     reason: Reason
     similarity: np.ndarray | None = None
     linked: str | None = None  # co-saves: the positive whose readers overlap most with this paper's
+    parts: dict[str, float] = field(default_factory=dict)  # each driver's term of the score
 
 
 @dataclass(slots=True)
@@ -244,7 +245,13 @@ def pick(
         if reason.driver == "none" or (reason.driver == "library" and reason.paper_id is None):
             continue
         items.append(
-            Ranked(candidates.ids[row], float(scores[row]), reason, sim[j] if sim is not None else None)
+            Ranked(
+                candidates.ids[row],
+                float(scores[row]),
+                reason,
+                sim[j] if sim is not None else None,
+                parts={name: float(values[row]) for name, values in parts.values.items()},
+            )
         )
         if len(items) >= limit:
             break

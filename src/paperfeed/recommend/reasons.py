@@ -63,6 +63,7 @@ class DriverView:
     enabled: bool
     brought: int | None  # papers of the list this driver gave the top reason for (None: it brings none)
     detail: str | None = None
+    share: float | None = None  # its part of the listed papers' scores (0-1); None: it only pushes down
 
 
 def follow_text(kind: str, value: str) -> str:
@@ -131,10 +132,29 @@ def describe(
     return ReasonView("library", text, paper_id=pid, collection_id=collection_id)
 
 
+def shares_of(parts: Sequence[Mapping[str, float]]) -> dict[str, float]:
+    """Per driver, its share of what lifted the listed papers: the sum of its positive terms over
+    the list, over the sum of every driver's positive terms (the blend is additive, so this is
+    exactly each driver's part of the scores shown)."""
+    totals: dict[str, float] = {}
+    for item in parts:
+        for driver, value in item.items():
+            if value > 0:
+                totals[driver] = totals.get(driver, 0.0) + value
+    whole = sum(totals.values())
+    return {driver: value / whole for driver, value in totals.items()} if whole > 0 else {}
+
+
 def panel(
-    signals: MemberSignals, reasons: Sequence[ReasonView], collection_names: Mapping[int, str]
+    signals: MemberSignals,
+    reasons: Sequence[ReasonView],
+    collection_names: Mapping[int, str],
+    *,
+    shares: Mapping[str, float] | None = None,
 ) -> list[DriverView]:
-    """Every driver of the member with its switch and what it brought to ``reasons``' list."""
+    """Every driver of the member with its switch, what it brought to ``reasons``' list (top
+    reasons) and its share of the listed papers' scores (``shares``, from :func:`shares_of`)."""
+    shares = shares or {}
     brought = Counter(r.driver for r in reasons)
     by_collection = Counter(r.collection_id for r in reasons if r.collection_id is not None)
     views: list[DriverView] = []
@@ -163,5 +183,8 @@ def panel(
             detail = f"{len(signals.more)} papers marked “more like this”"
         elif name == "library":
             detail = f"{len(signals.saved)} papers in your collections"
-        views.append(DriverView(name, LABELS.get(name, name), DRIVERS.get(name, ""), enabled, count, detail))
+        share = None if name in ("not_interested", "more_like_this") else shares.get(name, 0.0)
+        views.append(
+            DriverView(name, LABELS.get(name, name), DRIVERS.get(name, ""), enabled, count, detail, share)
+        )
     return views

@@ -31,7 +31,7 @@ from paperfeed.periods import day_start
 from paperfeed.recommend.candidates import candidates_for
 from paperfeed.recommend.member_models import member_model
 from paperfeed.recommend.ranking import Ranking, rank_member
-from paperfeed.recommend.reasons import DriverView, ReasonView, describe, follow_text, panel
+from paperfeed.recommend.reasons import DriverView, ReasonView, describe, follow_text, panel, shares_of
 from paperfeed.records import PaperRecord
 from paperfeed.store import User
 
@@ -54,6 +54,7 @@ class Pick:
     paper_id: str
     score: float
     reason: ReasonView
+    parts: dict[str, float] = field(default_factory=dict)  # each driver's term of the score
 
 
 @dataclass(slots=True)
@@ -140,6 +141,7 @@ def rank(
             i.paper_id,
             i.score,
             describe(i, signals, trained.model.positive_ids, titles, names, ranking.follows),
+            i.parts,
         )
         for i in ranking.items
     ]
@@ -240,12 +242,18 @@ def for_you(
     )
     loaded = app.store.papers.get_many([p.paper_id for p in picks.items])
     items = [ForYouItem(loaded[p.paper_id], p.score, p.reason) for p in picks.items if p.paper_id in loaded]
+    shown = {i.paper.paper_id for i in items}
     if record and items:
         _count_impressions(app, signals, [i.paper.paper_id for i in items], now)
     query = (seed_query or "").strip() or None
     return ForYou(
         items=items,
-        drivers=panel(signals, [i.reason for i in items], names),
+        drivers=panel(
+            signals,
+            [i.reason for i in items],
+            names,
+            shares=shares_of([p.parts for p in picks.items if p.paper_id in shown]),
+        ),
         since=first,
         until=last,
         days=days,

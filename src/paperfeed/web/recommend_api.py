@@ -44,6 +44,7 @@ def driver_json(view: DriverView) -> dict[str, Any]:
         "description": view.description,
         "enabled": view.enabled,
         "brought": view.brought,
+        "share": None if view.share is None else round(view.share, 3),
         "detail": view.detail,
     }
 
