@@ -154,14 +154,26 @@ def test_batch_agrees_with_one_member_scoring() -> None:
     saves = SaveMatrix({m: rows(*p).tolist() for m, p in members.items()}, X.shape[0])
     candidates = np.arange(X.shape[0])
     co = co_saves_for(saves, list(members), candidates)
+    counts = co_saves_for(saves, list(members), candidates, counts=True)
     switches = [Drivers(), Drivers(co_saves=False), Drivers(not_interested=False)]
-    batch = score_members(stack_models(models), X, BACKGROUND, co_saves=co, drivers=switches)
+    batch = score_members(
+        stack_models(models),
+        X,
+        BACKGROUND,
+        co_saves=co,
+        co_counts=counts,
+        readers=saves.readers,
+        drivers=switches,
+    )
     for j, member in enumerate(members):
+        np.testing.assert_allclose(counts[:, j], saves.counts(rows(*members[member]), member=member))
         single = score_member(
             models[j],
             X,
             BACKGROUND,
             co_saves=saves.scores(rows(*members[member]), member=member),
+            co_counts=saves.counts(rows(*members[member]), member=member),
+            readers=saves.readers,
             drivers=switches[j],
             reasons=False,
         ).scores
@@ -174,6 +186,8 @@ def test_co_saves_follow_other_members() -> None:
     scores = saves.scores(np.array([0]), member="a")
     assert scores[2] > 0 and scores[5] == 0 and scores[7] == 0
     assert saves.strongest_link(np.array([0, 5]), 2, member="a") == 0
+    # counts: b shares papers 0 and 1 with a, so each of b's papers counts 2 (a's own row left out)
+    np.testing.assert_allclose(saves.counts(np.array([0, 1]), member="a"), [2, 2, 2, 0, 0, 0, 0, 0])
 
 
 def test_reasons_name_the_closest_positive_or_the_follow() -> None:

@@ -301,6 +301,7 @@ class _Context:
             dense_candidates=dense,
             dense_positives=None if dense is None else dense[train],
             co_saves=self.saves.scores(train, member=user) if co_saves else None,
+            co_counts=self.saves.counts(train, member=user) if co_saves else None,
             readers=self.readers(user, train) if co_saves else None,
         )
 

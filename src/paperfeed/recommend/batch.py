@@ -70,16 +70,20 @@ def stack_models(models: Sequence[MemberModel]) -> ModelStack:
     )
 
 
-def co_saves_for(saves: SaveMatrix, members: Sequence[str], candidates: np.ndarray) -> np.ndarray:
+def co_saves_for(
+    saves: SaveMatrix, members: Sequence[str], candidates: np.ndarray, *, counts: bool = False
+) -> np.ndarray:
     """Co-save scores, candidates × members (0 for a member the save matrix does not know).
 
     ``R̃ (R̃ᵀ R̃[:, candidates])`` with R̃ the normalised save matrix, minus each member's own
     contribution (nonzero only for candidates already in their library), so it equals
-    :meth:`SaveMatrix.scores` column by column."""
-    own = sp.csr_matrix(saves.normalised[:, candidates])  # members × candidates
-    through = sp.csr_matrix(saves.normalised_t @ own)  # papers × candidates
-    full = np.asarray((saves.normalised @ through).toarray(), dtype=np.float32)  # members × candidates
-    self_overlap = np.asarray(saves.normalised.multiply(saves.normalised).sum(axis=1)).ravel()
+    :meth:`SaveMatrix.scores` column by column; ``counts=True`` does the same with the 0/1 matrix
+    (:meth:`SaveMatrix.counts`)."""
+    matrix, matrix_t = (saves.binary, saves.binary_t) if counts else (saves.normalised, saves.normalised_t)
+    own = sp.csr_matrix(matrix[:, candidates])  # members × candidates
+    through = sp.csr_matrix(matrix_t @ own)  # papers × candidates
+    full = np.asarray((matrix @ through).toarray(), dtype=np.float32)  # members × candidates
+    self_overlap = np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel()
     full -= (own.multiply(self_overlap.reshape(-1, 1))).toarray().astype(np.float32)
     out = np.zeros((len(candidates), len(members)), dtype=np.float32)
     for j, member in enumerate(members):
@@ -119,6 +123,7 @@ def score_members(
     content_max: np.ndarray | None = None,
     dense_max: np.ndarray | None = None,
     co_saves: np.ndarray | None = None,
+    co_counts: np.ndarray | None = None,
     readers: np.ndarray | None = None,
     follows: np.ndarray | None = None,
     drivers: Sequence[Drivers] | Drivers = Drivers(),
@@ -128,7 +133,7 @@ def score_members(
     the same calibrated blend :func:`~paperfeed.recommend.model.driver_parts` computes for one.
 
     ``content_max`` / ``dense_max`` (candidates × members) are each member's best cosine to one of
-    their positives; ``co_saves`` is candidates × members; ``readers`` counts per candidate the
+    their positives; ``co_saves`` and ``co_counts`` are candidates × members; ``readers`` counts per candidate the
     members who saved it; ``follows`` is candidates × members, each member's best follow boost
     already on the blend's scale (:func:`~paperfeed.recommend.model.follow_weights`)."""
     n_members = stack.size
@@ -148,6 +153,8 @@ def score_members(
     social = _mask(drivers, n_members, "co_saves")
     if co_saves is not None:
         raw["co_saves"] = np.asarray(co_saves, dtype=np.float32)
+        if co_counts is not None:
+            raw["co_counts"] = np.asarray(co_counts, dtype=np.float32)
         if readers is not None:
             raw["popularity"] = np.repeat(
                 np.log1p(np.maximum(np.asarray(readers, np.float32), 0.0)).reshape(-1, 1), n_members, axis=1

@@ -10,6 +10,9 @@ Each driver's evidence is a handful of *features* per candidate (raw values, :fu
 * ``dense_mean`` / ``dense_max``: the same two on sentence embeddings, where vectors exist;
 * ``co_saves``: item-item cosine over members' libraries summed over the positives
   (:mod:`~paperfeed.recommend.co_saves`);
+* ``co_counts``: the same co-occurrence without the cosine's normalisation: over the other
+  members, how many of the member's positives each shares with them, summed over those who saved
+  the candidate (user-based kNN with overlap weights);
 * ``popularity``: log(1 + how many *other* members saved the candidate);
 * ``not_interested``: the TF-IDF (and embedding) similarity to the weighted mean of dismissed
   papers.
@@ -48,6 +51,7 @@ FEATURES = (
     "dense_mean",
     "dense_max",
     "co_saves",
+    "co_counts",
     "popularity",
 )
 #: which driver (the member's switches, the drivers panel) each feature belongs to
@@ -58,6 +62,7 @@ DRIVER_OF = {
     "dense_mean": "library",
     "dense_max": "library",
     "co_saves": "co_saves",
+    "co_counts": "co_saves",
     "popularity": "co_saves",
     "not_interested": "not_interested",
 }
@@ -139,6 +144,7 @@ def raw_features(
     dense_centroid: np.ndarray | None = None,
     dense_positives: np.ndarray | None = None,
     co_saves: np.ndarray | None = None,
+    co_counts: np.ndarray | None = None,
     readers: np.ndarray | None = None,
     negative: sp.spmatrix | np.ndarray | None = None,
     dense_negative: np.ndarray | None = None,
@@ -167,6 +173,8 @@ def raw_features(
             out["dense_max"] = np.asarray((dense_candidates @ dense_positives.T).max(axis=1), np.float32)
     if co_saves is not None:
         out["co_saves"] = np.asarray(co_saves, dtype=np.float32)
+    if co_counts is not None:
+        out["co_counts"] = np.asarray(co_counts, dtype=np.float32)
     if readers is not None:
         out["popularity"] = np.log1p(np.maximum(np.asarray(readers, dtype=np.float32), 0.0))
     if negative is not None:

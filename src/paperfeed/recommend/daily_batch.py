@@ -82,12 +82,12 @@ def _follows(
 
 def _co_saves(
     app: Paperfeed, trained: dict[int, TrainedMember], members: list[int], candidates: Candidates
-) -> tuple[np.ndarray | None, dict[str, int], object, np.ndarray | None]:
+) -> tuple[np.ndarray | None, np.ndarray | None, dict[str, int], object, np.ndarray | None]:
     """Co-save scores (candidates × members) from one save matrix over every involved paper, and
     per candidate how many members saved it."""
     positives = sorted({p for m in members for p in trained[m].model.positive_ids})
     if not positives:
-        return None, {}, None, None
+        return None, None, {}, None, None
     readers_of_positives = app.store.library.savers(positives)
     readers_of_candidates = {
         pid: readers
@@ -95,7 +95,7 @@ def _co_saves(
         if pid in candidates.row_of
     }
     if not readers_of_candidates:
-        return None, {}, None, None
+        return None, None, {}, None, None
     readers = np.zeros(len(candidates), dtype=np.float32)
     for pid, users in readers_of_candidates.items():
         readers[candidates.row_of[pid]] = len(users)
@@ -107,9 +107,12 @@ def _co_saves(
     candidate_columns = np.array([columns.get(pid, -1) for pid in candidates.ids], dtype=np.int64)
     known = candidate_columns >= 0
     scores = np.zeros((len(candidates), len(members)), dtype=np.float32)
+    counts = np.zeros((len(candidates), len(members)), dtype=np.float32)
     if known.any():
-        scores[known] = co_saves_for(matrix, [str(m) for m in members], candidate_columns[known])
-    return scores, columns, matrix, readers
+        names = [str(m) for m in members]
+        scores[known] = co_saves_for(matrix, names, candidate_columns[known])
+        counts[known] = co_saves_for(matrix, names, candidate_columns[known], counts=True)
+    return scores, counts, columns, matrix, readers
 
 
 def recommendations_for_many(
@@ -139,7 +142,7 @@ def recommendations_for_many(
         }
     trained = member_models(app, signals, candidates)
     matched = _follows(app, signals, candidates)
-    co_scores, columns, matrix, readers = _co_saves(app, trained, members, candidates)
+    co_scores, co_counts, columns, matrix, readers = _co_saves(app, trained, members, candidates)
     weights = DEFAULT_WEIGHTS
     n = len(candidates)
     chosen: dict[int, list[Ranked]] = {}
@@ -159,7 +162,7 @@ def recommendations_for_many(
                 if stack.dense_positive is not None and candidates.dense is not None:
                     present += ["dense_mean", "dense_max"]
             if switches.co_saves and co_block is not None and co_block[:, j].any():
-                present += ["co_saves", "popularity"]
+                present += ["co_saves", "co_counts", "popularity"]
             boosts = follow_weights(weights, present)
             member_boosts.append(boosts)
             enabled = signals[m].enabled_follows if switches.follows else []
@@ -186,6 +189,7 @@ def recommendations_for_many(
             content_max=content_max,
             dense_max=dense_max if stack.dense_positive is not None else None,
             co_saves=co_block if co_block is not None and co_block.any() else None,
+            co_counts=co_counts[:, start : start + len(block)] if co_counts is not None else None,
             readers=readers,
             follows=follow_best,
             drivers=[drivers_of(signals[m]) for m in block],

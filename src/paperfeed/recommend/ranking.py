@@ -125,6 +125,7 @@ class CoSaves:
     positive_columns: np.ndarray
     member: str
     readers: np.ndarray | None = None  # per candidate: how many members saved it
+    counts: np.ndarray | None = None  # per candidate: co-occurrence counts (SaveMatrix.counts)
 
     def links(self, positive_ids: Sequence[str], candidates: Sequence[str]) -> dict[str, str | None]:
         """For each candidate, the member's positive whose readers overlap most with the
@@ -186,14 +187,17 @@ def co_saves(
     member = str(user_id)
     positive_columns = np.array([columns[p] for p in positives], dtype=np.int64)
     every = matrix.scores(positive_columns, member=member)
+    every_count = matrix.counts(positive_columns, member=member)
     scores = np.zeros(len(candidates), dtype=np.float32)
+    counts = np.zeros(len(candidates), dtype=np.float32)
     readers = np.zeros(len(candidates), dtype=np.float32)
     for pid, users in readers_of_candidates.items():
         scores[candidates.row_of[pid]] = every[columns[pid]]
+        counts[candidates.row_of[pid]] = every_count[columns[pid]]
         readers[candidates.row_of[pid]] = len(users)  # as the batch: the member's own are blocked
     if not np.any(scores):
         return None
-    return CoSaves(scores, matrix, columns, positive_columns, member, readers)
+    return CoSaves(scores, matrix, columns, positive_columns, member, readers, counts)
 
 
 def similarities(
@@ -298,6 +302,7 @@ def rank_member(
         positives=positives[0] if positives is not None else None,
         dense_positives=positives[1] if positives is not None else None,
         co_saves=shared.scores if shared is not None else None,
+        co_counts=shared.counts if shared is not None else None,
         readers=shared.readers if shared is not None else None,
         follows=follows,
         drivers=drivers,
