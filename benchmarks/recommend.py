@@ -13,8 +13,9 @@ Timed separately:
 * **train**: one model per member (:func:`~paperfeed.recommend.model.train_member`); in production
   this happens only when a member's feedback changes, so it is not part of the daily step;
 * **daily step** (the target, ≤ 60 s): stack the cached models, co-saves of today's papers through
-  all libraries, score every member (chunks of ``--chunk`` members), exclusions, each member's
-  top 10 and a reason for each of them.
+  all libraries, each member's best cosine to one of their saved papers (one candidate × saved
+  papers product per chunk, which the reasons reuse), the calibrated blend for every member (chunks
+  of ``--chunk`` members), exclusions, each member's top 10 and a reason for each of them.
 
 With ``--embeddings-cache`` (a folder written by :class:`~paperfeed.recommend.features.
 EmbeddingCache`) the members and papers also get their real embeddings, if all are cached.
@@ -34,9 +35,10 @@ import scipy.sparse as sp
 
 from paperfeed.evaluation.authors_benchmark import read_sample
 from paperfeed.recommend.batch import co_saves_for, score_members, stack_models, top_k
+from paperfeed.recommend.blend import DEFAULT_WEIGHTS, heaviest_terms
 from paperfeed.recommend.co_saves import SaveMatrix
 from paperfeed.recommend.features import EmbeddingCache, TfidfConfig, paper_text, text_key
-from paperfeed.recommend.model import Background, MemberModel, explain, train_member
+from paperfeed.recommend.model import Background, MemberModel, explain, follow_weights, train_member
 
 SAMPLE = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "arxiv-sample"
 DEFAULT_SAMPLE = SAMPLE / "arxiv_cs_ai_2025-2026_newest20k.jsonl"
@@ -110,6 +112,8 @@ def main() -> None:
     saves = SaveMatrix({member_ids[m]: libraries[m].tolist() for m in range(args.members)}, len(everything))
     today = np.arange(len(old), len(records))
     co = co_saves_for(saves, member_ids, today)
+    co_counts = co_saves_for(saves, member_ids, today, counts=True)
+    readers = saves.readers[today]
     co_at = time.perf_counter()
     rows_f, cols_f = [], []
     for m, followed in enumerate(follows):
@@ -121,32 +125,44 @@ def main() -> None:
         (np.ones(len(rows_f), dtype=np.float32), (rows_f, cols_f)), shape=(len(new), args.members)
     )
     follow_matrix.data[:] = 1.0
+    author_boost = follow_weights(DEFAULT_WEIGHTS)["author"]
+    matching = heaviest_terms(new_x)
     shown = 0
     reasons_seconds = 0.0
     for start in range(0, args.members, args.chunk):
         block = slice(start, min(start + args.chunk, args.members))
         sub = stack_models(models[block])
+        # candidate × saved-paper similarities, once for the chunk's members: each member's best
+        # match (the blend's per-positive maximum) and the reasons
+        union = np.unique(np.concatenate(libraries[block]))
+        column = np.full(len(old), -1, dtype=np.int64)
+        column[union] = np.arange(len(union))
+        # saved papers × candidates: a member's rows are contiguous to gather
+        similarity = np.asarray((old_x[union] @ matching.T).toarray(), dtype=np.float32)
+        dense_similarity = old_d[union] @ new_d.T if new_d is not None and old_d is not None else None
+        own = [column[libraries[m]] for m in range(block.start, block.stop)]
+        content_max = np.stack([similarity[o].max(axis=0) for o in own], axis=1)
+        dense_max = (
+            np.stack([dense_similarity[o].max(axis=0) for o in own], axis=1)
+            if dense_similarity is not None
+            else None
+        )
         scored = score_members(
             sub,
             new_x,
             background,
             dense_candidates=new_d,
+            content_max=content_max,
+            dense_max=dense_max,
             co_saves=co[:, block],
-            follows=follow_matrix[:, block].toarray(),
+            co_counts=co_counts[:, block],
+            readers=readers,
+            follows=author_boost * follow_matrix[:, block].toarray(),
         )
         best = top_k(scored.scores, args.top)
         tick = time.perf_counter()
-        # candidate × saved-paper similarities, once for the chunk's members (for the reasons)
-        union = np.unique(np.concatenate(libraries[block]))
-        column = np.full(len(old), -1, dtype=np.int64)
-        column[union] = np.arange(len(union))
-        # only the candidates that made some member's top list of this chunk need a reason
-        picked_any = np.unique(best[best >= 0])
-        position = np.full(len(new), -1, dtype=np.int64)
-        position[picked_any] = np.arange(len(picked_any))
-        similarity = np.asarray((new_x[picked_any] @ old_x[union].T).toarray(), dtype=np.float32)
-        if new_d is not None and old_d is not None:
-            similarity += new_d[picked_any] @ old_d[union].T
+        if dense_similarity is not None:
+            similarity += dense_similarity
         for j in range(best.shape[0]):
             m = start + j
             picked = best[j][best[j] >= 0]
@@ -155,7 +171,7 @@ def main() -> None:
                 scored.member_parts(j),
                 picked,
                 new_x,
-                similarity=similarity[np.ix_(position[picked], column[libraries[m]])],
+                similarity=similarity[np.ix_(own[j], picked)].T,
             )
             shown += len(picked)
         reasons_seconds += time.perf_counter() - tick

@@ -84,3 +84,15 @@ def test_paired_comparison_counts_and_tests() -> None:
     assert result.low <= result.mean_difference <= result.high
     assert sign_test(4, 1) == pytest.approx(0.375)  # 2 * (1 + 5) / 32
     assert sign_test(0, 0) == 1.0 and sign_test(20, 0) < 1e-5
+
+
+def test_heaviest_terms_keep_each_rows_largest_weights() -> None:
+    import scipy.sparse as sp
+
+    from paperfeed.recommend.blend import heaviest_terms
+
+    rows = sp.csr_matrix(
+        np.array([[0.1, 0.5, 0.0, 0.3, 0.2], [0.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.9, 0.0, 0.0, 0.0]])
+    )
+    kept = heaviest_terms(rows, 2).toarray()
+    np.testing.assert_allclose(kept, [[0.0, 0.5, 0.0, 0.3, 0.0], [0.0] * 5, [0.0, 0.9, 0.0, 0.0, 0.0]])

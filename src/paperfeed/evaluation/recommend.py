@@ -51,6 +51,7 @@ from paperfeed.recommend.blend import (
     blend,
     calibrate,
     fit_weights,
+    heaviest_terms,
     raw_features,
 )
 from paperfeed.recommend.co_saves import SaveMatrix
@@ -249,6 +250,7 @@ class _Context:
             )
         )
         self._background: np.ndarray | None = None
+        self._matching: sp.csr_matrix | None = None
 
     @property
     def tfidf(self) -> sp.csr_matrix:
@@ -294,8 +296,11 @@ class _Context:
     ) -> dict[str, np.ndarray]:
         """The blend's raw features of every corpus paper for this user (see recommend.blend)."""
         dense = self.dense if embeddings else None
+        if self._matching is None:
+            self._matching = heaviest_terms(self.tfidf)
         return raw_features(
             self.tfidf,
+            match_candidates=self._matching,
             positives=self.tfidf[train],
             background=self.background,
             dense_candidates=dense,

@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from paperfeed.context import Paperfeed
+from paperfeed.recommend.blend import heaviest_terms
 from paperfeed.recommend.model import Background
 from paperfeed.search.tfidf_index import TfidfSnapshot, open_tfidf
 from paperfeed.search.vectors import VectorStore, open_vectors
@@ -47,9 +48,18 @@ class Candidates:
     features: TfidfSnapshot
     dense: np.ndarray | None = None
     vectors: VectorStore | None = None
+    _matching: sp.csr_matrix | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @property
+    def matching(self) -> sp.csr_matrix:
+        """The candidates' heaviest TF-IDF terms (:func:`~paperfeed.recommend.blend.heaviest_terms`),
+        made once per window and shared by every member's per-positive best match."""
+        if self._matching is None:
+            self._matching = heaviest_terms(self.tfidf)
+        return self._matching
 
     def positive_rows(self, paper_ids: list[str]) -> tuple[sp.csr_matrix, np.ndarray | None]:
         """TF-IDF rows (and embeddings, when the candidates have them) of papers such as a member's

@@ -245,17 +245,18 @@ def _best_positive(
     n = len(candidates)
     if not any(len(o) for o in owned):
         return None, None
-    sims = np.asarray((candidates.tfidf @ union_tfidf.T).toarray(), dtype=np.float32)  # type: ignore[attr-defined]
+    # saved papers × candidates: each member's rows are contiguous to gather
+    sims = np.asarray((union_tfidf @ candidates.matching.T).toarray(), dtype=np.float32)
     dense_sims = (
-        candidates.dense @ union_dense.T if candidates.dense is not None and union_dense is not None else None
+        union_dense @ candidates.dense.T if candidates.dense is not None and union_dense is not None else None
     )
     tfidf_best = np.zeros((n, len(owned)), dtype=np.float32)
     dense_best = np.zeros((n, len(owned)), dtype=np.float32) if dense_sims is not None else None
     for j, rows in enumerate(owned):
         if len(rows):
-            tfidf_best[:, j] = sims[:, rows].max(axis=1)
+            tfidf_best[:, j] = sims[rows].max(axis=0)
             if dense_best is not None and dense_sims is not None:
-                dense_best[:, j] = dense_sims[:, rows].max(axis=1)
+                dense_best[:, j] = dense_sims[rows].max(axis=0)
     return tfidf_best, dense_best
 
 

@@ -277,6 +277,7 @@ def driver_parts(
     dense_candidates: np.ndarray | None = None,
     positives: sp.csr_matrix | None = None,
     dense_positives: np.ndarray | None = None,
+    match_candidates: sp.csr_matrix | None = None,
     co_saves: np.ndarray | None = None,
     co_counts: np.ndarray | None = None,
     readers: np.ndarray | None = None,
@@ -299,6 +300,7 @@ def driver_parts(
     social = drivers.co_saves and (co_saves is not None and bool(np.any(co_saves)))
     raw = raw_features(
         candidates,
+        match_candidates=match_candidates,
         centroid=model.tfidf_positive if use_pos else None,
         positives=positives if use_pos and positives is not None and positives.shape[0] else None,
         background=background.tfidf if use_pos else None,

@@ -300,6 +300,7 @@ def rank_member(
         candidates.background,
         dense_candidates=candidates.dense if model.dense_positive is not None else None,
         positives=positives[0] if positives is not None else None,
+        match_candidates=candidates.matching,
         dense_positives=positives[1] if positives is not None else None,
         co_saves=shared.scores if shared is not None else None,
         co_counts=shared.counts if shared is not None else None,
