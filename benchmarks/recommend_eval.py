@@ -1,13 +1,15 @@
-"""Build the two recommendation benchmarks from the arXiv sample and evaluate every method on them.
+"""Build the recommendation benchmarks from the arXiv sample and evaluate every method on them.
 
-    python benchmarks/recommend_eval.py --out /tmp/pfrec [--users 300] [--embeddings]
-                                        [--work-dir DIR] [--methods a,b] [--only authors]
+    python benchmarks/recommend_eval.py --out /tmp/pfrec [--users 600] [--embeddings]
+                                        [--work-dir DIR] [--methods a,b] [--only NAME]
 
-Writes ``OUT/authors`` (:func:`~paperfeed.evaluation.authors_benchmark.make_authors`, defaults) and
-``OUT/categories`` (:func:`~paperfeed.evaluation.authors_benchmark.make_categories`) unless they
-exist, runs :func:`~paperfeed.evaluation.recommend.evaluate_recommenders` on each (``--users`` samples
-the authors benchmark only; the categories one has about 100 users and is always run whole), and
-prints the table rows for docs/benchmarks.md plus ``OUT/results-<name>.json``.
+Writes, unless they exist, ``OUT/authors`` (:func:`~paperfeed.evaluation.authors_benchmark.
+make_authors`, defaults: cold start), ``OUT/authors-inmatrix`` (the same with ``in_matrix=True``),
+``OUT/colibraries`` (:func:`~paperfeed.evaluation.authors_benchmark.make_colibraries`, in-matrix) and
+``OUT/categories`` (:func:`~paperfeed.evaluation.authors_benchmark.make_categories`, cold start),
+runs :func:`~paperfeed.evaluation.recommend.evaluate_recommenders` on each (``--users`` samples each
+benchmark; the categories one has about 100 users and is always run whole), and prints the table
+rows for docs/benchmarks.md plus ``OUT/results-<name>.json``.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import argparse
 import json
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
-from paperfeed.evaluation.authors_benchmark import make_authors, make_categories
+from paperfeed.evaluation.authors_benchmark import make_authors, make_categories, make_colibraries
 from paperfeed.evaluation.recommend import evaluate_recommenders
 
 DEFAULT_SAMPLE = (
@@ -39,10 +42,17 @@ def main() -> None:
     parser.add_argument("--embeddings", action="store_true")
     parser.add_argument("--work-dir", type=Path, default=None)
     parser.add_argument("--methods", default=None, help="comma-separated subset of methods")
-    parser.add_argument("--only", choices=("authors", "categories"), default=None)
+    parser.add_argument(
+        "--only", choices=("authors", "authors-inmatrix", "colibraries", "categories"), default=None
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    builders = {"authors": make_authors, "categories": make_categories}
+    builders = {
+        "authors": make_authors,
+        "authors-inmatrix": partial(make_authors, in_matrix=True),
+        "colibraries": make_colibraries,
+        "categories": make_categories,
+    }
     methods = tuple(args.methods.split(",")) if args.methods else None
     for name, build in builders.items():
         if args.only and name != args.only:
@@ -53,7 +63,7 @@ def main() -> None:
         started = time.perf_counter()
         report = evaluate_recommenders(
             folder,
-            users=args.users if name == "authors" else None,
+            users=args.users if name != "categories" else None,
             run_out=args.out / f"run-{name}.trec",
             embeddings=args.embeddings,
             seed=args.seed,
@@ -64,12 +74,19 @@ def main() -> None:
         print(
             f"\n{name}: {report.users_evaluated} users, {report.papers} papers, {time.perf_counter() - started:.0f} s"
         )
-        print("| method | recall@50 | recall@100 | nDCG@10 | seconds |")
-        print("|---|---|---|---|---|")
+        print("| method | recall@50 | recall@100 | nDCG@10 | MRR@10 | seconds |")
+        print("|---|---|---|---|---|---|")
         for m in report.methods:
             print(
-                f"| {m.name} | {m.recall_50:.4f} | {m.recall_100:.4f} | {m.ndcg_10:.4f} | {m.seconds:.0f} |"
+                f"| {m.name} | {m.recall_50:.4f} | {m.recall_100:.4f} | {m.ndcg_10:.4f} | {m.mrr_10:.4f}"
+                f" | {m.seconds:.0f} |"
             )
+        for c in report.comparisons:
+            cells = " | ".join(
+                f"{p.mean_difference:+.4f} [{p.low:+.4f}, {p.high:+.4f}], {p.wins}/{p.losses}, p={p.sign_test_p:.2g}"
+                for p in c.paired
+            )
+            print(f"| {c.method} vs {c.against} | {cells} |")
         for method, why in report.skipped.items():
             print(f"skipped {method}: {why}")
 

@@ -10,9 +10,9 @@ Each driver's evidence is a handful of *features* per candidate (raw values, :fu
 * ``dense_mean`` / ``dense_max``: the same two on sentence embeddings, where vectors exist;
 * ``co_saves``: item-item cosine over members' libraries summed over the positives
   (:mod:`~paperfeed.recommend.co_saves`);
-* ``co_counts``: the same co-occurrence without the cosine's normalisation: over the other
-  members, how many of the member's positives each shares with them, summed over those who saved
-  the candidate (user-based kNN with overlap weights);
+* ``co_counts``: log(1 + the same co-occurrence without the cosine's normalisation): over the
+  other members, how many of the member's positives each shares with them, summed over those who
+  saved the candidate (user-based kNN with overlap weights);
 * ``popularity``: log(1 + how many *other* members saved the candidate);
 * ``not_interested``: the TF-IDF (and embedding) similarity to the weighted mean of dismissed
   papers.
@@ -120,17 +120,20 @@ class BlendWeights:
 DEFAULT_WEIGHTS = BlendWeights(
     {
         "content_mean": 3.0,
-        "content_max": 1.0,
-        "generic": -1.0,
+        "content_max": 1.5,
+        "generic": -2.0,
         "dense_mean": 3.0,
-        "dense_max": 1.0,
-        "co_saves": 4.0,
-        "popularity": 1.0,
+        "dense_max": 1.5,
+        "co_saves": 3.0,
+        "co_counts": 1.0,
+        "popularity": 0.5,
     },
     source="default",
 )
-"""Used until weights are fitted: the rounded mean of the weights fitted on the benchmarks of
-docs/benchmarks.md ("Recommendations"), so a fresh install ranks as the benchmarks suggest."""
+"""The product's weights: the signs and rough sizes the fits on the four benchmarks of
+docs/benchmarks.md ("Recommendations") agree on. Where they disagree (popularity: strongly negative
+on the cold-start benchmarks, where the papers to find are by construction the ones nobody saved;
+positive on one in-matrix benchmark, negative on the other) the default stays small."""
 
 
 def _as_dense_vector(row: sp.spmatrix | np.ndarray) -> np.ndarray:
@@ -201,7 +204,7 @@ def raw_features(
     if co_saves is not None:
         out["co_saves"] = np.asarray(co_saves, dtype=np.float32)
     if co_counts is not None:
-        out["co_counts"] = np.asarray(co_counts, dtype=np.float32)
+        out["co_counts"] = np.log1p(np.maximum(np.asarray(co_counts, dtype=np.float32), 0.0))
     if readers is not None:
         out["popularity"] = np.log1p(np.maximum(np.asarray(readers, dtype=np.float32), 0.0))
     if negative is not None:
