@@ -120,10 +120,10 @@ class BlendWeights:
 DEFAULT_WEIGHTS = BlendWeights(
     {
         "content_mean": 3.0,
-        "content_max": 1.5,
-        "generic": -2.0,
+        "content_max": 1.0,
+        "generic": -1.0,
         "dense_mean": 3.0,
-        "dense_max": 1.5,
+        "dense_max": 1.0,
         "co_saves": 3.0,
         "co_counts": 1.0,
         "popularity": 0.5,
@@ -133,7 +133,10 @@ DEFAULT_WEIGHTS = BlendWeights(
 """The product's weights: the signs and rough sizes the fits on the four benchmarks of
 docs/benchmarks.md ("Recommendations") agree on. Where they disagree (popularity: strongly negative
 on the cold-start benchmarks, where the papers to find are by construction the ones nobody saved;
-positive on one in-matrix benchmark, negative on the other) the default stays small."""
+positive on one in-matrix benchmark, negative on the other) the default stays small. The library
+weights are on the cautious side of the fits (``generic`` −1 where they fit −1.3 to −3.6): with a
+library of one or two papers the content features are noisy, and a strong pull towards
+"unusual" papers then beats the similarity itself (tests/test_recommend_service.py)."""
 
 
 def _as_dense_vector(row: sp.spmatrix | np.ndarray) -> np.ndarray:
