@@ -182,7 +182,64 @@ def measure_batch(app: Any, members: list[int], today: datetime) -> dict[str, An
     figures["same_both_runs"] = first == again
     figures["target_seconds"] = 60
     figures["met"] = figures["daily_step_seconds"] <= 60
+    figures["follows"] = measure_follows(app, again, since, until)
     return figures
+
+
+def measure_follows(
+    app: Any, lists: dict[int, list[tuple[str, str]]], since: datetime, until: datetime
+) -> dict[str, Any]:
+    """Do follows drive the lists? For every member with an author follow: is every window paper
+    of each followed author (at most 10 of them, not dismissed) in their top 10, with the follow as
+    the reason? For every member with a category follow: what share of their top 10 is in the
+    category, against the category's share of the window (a flood would be ~100%)?"""
+    from paperfeed.store import Window
+
+    window_ids = app.store.papers.window_ids(Window(since=since, until=until), limit=100_000)
+    records = app.store.papers.get_many(window_ids)
+    by_author: dict[str, set[str]] = {}
+    by_category: dict[str, set[str]] = {}
+    for pid, record in records.items():
+        for name in record.authors:
+            by_author.setdefault(name, set()).add(pid)
+        for category in record.categories:
+            by_category.setdefault(category, set()).add(pid)
+    checked = complete = author_papers = with_reason = 0
+    shares: list[float] = []
+    base: list[float] = []
+    for user_id, items in lists.items():
+        listed = [pid for pid, _ in items]
+        follows = app.store.signals.follows_of(user_id, enabled_only=True)
+        dismissed = set(app.store.signals.feedback_of(user_id, kind="not_interested"))
+        saved = (
+            set(app.store.library.saved_ids(user_id)) if hasattr(app.store.library, "saved_ids") else set()
+        )
+        for follow in follows:
+            if follow.kind == "author":
+                theirs = by_author.get(follow.value, set()) - dismissed  # libraries hold older papers only
+                if not theirs or len(theirs) > 10:
+                    continue
+                checked += 1
+                author_papers += len(theirs)
+                complete += theirs <= set(listed)
+                with_reason += sum(
+                    1
+                    for pid, text in items
+                    if pid in theirs and text == f"by {follow.value}, whom you follow"
+                )
+            elif follow.kind == "category" and listed:
+                inside = by_category.get(follow.value, set())
+                shares.append(sum(1 for pid in listed if pid in inside) / len(listed))
+                base.append(len(inside) / max(1, len(records)))
+    return {
+        "author_follows_checked": checked,
+        "all_new_papers_in_top_10": complete,
+        "author_papers": author_papers,
+        "listed_with_the_follow_as_reason": with_reason,
+        "category_follows": len(shares),
+        "category_share_of_top_10": round(statistics.fmean(shares), 3) if shares else None,
+        "category_share_of_window": round(statistics.fmean(base), 3) if base else None,
+    }
 
 
 def main() -> None:
