@@ -211,9 +211,6 @@ def measure_follows(
         listed = [pid for pid, _ in items]
         follows = app.store.signals.follows_of(user_id, enabled_only=True)
         dismissed = set(app.store.signals.feedback_of(user_id, kind="not_interested"))
-        saved = (
-            set(app.store.library.saved_ids(user_id)) if hasattr(app.store.library, "saved_ids") else set()
-        )
         for follow in follows:
             if follow.kind == "author":
                 theirs = by_author.get(follow.value, set()) - dismissed  # libraries hold older papers only
