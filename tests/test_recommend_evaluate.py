@@ -122,3 +122,56 @@ def test_ablation_and_unknown_methods(tmp_path: Path) -> None:
     assert report.methods[0].ndcg_10 == pytest.approx(1.0)
     with pytest.raises(ValueError, match="unknown method 'nope'"):
         evaluate_recommenders(folder, users=None, run_out=None, embeddings=False, seed=0, methods=("nope",))
+
+
+def topics_folder(folder: Path, shuffle_users: set[str] | None = None) -> Path:
+    """60 users over three topics of 30 papers (made-up words per topic); each user saves 3 papers
+    of their topic and should be recommended 3 more. ``shuffle_users`` get test papers of another
+    topic instead (to show their test papers never shape their own fold's weights)."""
+    (folder / "libraries").mkdir(parents=True)
+    words = {t: [f"{t}word{i}" for i in range(12)] for t in ("alpha", "beta", "gamma")}
+    corpus, train, test = [], [], []
+    for t, vocab in words.items():
+        for i in range(30):
+            text = " ".join(vocab[(i + k) % 12] for k in range(5))
+            corpus.append({"_id": f"{t}{i}", "title": "", "text": text})
+    for u in range(60):
+        t = ("alpha", "beta", "gamma")[u % 3]
+        other = ("beta", "gamma", "alpha")[u % 3]
+        train += [(f"u{u}", f"{t}{(u + k) % 30}") for k in range(3)]
+        target = other if shuffle_users and f"u{u}" in shuffle_users else t
+        test += [(f"u{u}", f"{target}{(u + 10 + k) % 30}") for k in range(3)]
+    (folder / "corpus.jsonl").write_text("".join(json.dumps(r) + "\n" for r in corpus), encoding="utf-8")
+    for name, pairs in (("train", train), ("test", test)):
+        lines = ["user-id\tpaper-id"] + [f"{u}\t{p}" for u, p in pairs]
+        (folder / "libraries" / f"{name}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_weights_are_fitted_per_fold_on_the_other_folds_users(tmp_path: Path) -> None:
+    from paperfeed.evaluation.recommend import _Blend, _Context, _folds
+
+    report = evaluate_recommenders(topics_folder(tmp_path / "a"), methods=("simple-blend", "paperfeed"))
+    paperfeed = next(m for m in report.methods if m.name == "paperfeed")
+    assert paperfeed.weights is not None and len(paperfeed.weights) == 2  # one fit per fold
+    assert all(w.get("content_max", 0) > 0 for w in paperfeed.weights.values())  # the topic signal
+    (comparison,) = report.comparisons
+    assert comparison.against == "simple-blend" and [p.metric for p in comparison.paired] == [
+        "ndcg@10",
+        "recall@100",
+    ]
+
+    def fitted(folder: Path, fold: int) -> dict[str, float]:
+        data = read_dataset(folder)
+        folds = _folds([u for u, rows in data.test.items() if rows], 0)
+        blend = _Blend(
+            _Context(data, seed=0, work_dir=None, model="none"), embeddings=False, co_saves=True, fitted=True
+        )
+        return dict(blend.fit(fold, folds).weights)
+
+    data = read_dataset(tmp_path / "a")
+    folds = _folds(list(data.test), 0)
+    fold0 = {u for u, f in folds.items() if f == 0}
+    moved = topics_folder(tmp_path / "b", shuffle_users=fold0)
+    assert fitted(moved, 0) == fitted(tmp_path / "a", 0)  # fold 0's weights ignore fold 0's tests
+    assert fitted(moved, 1) != fitted(tmp_path / "a", 1)  # fold 1's are fitted on them
