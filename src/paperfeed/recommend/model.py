@@ -243,24 +243,29 @@ class Parts:
 def follow_weights(weights: BlendWeights, present: Iterable[str] | None = None) -> dict[str, float]:
     """What one unit of each kind of follow adds to a score, on the blend's scale.
 
-    * ``author``: more than the most the rest of the blend can give (the sum of its positive
-      weights), so a followed author's new paper is above every paper no author follow speaks for;
-    * ``query``: 1.25 × the most the library features can give, times the match's strength (its
-      place in the query's results), so a followed query's match is above a library match of the
-      same strength, yet a weak match does not outrank a strong library one;
-    * ``category``: 2% of the blend's range, a tie-breaker: a followed category orders papers the
-      other drivers find (nearly) equal, it does not flood the list.
+    * ``author``: more than the whole range the rest of the score can span (every feature's weight
+      in absolute value, the not-interested one included, plus the query and category boosts), so a
+      followed author's new paper is above every paper no author follow speaks for, whatever the
+      other features say of either;
+    * ``query``: 1.25 × the most the library features can give (times the match's strength, 1 for
+      a match today), so a followed query's match is above a library match of the same strength;
+    * ``category``: 2% of the blend's positive range, a tie-breaker: a followed category orders
+      papers the other drivers find (nearly) equal, it does not flood the list.
 
     ``present`` names the features the member's blend has (default: all): the range is theirs."""
     names = FEATURES if present is None else [n for n in present if n in FEATURES]
     positive = {name: max(weights.weight(name), 0.0) for name in names}
+    negative = sum(max(-weights.weight(name), 0.0) for name in names)
     everything = sum(positive.values())
     library = sum(v for k, v in positive.items() if DRIVER_OF[k] == "library")
     scale = everything if everything > 0 else 1.0
+    query = 1.25 * (library if library > 0 else scale)
+    category = 0.02 * scale
+    dismissed = abs(weights.weight("not_interested"))
     return {
-        "author": scale + 1.0,
-        "query": 1.25 * (library if library > 0 else scale),
-        "category": 0.02 * scale,
+        "author": scale + negative + dismissed + query + category + 1.0,
+        "query": query,
+        "category": category,
     }
 
 
