@@ -43,10 +43,13 @@ from paperfeed.web import (
     hf_pages,
     library_api,
     library_pages,
+    map_pages,
     pages,
     period_pages,
+    pictures_api,
     recommend_api,
     recommend_pages,
+    trends_pages,
 )
 from paperfeed.web.common import current_page_path
 from paperfeed.web.highlight import mark, tex
@@ -186,6 +189,8 @@ def create_app(
     web.include_router(hf_api.router)  # before the pages: /papers/{id}.md is not a paper page
     web.include_router(hf_pages.router)  # nor is /papers/date/2026-02-20
     web.include_router(discussion_pages.router)  # nor /papers/{id}/comments.atom
+    web.include_router(trends_pages.router)  # before the pages: /trends.csv
+    web.include_router(map_pages.router)
     web.include_router(pages.router)
     web.include_router(period_pages.router)
     web.include_router(auth.router)
@@ -197,6 +202,7 @@ def create_app(
     web.include_router(api.router)
     web.include_router(library_api.router)
     web.include_router(recommend_api.router)
+    web.include_router(pictures_api.router)
     web.include_router(digest.api_router)
     web.state.methods = MethodTable(web.routes)  # for OPTIONS and the Allow header of a 405
     return web
