@@ -208,6 +208,37 @@ def paperfeed_app(settings: Settings, clock: FixedClock) -> Iterator[Paperfeed]:
     app.close()
 
 
+@pytest.fixture(scope="session")
+def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled demo corpus (5,424 papers over seven weeks, with its bundled vectors and the
+    keyword index), built once per session. Tests only read it (open it with :func:`demo_app`)."""
+    from paperfeed.ingest.jobs import demo_vectors_file, load_demo
+    from paperfeed.search.index_updates import update_lexical
+    from paperfeed.search.vector_files import import_vectors
+
+    data_dir = tmp_path_factory.mktemp("demo") / "data"
+    app = Paperfeed(
+        Settings(data_dir=data_dir, embed_after_ingest=False, indexer=False), clock=FixedClock(TEST_NOW)
+    )
+    try:
+        load_demo(app)
+        vectors = demo_vectors_file()
+        if vectors is not None:
+            import_vectors(app, vectors)
+        update_lexical(app)
+    finally:
+        app.close()
+    return data_dir
+
+
+@pytest.fixture
+def demo_app(demo_data_dir: Path, clock: FixedClock) -> Iterator[Paperfeed]:
+    """A Paperfeed on the session's demo data dir (read only: write nothing through it)."""
+    app = Paperfeed(Settings(data_dir=demo_data_dir, embed_after_ingest=False, indexer=False), clock=clock)
+    yield app
+    app.close()
+
+
 @pytest.fixture
 def sample_app(paperfeed_app: Paperfeed) -> Paperfeed:
     """A store holding the 300 real arXiv records of ``tests/data/arxiv-sample-300.jsonl``, with its

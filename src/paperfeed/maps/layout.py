@@ -134,7 +134,8 @@ def distinctive_terms(
     rows: sp.csr_matrix, members: np.ndarray, terms: Sequence[str], count: int = LABEL_TERMS
 ) -> list[str]:
     """The ``count`` terms whose mean weight in the rows ``members`` (a boolean mask) most exceeds
-    their mean over all rows; a word is skipped when a chosen phrase contains it and the other way."""
+    their mean over all rows. Terms share no word: a phrase among the candidates replaces the words
+    of it already chosen, any other term sharing a word with a chosen one is skipped."""
     if rows.shape[0] == 0 or not members.any():
         return []
     inside = np.asarray(rows[members].mean(axis=0)).ravel()
@@ -147,11 +148,16 @@ def distinctive_terms(
             break
         term = terms[int(column)]
         words = set(term.split())
-        if any(words <= set(c.split()) or set(c.split()) <= words for c in chosen):
+        overlapping = [c for c in chosen if words & set(c.split())]
+        if not overlapping:
+            if len(chosen) < count:
+                chosen.append(term)
             continue
-        chosen.append(term)
-        if len(chosen) == count:
-            break
+        if all(set(c.split()) < words for c in overlapping):
+            # "reinforcement learning" replaces "learning" and "reinforcement": a phrase says more
+            at = chosen.index(overlapping[0])
+            chosen = [c for c in chosen if c not in overlapping]
+            chosen.insert(min(at, len(chosen)), term)
     return chosen
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -33,7 +34,7 @@ from paperfeed.search.engine import lexical_backlog, open_lexical
 from paperfeed.search.index_updates import lexical_path
 from paperfeed.search.lexical import LexicalIndex, to_epoch
 from paperfeed.search.marks import valid_mark
-from paperfeed.search.query import MAX_QUERY_CHARS, build_query, parse
+from paperfeed.search.query import MAX_QUERY_CHARS, build_query, category_query, parse
 
 INTERVALS = ("day", "week", "month")
 """``day`` is for the daily page's strip; the API and the trends page offer week and month."""
@@ -164,10 +165,14 @@ def query_counts(
     if not periods:
         return []
     parsed = parse(text[:MAX_QUERY_CHARS])
+    if build_query(lexical.schema, parsed) is None:
+        # only stop words or symbols: search without dates matches nothing (with dates alone, it
+        # would list every paper of the range, which is no trend of anything)
+        return [0] * len(periods)
     query = build_query(
         lexical.schema, parsed, filters=[_date_filter(lexical, periods[0].first, periods[-1].last)]
     )
-    if query is None:  # only stop words or symbols: keyword search matches nothing either
+    if query is None:
         return [0] * len(periods)
     return range_counts(searcher, query, periods)
 
@@ -228,7 +233,12 @@ def extent(searcher: tantivy.Searcher, state: tuple[Any, ...]) -> tuple[date, da
 
 
 def default_range(
-    interval: str, since: date | None, until: date | None, known: tuple[date, date] | None, today: date
+    interval: str,
+    since: date | None,
+    until: date | None,
+    known: tuple[date, date] | None,
+    today: date,
+    span: int | None = None,
 ) -> tuple[date, date]:
     """The range to count when ``since``/``until`` are not given: up to the newest paper (never past
     today), :data:`DEFAULT_SPAN` periods back, never before the oldest paper; whole periods."""
@@ -238,7 +248,7 @@ def default_range(
         until = period_of(interval, newest).last if newest >= oldest else newest
     if since is None:
         first = period_of(interval, until)
-        for _ in range(DEFAULT_SPAN[interval] - 1):
+        for _ in range((span or DEFAULT_SPAN[interval]) - 1):
             first = first.previous()
         since = max(first.first, period_of(interval, oldest).first)
     return since, until
@@ -262,6 +272,7 @@ def index_trends(
     until: date | None = None,
     today: date,
     state: tuple[Any, ...] = (),
+    span: int | None = None,
 ) -> Trends:
     """:func:`trends` on an opened keyword index (``state`` names its version for the caches)."""
     if interval not in INTERVALS:
@@ -270,7 +281,7 @@ def index_trends(
     lexical.index.reload()
     searcher = lexical.index.searcher()
     state = (lexical.index_id, searcher.num_docs, *state)
-    since, until = default_range(interval, since, until, extent(searcher, state), today)
+    since, until = default_range(interval, since, until, extent(searcher, state), today, span)
     periods = periods_between(interval, since, until)
     everything = all_counts(lexical, searcher, periods, state)
     series = []
@@ -297,10 +308,12 @@ def trends(
     interval: str = "week",
     since: date | None = None,
     until: date | None = None,
+    span: int | None = None,
 ) -> Trends:
     """Papers per ``interval`` matching each of up to five ``queries`` (search syntax) in
     ``since`` … ``until`` (inclusive days; by default the last year of weeks or five years of
-    months up to the newest paper), with each count's share of all papers of its period.
+    months up to the newest paper; ``span`` periods instead when given), with each count's share
+    of all papers of its period.
 
     Raises :class:`~paperfeed.search.engine.SearchUnavailable` before the keyword index exists and
     :class:`~paperfeed.errors.InvalidInput` for an unknown interval, a reversed or too long range,
@@ -315,7 +328,25 @@ def trends(
         until=until,
         today=app.clock.now().date(),
         state=(mark.seq if mark else -1,),
+        span=span,
     )
     if lexical_backlog(app):
         result.notices.append("the keyword index is catching up with new papers: the newest counts may grow")
     return result
+
+
+def day_counts(app: Paperfeed, categories: Sequence[str], first: date, last: date) -> list[tuple[date, int]]:
+    """Papers dated each day ``first`` … ``last`` in any of ``categories`` (all papers when empty):
+    the daily page's "new papers" per day, counted by the keyword index in one aggregation."""
+    lexical = open_lexical(app)
+    lexical.index.reload()
+    searcher = lexical.index.searcher()
+    periods = periods_between("day", first, last)
+    if categories:
+        query = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Should, category_query(lexical.schema, c)) for c in categories]
+        )
+    else:
+        query = tantivy.Query.all_query()
+    counts = range_counts(searcher, query, periods)
+    return [(p.first, n) for p, n in zip(periods, counts, strict=True)]

@@ -38,11 +38,12 @@ def _pct(value: float) -> str:
 
 
 def nice_ceiling(value: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 × 10ⁿ at or above ``value`` (an axis maximum people can read)."""
+    """The smallest 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 × 10ⁿ at or above ``value`` (an axis maximum
+    people can read, whose quarters are round too)."""
     if value <= 0:
         return 1.0
     power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 1.2, 1.6, 2, 2.4, 3, 4, 5, 6, 8, 10):
         if step * power >= value - 1e-12:
             return float(step * power)
     return float(10 * power)
@@ -88,6 +89,16 @@ def _x(index: int, count: int) -> float:
     return 2.0 + 96.0 * index / (count - 1)
 
 
+def tick_indices(count: int, most: int) -> set[int]:
+    """At most ``most`` evenly spaced indices of ``count`` labels, always the first and the last."""
+    if count <= 0:
+        return set()
+    if count <= most:
+        return set(range(count))
+    step = (count - 1) / max(1, most - 1)
+    return {round(k * step) for k in range(most)} | {0, count - 1}
+
+
 def _series_summary(series: LineSeries, chart: LineChart) -> str:
     """ "diffusion: 257 in all, highest 66 in 2026-W04" (for the aria-label)."""
     if not series.points:
@@ -125,18 +136,14 @@ def line_chart(chart: LineChart, *, chart_id: str = "chart") -> Markup:
         parts.append(
             f'<text class="tick" x="0" y="{at - 3:.1f}">{_e(format_value(value, chart.percent))}</text>'
         )
-    if count:
-        every = max(1, math.ceil(count / max(1, chart.x_ticks)))
-        for i, label in enumerate(chart.x_labels):
-            if i % every and i != count - 1:
-                continue
-            if i != count - 1 and count - 1 - i < every / 2 and i % every == 0 and i != 0:
-                continue  # keep the last label clear of its neighbour
-            anchor = "start" if i == 0 and count > 1 else "end" if i == count - 1 and count > 1 else "middle"
-            parts.append(
-                f'<text class="tick" x="{_pct(_x(i, count))}" y="{chart.height - 8}" '
-                f'text-anchor="{anchor}">{_e(label)}</text>'
-            )
+    wide, narrow = tick_indices(count, chart.x_ticks), tick_indices(count, 3)
+    for i in sorted(wide | narrow):
+        anchor = "start" if i == 0 and count > 1 else "end" if i == count - 1 and count > 1 else "middle"
+        css = "tick" if i in narrow else "tick wide"  # a phone shows only the narrow set (app.css)
+        parts.append(
+            f'<text class="{css}" x="{_pct(_x(i, count))}" y="{chart.height - 8}" '
+            f'text-anchor="{anchor}">{_e(chart.x_labels[i])}</text>'
+        )
     for s_index, series in enumerate(chart.series):
         css = f"series-{s_index % SERIES_COLOURS}"
         parts.append(f'<g class="series {css}" data-series="{_e(series.name)}">')

@@ -28,6 +28,7 @@ from paperfeed.papers import get_paper
 from paperfeed.papers_json import arxiv_urls
 from paperfeed.periods import parse_period, period_of
 from paperfeed.search.finder import find, similar_papers
+from paperfeed.web import small_charts
 from paperfeed.web.badges import paper_badges
 from paperfeed.web.common import (
     CATEGORY_PATTERN,
@@ -120,6 +121,7 @@ def _daily(request: Request, pf: PaperfeedDep, user: UserDep, day: date, tab: st
             "week": period_of("week", day),
             "month": period_of("month", day),
             "period_url": period_url,
+            "day_strip": small_charts.daily_strip(pf, day, result.latest_day),
         },
     )
 
@@ -141,6 +143,7 @@ def trending_page(
         "category": category,
         "marks": marks_for(pf, user, [e.paper.paper_id for e in entries]),
         "badges": paper_badges(pf, [e.paper.paper_id for e in entries]),
+        "sparklines": small_charts.trending_sparklines(pf, [e.paper.paper_id for e in entries], window),
     }
     return render(request, "trending.html", context)
 
@@ -229,6 +232,7 @@ def paper_page(request: Request, pf: PaperfeedDep, user: UserDep, paper_id: str)
             "project_page": project_page(enriched) if enriched else None,
             "public_collections": public_collections_of(pf, paper.paper_id),
             **section_context(pf, user, paper),
+            "votes_chart": small_charts.votes_chart(pf, paper.paper_id),
         },
     )
 
@@ -264,6 +268,7 @@ def _listing(
             "marks": marks_for(pf, user, [item.paper.paper_id for item in listed]),
             "badges": paper_badges(pf, [item.paper.paper_id for item in listed]),
             "follow": follow,
+            "trend": small_charts.listing_trend(pf, category=category, author=author) if page == 1 else None,
         },
     )
 
