@@ -74,7 +74,17 @@ def reduce(features: np.ndarray | sp.spmatrix, dims: int = REDUCED_DIMS) -> np.n
 
 
 def project(features: np.ndarray | sp.spmatrix) -> tuple[np.ndarray, str]:
-    """2-D positions in [0, 1] for the rows of ``features``, and the method used."""
+    """2-D positions in [0, 1] for the rows of ``features``, and the method used.
+
+    On one thread: on a busy 2-core machine OpenMP and BLAS threads spin-wait for each other, and
+    the same t-SNE took three to four times as long with them (measured)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return _project(features)
+
+
+def _project(features: np.ndarray | sp.spmatrix) -> tuple[np.ndarray, str]:
     n = features.shape[0]
     if n == 0:
         return np.zeros((0, 2)), "none"
@@ -116,8 +126,10 @@ def cluster(positions: np.ndarray, k: int | None = None) -> np.ndarray:
     if k <= 1 or n <= k:
         return np.zeros(n, dtype=np.int64) if k <= 1 else np.arange(n, dtype=np.int64)
     from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
 
-    raw = KMeans(n_clusters=k, n_init=4, random_state=SEED).fit_predict(positions)
+    with threadpool_limits(limits=1):
+        raw = KMeans(n_clusters=k, n_init=4, random_state=SEED).fit_predict(positions)
     order = sorted(range(k), key=lambda c: (-int((raw == c).sum()), float(positions[raw == c, 0].mean())))
     renumber = np.empty(k, dtype=np.int64)
     for new, old in enumerate(order):

@@ -279,9 +279,10 @@ def scatter_map(dots: Sequence[MapDot], labels: Sequence[MapLabel], *, label: st
         )
     for item in labels:
         x, y = _pct(margin + item.x * (100 - 2 * margin)), _pct(margin + item.y * (100 - 2 * margin))
+        anchor = "start" if item.x < 0.15 else "end" if item.x > 0.85 else "middle"  # stay inside
         parts.append(
             f'<text class="cluster-label cluster-{item.colour % CLUSTER_COLOURS}" x="{x}" y="{y}" '
-            f'text-anchor="middle">{_e(item.text)}</text>'
+            f'text-anchor="{anchor}">{_e(item.text)}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))
