@@ -113,7 +113,7 @@ def test_a_map_of_a_search_on_the_demo(demo_client: TestClient, demo_app: Paperf
         assert 0.0 <= point["x"] <= 1.0 and 0.0 <= point["y"] <= 1.0
         assert point["title"] and point["paper_id"]
         if point["paper_id"] in stored:
-            assert point["category"] == stored[point["paper_id"]].categories[0]
+            assert point["category"] == (stored[point["paper_id"]].primary_category or "other")
     assert body["basis"] == "embeddings" and body["method"] == "t-SNE"
     assert len(clusters) == 12 and {c["id"] for c in clusters} == {p["cluster"] for p in points}
     assert all(c["label"] and not c["label"].startswith("group") for c in clusters)

@@ -77,7 +77,7 @@ class MapCluster:
 class PaperMap:
     points: list[MapPoint]
     clusters: list[MapCluster]
-    basis: str  # "embeddings", "tfidf" or "words"
+    basis: str  # "embeddings", "tfidf" or "words" ("none" for no papers)
     method: str  # "t-SNE", "PCA", "none"
     seconds: float
     notices: list[str] = field(default_factory=list)
@@ -338,5 +338,7 @@ def paper_map(
     app: Paperfeed, ids: Sequence[str], viewer: User | None = None, *, wait: float = 3.0
 ) -> PaperMap | None:
     """The map of ``ids`` for ``viewer`` (see :func:`layout_of`); ``None`` while still computing."""
+    if not ids:
+        return PaperMap([], [], basis="none", method="none", seconds=0.0)
     found = layout_of(app, ids, wait=wait)
     return None if found is None else with_marks(app, found, viewer)
