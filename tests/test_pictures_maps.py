@@ -19,7 +19,7 @@ from paperfeed.maps import layout, service
 from paperfeed.maps.selection import MAX_PAPERS, search_selection
 from paperfeed.search.engine import search
 from paperfeed.store import Window
-from paperfeed.web import pictures_api
+from paperfeed.web import map_pages, pictures_api
 from paperfeed.web.app import create_app
 from tests.web_support import sign_in
 
@@ -222,6 +222,12 @@ def test_layouts_are_computed_off_the_request_path(
     if pending.status_code == 202:  # nothing cached for this one yet: the API says so
         assert pending.json()["status"] == "computing" and int(pending.headers["retry-after"]) > 0
     assert finished(client, "/api/v1/map?q=language").status_code == 200  # type: ignore[attr-defined]
+    monkeypatch.setattr(map_pages, "PAGE_WAIT_SECONDS", 0.0)
+    drawing = client.get("/map", params={"q": "neural network"}).text
+    assert "Drawing the map of" in drawing and '<meta http-equiv="refresh" content="2">' in drawing
+    assert finished(client, "/api/v1/map?q=neural+network").status_code == 200  # type: ignore[attr-defined]
+    drawn = client.get("/map", params={"q": "neural network"}).text  # the same layout, from the cache
+    assert "Drawing the map" not in drawn and 'class="chart paper-map"' in drawn
 
 
 def test_hostile_titles_stay_text_on_the_map(client: TestClient, sample_app: Paperfeed) -> None:
