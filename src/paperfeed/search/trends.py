@@ -150,6 +150,7 @@ def period_counts(
     offset = WEEK_OFFSET if interval == "week" else 0
     spec = {"histogram": {"field": "published", "interval": float(step), "offset": float(offset)}}
     result = searcher.aggregate(query, {"p": spec})
+    slot: dict[object, int]
     if interval == "month":
         slot = {(p.first.year, p.first.month): i for i, p in enumerate(periods)}
     else:
