@@ -34,6 +34,7 @@ __all__ = [
     "ensure_user",
     "get_user",
     "issue_login_token",
+    "login_token_email",
     "normalize_email",
     "redeem_login_token",
     "session_user",
@@ -126,14 +127,30 @@ def issue_login_token(app: Paperfeed, email: str) -> str:
     return URLSafeTimedSerializer(app.settings.secret_key, salt=_LOGIN_SALT).dumps(nonce)
 
 
-def redeem_login_token(app: Paperfeed, token: str) -> User:
-    """The user a valid, unused, unexpired token signs in (created on first sign-in); else AccountError."""
+def _login_nonce(app: Paperfeed, token: str) -> str:
     try:
         nonce = URLSafeTimedSerializer(app.settings.secret_key, salt=_LOGIN_SALT).loads(token)
     except BadSignature as exc:
         raise AccountError("this sign-in link is not valid") from exc
     if not isinstance(nonce, str):
         raise AccountError("this sign-in link is not valid")
+    return nonce
+
+
+def login_token_email(app: Paperfeed, token: str) -> str:
+    """The address a sign-in link would sign in, without using the link up; else AccountError.
+
+    The confirmation page names it, so that a link someone else sent (for *their* account: login
+    CSRF) cannot sign a person into the wrong account without them reading whose it is."""
+    email = app.store.accounts.login_token_email(_hash(_login_nonce(app, token)), now=app.clock.now())
+    if email is None:
+        raise AccountError("this sign-in link has expired or was already used; ask for a new one")
+    return email
+
+
+def redeem_login_token(app: Paperfeed, token: str) -> User:
+    """The user a valid, unused, unexpired token signs in (created on first sign-in); else AccountError."""
+    nonce = _login_nonce(app, token)
     email = app.store.accounts.claim_login_token(_hash(nonce), now=app.clock.now())
     if email is None:
         raise AccountError("this sign-in link has expired or was already used; ask for a new one")

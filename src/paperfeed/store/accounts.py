@@ -112,6 +112,18 @@ class AccountStore:
                 )
             )
 
+    def login_token_email(self, token_hash: str, *, now: datetime) -> str | None:
+        """The address an unused, unexpired token signs in, without using it up (``None`` otherwise)."""
+        with self._engine.connect() as conn:
+            found = conn.execute(
+                select(login_tokens.c.email).where(
+                    login_tokens.c.token_hash == token_hash,
+                    login_tokens.c.used_at.is_(None),
+                    login_tokens.c.expires_at > now,
+                )
+            ).scalar()
+        return None if found is None else str(found)
+
     def claim_login_token(self, token_hash: str, *, now: datetime) -> str | None:
         """Mark an unused, unexpired token used and return its email; ``None`` when it is not (any
         more). One conditional UPDATE, so two tabs (or two instances) racing get one success."""

@@ -18,7 +18,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from paperfeed import accounts
 from paperfeed.mail import MailConfigError, backend_name, describe_delivery, send_login_link
 from paperfeed.ratelimit import hit
-from paperfeed.web.deps import CsrfChecked, CurrentMember, PaperfeedDep, UserDep, render, sign_in_redirect
+from paperfeed.web.deps import (
+    CsrfChecked,
+    CurrentMember,
+    PaperfeedDep,
+    UserDep,
+    current_user,
+    render,
+    sign_in_redirect,
+)
 from paperfeed.web.security import SESSION_COOKIE, safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -70,13 +78,34 @@ def login_post(
     )
 
 
+def _verify_page(
+    request: Request, pf: PaperfeedDep, token: str, target: str, status_code: int = 200
+) -> Response:
+    """The confirmation page: whose account the link signs in, and, when someone else is signed in
+    in this browser, the choice to keep that session (the default) or to switch."""
+    try:
+        email = accounts.login_token_email(pf, token)
+    except accounts.AccountError as exc:
+        return render(request, "login_verify.html", {"message": str(exc), "token": "", "next": "/"}, 400)
+    user = current_user(request)
+    context = {
+        "token": token,
+        "next": target,
+        "account": email,
+        "signed_in_as": user.email if user is not None and user.email != email else None,
+        "already": user is not None and user.email == email,
+    }
+    return render(request, "login_verify.html", context, status_code)
+
+
 @router.get("/login/verify", response_class=HTMLResponse)
 def login_verify_form(
     request: Request,
+    pf: PaperfeedDep,
     token: Annotated[str, Query(max_length=500)],
     next: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
-    return render(request, "login_verify.html", {"token": token, "next": safe_next(next)})
+    return _verify_page(request, pf, token, safe_next(next))
 
 
 @router.post("/login/verify")
@@ -85,14 +114,30 @@ def login_verify(
     pf: PaperfeedDep,
     token: Annotated[str, Form(max_length=500)],
     next: Annotated[str | None, Form(max_length=500)] = None,
+    switch: Annotated[str | None, Form(max_length=10)] = None,
     _csrf: CsrfChecked = None,
 ) -> Response:
+    """Sign in with the link's token. A browser signed in to another account keeps its session
+    unless the form says ``switch`` (the button that names both accounts): a link someone sent is
+    never a silent way into their account (login CSRF)."""
+    target = safe_next(next)
+    current = current_user(request)
+    try:
+        email = accounts.login_token_email(pf, token)
+    except accounts.AccountError as exc:
+        return render(request, "login_verify.html", {"message": str(exc), "token": "", "next": "/"}, 400)
+    if current is not None and current.email == email:
+        return RedirectResponse(target, status_code=303)  # already this account: nothing to replace
+    if current is not None and switch != "1":
+        return _verify_page(request, pf, token, target, 409)
     try:
         user = accounts.redeem_login_token(pf, token)
     except accounts.AccountError as exc:
         return render(request, "login_verify.html", {"message": str(exc), "token": "", "next": "/"}, 400)
+    if (old := request.cookies.get(SESSION_COOKIE)) is not None:
+        accounts.end_session(pf, old)
     session_id = accounts.create_session(pf, user)
-    response = RedirectResponse(safe_next(next), status_code=303)
+    response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         session_id,
