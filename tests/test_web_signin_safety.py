@@ -24,9 +24,6 @@ def web(paperfeed_app: Paperfeed) -> FastAPI:
     return create_app(paperfeed_app, indexer=False)
 
 
-
-
-
 @pytest.fixture
 def victim(web: FastAPI, paperfeed_app: Paperfeed) -> Iterator[TestClient]:
     with TestClient(web) as client:
@@ -62,7 +59,9 @@ def test_a_link_for_another_account_names_it_and_keeps_the_session(
     assert victim.get("/api/v1/me").json()["email"] == "attacker@example.org"
 
 
-def test_a_signed_out_visitor_sees_whose_account_the_link_opens(web: FastAPI, paperfeed_app: Paperfeed) -> None:
+def test_a_signed_out_visitor_sees_whose_account_the_link_opens(
+    web: FastAPI, paperfeed_app: Paperfeed
+) -> None:
     token = issue_login_token(paperfeed_app, "reader@example.org")
     with TestClient(web) as client:
         page = client.get("/login/verify?" + urlencode({"token": token}))
@@ -81,3 +80,60 @@ def test_a_used_or_forged_link_is_refused_on_the_page(web: FastAPI, paperfeed_ap
     with TestClient(web) as client:
         page = client.get("/login/verify?token=nonsense")
         assert page.status_code == 400 and "not valid" in page.text
+
+
+def _ask_for_link(web: FastAPI, email: str, client: str, cookies: dict[str, str] | None = None) -> int:
+    with TestClient(web, client=(client, 50000), cookies=cookies) as c:
+        page = c.get("/login").text
+        token = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+        return c.post("/login", data={"email": email, "csrf_token": token}).status_code
+
+
+def test_strangers_cannot_lock_a_person_out_of_sign_in(web: FastAPI, paperfeed_app: Paperfeed) -> None:
+    """Five requests for the victim's address from each of five client addresses used to refuse the
+    victim for 15 minutes; now each (address, client) pair has its own small bucket."""
+    paperfeed_app.settings.mail_backend = "console"
+    for n in range(5):
+        codes = [_ask_for_link(web, "victim@example.org", f"203.0.113.{n}") for _ in range(6)]
+        assert codes == [200] * 5 + [429]  # each stranger is limited ...
+    assert _ask_for_link(web, "victim@example.org", "198.51.100.1") == 200  # ... the victim is not
+
+
+def test_the_per_address_cap_does_not_hold_a_browser_that_signed_in_before(
+    web: FastAPI, paperfeed_app: Paperfeed
+) -> None:
+    """Enough strangers can fill the per-address cap (a guard against mail floods), but a browser
+    that signed in to the address before keeps getting links."""
+    paperfeed_app.settings.mail_backend = "console"
+    with TestClient(web, client=("198.51.100.1", 50000)) as victim:
+        token = issue_login_token(paperfeed_app, "victim@example.org")
+        form = _form(victim.get("/login/verify?" + urlencode({"token": token})).text)
+        signed = victim.post("/login/verify", data=form, follow_redirects=False)
+        known = signed.cookies.get("pf_signed_in")
+        assert known
+    strangers = [f"203.0.113.{n}" for n in range(20)]
+    codes = [_ask_for_link(web, "victim@example.org", who) for who in strangers for _ in range(5)]
+    assert 429 in codes and codes.count(200) == 50  # the cap: 50 mails per address per hour
+    assert _ask_for_link(web, "victim@example.org", "198.51.100.2") == 429  # a new browser waits
+    assert _ask_for_link(web, "victim@example.org", "198.51.100.1", {"pf_signed_in": known}) == 200
+    forged = {"pf_signed_in": "0" * 43}
+    assert _ask_for_link(web, "victim@example.org", "198.51.100.3", forged) == 429
+
+
+def test_sign_in_limit_does_not_double_at_a_window_edge(
+    web: FastAPI, paperfeed_app: Paperfeed, clock: object
+) -> None:
+    """Five links just before a quarter-hour edge and five just after were all sent (fixed windows);
+    the sliding window refuses the sixth."""
+    from datetime import datetime
+
+    from paperfeed.clock import FixedClock
+
+    assert isinstance(clock, FixedClock)
+    paperfeed_app.settings.mail_backend = "console"
+    clock.set(datetime(2026, 12, 1, 4, 59, 57))
+    assert [_ask_for_link(web, "edge@example.org", "203.0.113.9") for _ in range(5)] == [200] * 5
+    clock.set(datetime(2026, 12, 1, 5, 0, 1))
+    assert _ask_for_link(web, "edge@example.org", "203.0.113.9") == 429
+    clock.set(datetime(2026, 12, 1, 5, 15, 1))  # a whole window later the old requests slid out
+    assert _ask_for_link(web, "edge@example.org", "203.0.113.9") == 200

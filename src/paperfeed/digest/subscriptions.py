@@ -32,15 +32,18 @@ from paperfeed.digest.choices import same_choices
 from paperfeed.digest.render import confirmation_message
 from paperfeed.errors import Forbidden, InvalidInput, NotFound, RateLimited, SignInRequired, Unavailable
 from paperfeed.mail import MailBackend, MailConfigError, backend_for
-from paperfeed.ratelimit import hit
+from paperfeed.ratelimit import check
 from paperfeed.store import DigestChoices, Subscription, User
 
 log = logging.getLogger(__name__)
 
-SUBSCRIBE_PER_EMAIL = 5
-"""Subscription requests per address per hour (each may send a confirmation mail)."""
+SUBSCRIBE_PER_EMAIL_AND_CLIENT = 5
+"""Subscription requests per (address, client) per hour (each may send a confirmation mail)."""
 SUBSCRIBE_PER_CLIENT = 30
 """Subscription requests per client address per hour."""
+SUBSCRIBE_PER_EMAIL = 20
+"""Subscription requests per address per hour from all clients together: a cap against confirmation
+floods, four times what one client may ask, so a stranger alone cannot use up a person's requests."""
 
 
 def _hash(secret: str) -> str:
@@ -125,13 +128,16 @@ def subscribe(
 ) -> SubscribeResult:
     """The public subscription (header form, API): pending until confirmed by mail; rate-limited."""
     address = _address(email)
-    allowed = hit(app, f"digest:email:{address}", limit=SUBSCRIBE_PER_EMAIL, window_seconds=3600)
-    if client:
-        allowed = (
-            hit(app, f"digest:client:{client}", limit=SUBSCRIBE_PER_CLIENT, window_seconds=3600) and allowed
-        )
-    if not allowed:
-        raise RateLimited("too many subscription requests; wait an hour and try again", retry_after=3600)
+    # In order, each counted only if the one before allowed it (sliding windows, see paperfeed.ratelimit).
+    limits = [(f"digest:email-client:{address}|{client}", SUBSCRIBE_PER_EMAIL_AND_CLIENT)] if client else []
+    limits += [(f"digest:client:{client}", SUBSCRIBE_PER_CLIENT)] if client else []
+    limits += [(f"digest:email:{address}", SUBSCRIBE_PER_EMAIL if client else SUBSCRIBE_PER_EMAIL_AND_CLIENT)]
+    for key, limit in limits:
+        verdict = check(app, key, limit=limit, window_seconds=3600)
+        if not verdict.allowed:
+            raise RateLimited(
+                "too many subscription requests; wait a while and try again", retry_after=verdict.retry_after
+            )
     return _request(app, address, choices, now=now or app.clock.now(), backend=backend)
 
 

@@ -8,6 +8,8 @@ fetch links with GET, and must not burn the single-use token.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from typing import Annotated
 from urllib.parse import urlencode
@@ -16,6 +18,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperfeed import accounts
+from paperfeed.context import Paperfeed
 from paperfeed.mail import MailConfigError, backend_name, describe_delivery, send_login_link
 from paperfeed.ratelimit import hit
 from paperfeed.web.deps import (
@@ -32,8 +35,40 @@ from paperfeed.web.security import SESSION_COOKIE, safe_next
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger(__name__)
 
-LOGIN_PER_EMAIL = 5  # per 15 minutes
-LOGIN_PER_CLIENT = 30  # per 15 minutes
+LOGIN_PER_EMAIL_AND_CLIENT = 5
+"""Sign-in requests per (address, client) per 15 minutes: one person asking again and again."""
+LOGIN_PER_CLIENT = 30
+"""Sign-in requests per client address per 15 minutes, whatever the addresses."""
+LOGIN_PER_EMAIL = 50
+"""Sign-in mails per address per hour from all clients together (a cap against mail floods). It is
+ten times what one client may ask for, so strangers need many addresses to reach it, and a browser
+that signed in to the address before (the ``pf_signed_in`` cookie) is not held by it at all: nobody
+can lock a person out of signing in by asking for links for their address."""
+KNOWN_COOKIE = "pf_signed_in"
+KNOWN_TTL = 365 * 24 * 3600
+
+
+def _known_mark(secret_key: str, address: str) -> str:
+    """The ``pf_signed_in`` cookie's value after a sign-in as ``address``: an HMAC, not the address."""
+    digest = hmac.new(secret_key.encode("utf-8"), f"signed-in|{address}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:43]
+
+
+def _sign_in_allowed(request: Request, pf: Paperfeed, address: str) -> bool:
+    """The three limits of ``POST /login``, in order: per (address, client), per client, and, unless
+    this browser signed in as ``address`` before, per address. A request refused by an earlier limit
+    does not count against a later one, so a stranger's refused tries never fill the address's cap."""
+    client = request.client.host if request.client else "unknown"
+    if not hit(
+        pf, f"login:email-client:{address}|{client}", limit=LOGIN_PER_EMAIL_AND_CLIENT, window_seconds=900
+    ):
+        return False
+    if not hit(pf, f"login:client:{client}", limit=LOGIN_PER_CLIENT, window_seconds=900):
+        return False
+    known = request.cookies.get(KNOWN_COOKIE, "")
+    if known and hmac.compare_digest(known, _known_mark(pf.settings.secret_key, address)):
+        return True
+    return hit(pf, f"login:email:{address}", limit=LOGIN_PER_EMAIL, window_seconds=3600)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -54,10 +89,7 @@ def login_post(
         address = accounts.normalize_email(email)
     except accounts.AccountError as exc:
         return render(request, "login.html", {"next": target, "message": str(exc), "email": email}, 422)
-    client = request.client.host if request.client else "unknown"
-    allowed = hit(pf, f"login:email:{address}", limit=LOGIN_PER_EMAIL, window_seconds=900)
-    allowed = hit(pf, f"login:client:{client}", limit=LOGIN_PER_CLIENT, window_seconds=900) and allowed
-    if not allowed:
+    if not _sign_in_allowed(request, pf, address):
         message = "Too many sign-in requests; wait a few minutes and try again."
         return render(request, "login.html", {"next": target, "message": message, "email": email}, 429)
     token = accounts.issue_login_token(pf, address)
@@ -146,6 +178,15 @@ def login_verify(
         samesite="lax",
         secure=pf.settings.base_url.startswith("https://"),
         path="/",
+    )
+    response.set_cookie(  # this browser may ask for this address's links past the per-address cap
+        KNOWN_COOKIE,
+        _known_mark(pf.settings.secret_key, user.email),
+        max_age=KNOWN_TTL,
+        httponly=True,
+        samesite="lax",
+        secure=pf.settings.base_url.startswith("https://"),
+        path="/login",
     )
     return response
 
