@@ -75,6 +75,8 @@ BOTH_BACKENDS = frozenset(
         "test_discussion",
         # enrichment: upserts, joins on lower-cased repository names, marks in store_state
         "test_enrich",
+        # rate-limit counters: the sliding window reads two windows' rows in one transaction
+        "test_ratelimit",
     }
 )
 """Test modules whose behaviour can differ by backend: they run on PostgreSQL too."""
