@@ -55,12 +55,52 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+_ATEXT = frozenset("abcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-/=?^_`{|}~")
+_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+def _address_problem(value: str) -> str | None:
+    """Why ``value`` (trimmed, lower-cased) is not an address paperfeed can store and mail, or None.
+
+    The one check of an address for every shell (sign-in, subscriptions, the API, the CLI): a plain
+    ASCII ``dot-atom`` before the @ (RFC 5322, no quoting, no comments), a domain of letters, digits
+    and hyphens (an internationalised domain is fine), nothing that could break a header or a list."""
+    if any(ord(ch) < 32 or ord(ch) == 127 or 0x80 <= ord(ch) < 0xA0 for ch in value):
+        return "it contains a control character (a line break, tab or NUL)"
+    if any(ch.isspace() for ch in value):
+        return "it contains a space"
+    if value.count("@") != 1:
+        return "an address has exactly one @, as in name@example.org"
+    local, domain = value.split("@")
+    if not local or not domain:
+        return "an address has a name before the @ and a domain after it, as in name@example.org"
+    if len(value) > 254 or len(local) > 64:
+        return "it is too long (at most 64 characters before the @ and 254 in all)"
+    if not local.isascii():
+        return "non-ASCII characters before the @ need SMTPUTF8, which paperfeed does not use"
+    if bad := sorted({ch for ch in local if ch not in _ATEXT and ch != "."}):
+        shown = " ".join(repr(ch) for ch in bad[:5])
+        return f"{shown} cannot appear before the @ (letters, digits, dots and !#$%&'*+-/=?^_`{{|}}~ can)"
+    if local.startswith(".") or local.endswith(".") or ".." in local:
+        return "the part before the @ cannot start or end with a dot, or have two dots in a row"
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii") if not domain.isascii() else domain
+    except UnicodeError:
+        return f"the domain {domain!r} is not a valid domain name"
+    labels = ascii_domain.split(".")
+    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels) or len(ascii_domain) > 253:
+        return f"the domain {domain!r} is not a domain name like example.org"
+    if labels[-1].isdigit():
+        return f"the domain {domain!r} is not a domain name like example.org"
+    return None
+
+
 def normalize_email(email: str) -> str:
-    """Trimmed and lower-cased; a minimal shape check (one @, a dot in the domain, no spaces)."""
+    """The address trimmed and lower-cased, or :class:`AccountError` saying what is wrong with it."""
     value = email.strip().lower()
-    local, _, domain = value.partition("@")
-    if not local or "." not in domain or " " in value or "@" in domain or len(value) > 320:
-        raise AccountError(f"not an email address: {email!r}")
+    problem = _address_problem(value)
+    if problem is not None:
+        raise AccountError(f"not an email address: {email[:80]!r}: {problem}")
     return value
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from paperfeed.cli.main import JsonOption, app, get_app
-from paperfeed.cli.output import emit_json, err, out, parse_day
+from paperfeed.cli.output import emit_json, err, one_line, out, parse_day
 from paperfeed.digest.choices import describe, make_choices
 from paperfeed.digest.due import ledger_key
 from paperfeed.digest.preview import Preview, preview
@@ -252,7 +252,8 @@ def list_command(
         emit_json({"counts": counts, "subscriptions": [_subscription_json(s) for s in found]})
         return
     for subscription in found:
-        line = f"{subscription.id:>6}  {subscription.status:<12} {subscription.email}  {describe(subscription.choices)}"
+        shown = one_line(subscription.email)  # rows stored before addresses were checked may hold CR/LF
+        line = f"{subscription.id:>6}  {subscription.status:<12} {shown}  {describe(subscription.choices)}"
         if subscription.status == "paused":
             line += (
                 f"  [paused after {subscription.failure_streak} failed deliveries: {subscription.last_error}]"

@@ -60,6 +60,14 @@ def error_code(exc: PaperfeedError) -> str:
     return next((code for kind, code in ERROR_CODES if isinstance(exc, kind)), "error")
 
 
+def one_line(text: str) -> str:
+    """``text`` with control characters shown as escapes (``\\r``, ``\\x00``): a stored value printed
+    on the terminal can neither break the line nor move the cursor."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
 def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
     sys.stdout.flush()
