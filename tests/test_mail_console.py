@@ -124,3 +124,52 @@ def test_sign_in_without_a_mail_server(console_client: TestClient, sample_app: P
     form = dict(re.findall(r'name="(token|next)" value="([^"]*)"', confirm))
     signed = console_client.post("/login/verify", data=form | {"csrf_token": token}, follow_redirects=False)
     assert signed.status_code == 303 and "reader@example.org" in console_client.get("/").text
+
+
+URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def test_links_copied_from_the_raw_outbox_file_work(
+    console_client: TestClient, sample_app: Paperfeed
+) -> None:
+    """The sign-in page sends people to the outbox folder: a link copied from the .eml file as it is
+    (not through a mail client) must work, for the sign-in mail and for a digest with non-ASCII text
+    (which used to be quoted-printable: ``token=3D…=`` split over lines)."""
+    from datetime import date
+
+    from paperfeed.digest.sender import send_digests
+    from tests.digest_support import subscriber
+
+    page = console_client.get("/login").text
+    token = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+    sent = console_client.post(
+        "/login", data={"email": "reader@example.org", "next": "/papers/2602.18409", "csrf_token": token}
+    )
+    assert sent.status_code == 200
+    outbox = outbox_dir(sample_app.settings)
+    (path,) = outbox.glob("*.eml")
+    raw = path.read_bytes().decode("utf-8")
+    (link,) = [u for u in URL.findall(raw) if "/login/verify" in u]
+    assert len(link) > 78  # long enough that quoted-printable would have split it
+    confirm = console_client.get(link.removeprefix("http://testserver"))
+    assert confirm.status_code == 200 and "reader@example.org" in confirm.text
+    form = dict(re.findall(r'name="(token|next)" value="([^"]*)"', confirm.text))
+    signed = console_client.post("/login/verify", data=form | {"csrf_token": token}, follow_redirects=False)
+    assert signed.status_code == 303 and signed.headers["location"] == "/papers/2602.18409"
+
+    subscriber(sample_app, "zoe.reader@example.org", categories=["cs.CL"], trending=False)
+    report = send_digests(sample_app, day=date(2026, 2, 20))
+    assert report.total("sent") == 1
+    (digest,) = [p for p in outbox.glob("*.eml") if p != path]
+    raw = digest.read_bytes().decode("utf-8")
+    parsed = email.message_from_bytes(digest.read_bytes(), policy=email.policy.default)
+    decoded = body(parsed, "plain") + body(parsed, "html")  # type: ignore[arg-type]
+    assert not decoded.isascii()  # names and titles with accents: the case that was quoted-printable
+    in_raw = {u.rstrip(".,;)") for u in URL.findall(raw)}
+    in_bodies = {u.rstrip(".,;)") for u in URL.findall(decoded.replace("&amp;", "&"))}
+    assert in_bodies <= {u.replace("&amp;", "&") for u in in_raw}, in_bodies - in_raw
+    ours = sorted(u for u in in_raw if u.startswith("http://testserver/"))
+    assert any("/digest/unsubscribe/" in u for u in ours) and any("/digest/view/" in u for u in ours)
+    for url in ours:
+        answer = console_client.get(url.removeprefix("http://testserver").replace("&amp;", "&"))
+        assert answer.status_code == 200, url

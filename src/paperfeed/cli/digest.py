@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from paperfeed.cli.main import JsonOption, app, get_app
+from paperfeed.cli.main import JsonOption, app, get_app, get_linking_app
 from paperfeed.cli.output import emit_json, err, one_line, out, parse_day
 from paperfeed.digest.choices import describe, make_choices
 from paperfeed.digest.due import ledger_key
@@ -82,7 +82,7 @@ def send_command(
 ) -> None:
     """Send the digests of a period to every active subscriber, exactly once (safe to re-run)."""
     day = parse_day(period, "--period")
-    paperfeed = get_app()
+    paperfeed = get_linking_app()
     chosen = workers or paperfeed.settings.digest_workers
     report = send_digests(
         paperfeed,
@@ -134,7 +134,7 @@ def preview_command(
     as_json: JsonOption = False,
 ) -> None:
     """Show the digest an address would get, without sending or recording anything."""
-    paperfeed = get_app()
+    paperfeed = get_linking_app()
     previews = preview(
         paperfeed,
         email,
@@ -202,7 +202,7 @@ def subscribe_command(
     as_json: JsonOption = False,
 ) -> None:
     """Import subscribers; without --confirmed each gets the confirmation mail first."""
-    paperfeed = get_app()
+    paperfeed = get_linking_app() if not confirmed else get_app()
     choices = make_choices(
         frequency=frequency,
         trending=(trending_category or True) if trending else False,

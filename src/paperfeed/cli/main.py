@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
-from paperfeed.cli.output import ErrorMappingGroup
+from paperfeed.cli.output import ErrorMappingGroup, err
 from paperfeed.config import Settings
 from paperfeed.context import Paperfeed
 from paperfeed.errors import InvalidInput
@@ -66,3 +66,14 @@ def _global(
 
 def get_app() -> Paperfeed:
     return Paperfeed(state.settings or Settings())
+
+
+def get_linking_app() -> Paperfeed:
+    """The running :class:`Paperfeed` of a command that writes links (mail, HTML): they point at the
+    address the service is reached at (PAPERFEED_BASE_URL, else the one ``paperfeed serve`` recorded
+    in the store); when neither is known, a note on stderr says that the links are a guess."""
+    paperfeed = get_app()
+    address = paperfeed.use_service_address()
+    if address.source == "default":
+        err.print(f"note: {address.describe()}", highlight=False, soft_wrap=True)
+    return paperfeed

@@ -82,6 +82,9 @@ def serve(
         catch_up_or_hand_over(paperfeed, embed=False)
         loaded = f", {vectors['imported']:,} demo vectors" if vectors.get("imported") else ""
         err.print(f"demo corpus loaded: {report.added:,} papers{loaded}")
+    # Commands run elsewhere (`digest send` from cron) link to where this server is reached.
+    served_at = settings.base_url if "base_url" in settings.model_fields_set else public_url(host, port)
+    paperfeed.record_service_url(served_at)
     paperfeed.close()
     # Workers are separate processes: they rebuild settings from the environment.
     os.environ["PAPERFEED_DATA_DIR"] = str(settings.data_dir)

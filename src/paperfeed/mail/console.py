@@ -3,7 +3,8 @@
 On a fresh install there is no mail server, and a sign-in that silently goes nowhere is a dead end.
 So, until ``PAPERFEED_SMTP_HOST`` is set, every message is logged (logger ``paperfeed.mail``, with
 its whole plain-text part: the sign-in link is in the server's terminal) and saved as an ``.eml``
-file in ``DATA_DIR/outbox/``, which any mail client opens. Nothing leaves the machine.
+file in ``DATA_DIR/outbox/``, which any mail client opens. Its text is written as 8bit UTF-8, not
+quoted-printable, so a link copied from the file as it is works. Nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from paperfeed.clock import wall_now
-from paperfeed.mail.message import envelope_recipients, message_bytes, plain_text_of
+from paperfeed.mail.message import envelope_recipients, message_bytes, plain_text_of, readable_copy
 from paperfeed.mail.outcome import DeliveryStatus, OutcomeCallback, RecipientOutcome, SendOutcome
 
 log = logging.getLogger("paperfeed.mail")
@@ -131,7 +132,7 @@ class ConsoleBackend:
         self.outbox.mkdir(mode=0o700, parents=True, exist_ok=True)
         stamp = wall_now().strftime("%Y%m%dT%H%M%S.%fZ")
         name = f"{stamp}-{secrets.token_hex(3)}-{safe_file_part(recipients)}.eml"
-        data = message_bytes(message)
+        data = message_bytes(readable_copy(message))  # links whole and copyable, not quoted-printable
         descriptor, temporary = tempfile.mkstemp(prefix=".writing-", suffix=".tmp", dir=self.outbox)
         try:
             with os.fdopen(descriptor, "wb") as handle:

@@ -11,6 +11,7 @@ from the network, so a message can neither show remote images nor track its read
 from __future__ import annotations
 
 import binascii
+import email
 import re
 import secrets
 from collections.abc import Callable
@@ -366,8 +367,9 @@ def _header(name: str, value: str) -> Any:
 
 
 def _set_text(part: EmailMessage, text: str, subtype: str) -> None:
-    """A UTF-8 text body: ASCII with short lines as 7bit (links stay readable in the raw message),
-    anything else quoted-printable, which needs no 8BITMIME support from any server on the way.
+    """A UTF-8 text body: ASCII as 7bit (lines up to RFC 5322's 998 characters, so a long sign-in link
+    stays whole and readable in the raw message), anything else quoted-printable, which needs no
+    8BITMIME support from any server on the way.
 
     The same choice as ``set_content(text, cte=…)`` made, but encoded by :mod:`binascii` (C): the
     ``email`` package's quoted-printable encoder is pure Python and cost more than everything else
@@ -386,8 +388,34 @@ def _set_text(part: EmailMessage, text: str, subtype: str) -> None:
     part.set_payload(payload)
 
 
-_LONG_LINE = re.compile(r"[^\n]{79}")
-"""A line longer than 78 characters, which 7bit may not carry (RFC 5322's recommended limit)."""
+_LONG_LINE = re.compile(r"[^\n]{999}")
+"""A line longer than 998 characters, which 7bit may not carry (RFC 5322's hard limit)."""
+MAX_LINE = 998
+
+
+def readable_copy(message: EmailMessage) -> EmailMessage:
+    """``message`` with its quoted-printable text parts as 8bit UTF-8, for a file people read.
+
+    Quoted-printable breaks lines at 76 characters and writes ``=`` as ``=3D``: a link copied from
+    the raw file (``…/login/verify?token=3DInF=\n…``) does not work. The outbox is a file, not a
+    transport, so it can hold 8bit text: every link in it is whole and copyable, and mail clients
+    open it the same. A part with a line longer than 998 bytes stays quoted-printable (8bit may not
+    carry it)."""
+    copy = email.message_from_bytes(message_bytes(message), policy=MAIL_POLICY)
+    assert isinstance(copy, EmailMessage)
+    for part in copy.walk():
+        if part.get_content_maintype() != "text" or part.is_multipart():
+            continue
+        if str(part.get("Content-Transfer-Encoding", "")).lower() != "quoted-printable":
+            continue
+        raw = part.get_payload(decode=True)
+        if not isinstance(raw, bytes) or any(len(line) > MAX_LINE for line in raw.splitlines()):
+            continue
+        del part["Content-Transfer-Encoding"]
+        part["Content-Transfer-Encoding"] = "8bit"
+        # surrogateescape: the generator writes such a payload back as the bytes it stands for
+        part.set_payload(raw.decode("ascii", "surrogateescape"))
+    return copy
 
 
 def plain_text_of(message: EmailMessage) -> str | None:
