@@ -137,3 +137,27 @@ def test_an_unreachable_mail_server_stops_the_run_and_loses_nothing(sample_app: 
     assert sample_app.store.sends.period_counts("daily:2026-02-20") == {"queued": 1}
     code, out, _ = run(sample_app, "digest", "send", "--period", "2026-02-20", "--json")  # console now
     assert code == 0 and json.loads(out)["sent"] == 1
+
+
+def test_links_of_cli_mail_follow_the_served_address(sample_app: Paperfeed) -> None:
+    """``digest send`` from another process links to where ``serve`` was started (recorded in the
+    store), or to PAPERFEED_BASE_URL; knowing neither, it says the links are a guess."""
+    from tests.digest_support import subscriber
+
+    subscriber(sample_app, "reader@example.org", categories=["cs.CL"], trending=False)
+    unset = {"PAPERFEED_BASE_URL": None, "PAPERFEED_MAIL_BACKEND": "console"}
+    data = ["--data-dir", str(sample_app.settings.data_dir)]
+    guessed = runner.invoke(app, [*data, "digest", "send", "--period", "2026-02-19", "--json"], env=unset)
+    assert guessed.exit_code == 0, guessed.output
+    assert "a guess" in guessed.stderr and "PAPERFEED_BASE_URL" in guessed.stderr
+    assert json.loads(guessed.stdout)["sent"] == 1  # stdout stays one JSON object
+    sample_app.record_service_url("http://127.0.0.1:8101")  # what `paperfeed serve --port 8101` does
+    served = runner.invoke(app, [*data, "digest", "send", "--period", "2026-02-20"], env=unset)
+    assert served.exit_code == 0 and "a guess" not in served.stderr, served.output
+    newest = max((Path(sample_app.settings.data_dir) / "outbox").glob("*.eml"), key=lambda p: p.name)
+    text = newest.read_text("utf-8")
+    assert "http://127.0.0.1:8101/digest/unsubscribe/" in text and ":8000" not in text
+    assert sample_app.service_address().source == "serve"
+    chosen = unset | {"PAPERFEED_BASE_URL": "https://papers.example.org"}
+    result = runner.invoke(app, [*data, "digest", "preview", "reader@example.org"], env=chosen)
+    assert "https://papers.example.org/digest/" in result.stdout and "8101" not in result.stdout
