@@ -158,6 +158,6 @@ def test_links_of_cli_mail_follow_the_served_address(sample_app: Paperfeed) -> N
     text = newest.read_text("utf-8")
     assert "http://127.0.0.1:8101/digest/unsubscribe/" in text and ":8000" not in text
     assert sample_app.service_address().source == "serve"
-    chosen = unset | {"PAPERFEED_BASE_URL": "https://papers.example.org"}
+    chosen = unset | {"PAPERFEED_BASE_URL": "https://papers.example.org", "PAPERFEED_SECRET_KEY": "k" * 40}
     result = runner.invoke(app, [*data, "digest", "preview", "reader@example.org"], env=chosen)
     assert "https://papers.example.org/digest/" in result.stdout and "8101" not in result.stdout

@@ -81,7 +81,7 @@ def test_the_digest_walk_through_on_another_port(tmp_path: Path) -> None:
                     "trending": "1",
                     "categories": "cs.CL",
                     "action": "save",
-                },  # fmt: skip
+                },
                 follow_redirects=True,
             )
             assert "Saved" in saved.text
