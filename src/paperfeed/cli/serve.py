@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import faulthandler
+import logging
 import os
+import signal
 import socket
 from typing import Annotated
 
 import typer
 
 from paperfeed.accounts import create_api_token, ensure_user
+from paperfeed.background import announce_thread_deaths
 from paperfeed.cli.main import JsonOption, app, get_app
 from paperfeed.cli.output import emit_json, err, out
 from paperfeed.errors import InvalidInput
@@ -65,6 +69,15 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the web app and the JSON API (uvicorn), with the indexer in the background."""
+    previous = {sig: signal.signal(sig, _stopped_by_signal) for sig in STOP_SIGNALS}
+    try:
+        _serve(host, port, workers, demo=demo, indexer=indexer, scheduler=scheduler)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _serve(host: str, port: int, workers: int, *, demo: bool, indexer: bool, scheduler: bool | None) -> None:
     import uvicorn
 
     from paperfeed.cli.ingest import load_demo_vectors
@@ -96,16 +109,29 @@ def serve(
     if "base_url" not in settings.model_fields_set:
         os.environ["PAPERFEED_BASE_URL"] = public_url(host, port)
     err.print(f"paperfeed on http://{host}:{port}/  (data: {settings.data_dir})")
-    uvicorn.run(
-        "paperfeed.web.asgi:app",
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-        proxy_headers=bool(settings.trusted_proxies),
-        forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
-    )
+    # A process that stops says why: a fatal signal prints the threads' stacks, a background thread
+    # that dies is logged with its consequence, and every exit ends with one line naming the reason.
+    faulthandler.enable()
+    announce_thread_deaths(logging.getLogger("paperfeed"))
+    status = 0
+    try:
+        uvicorn.run(
+            "paperfeed.web.asgi:app",
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
+        )
+        reason = "the server shut down"
+    except SystemExit as exc:  # uvicorn gives up when the app cannot start (it logged why above)
+        status = exc.code if isinstance(exc.code, int) else 1
+        reason = f"the app could not start (uvicorn exit status {exc.code}); the reason is above"
+    err.print(f"paperfeed stopped: {reason}", highlight=False)
+    if status:
+        raise typer.Exit(status)
 
 
 @users_app.command("add")
@@ -133,3 +159,14 @@ def users_token(
         emit_json({"email": email, "token": token})
     else:
         out.print(token, highlight=False)
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+def _stopped_by_signal(signum: int, _frame: object) -> None:
+    """SIGTERM, SIGINT or SIGHUP: uvicorn catches them while it serves and hands them back here after
+    its graceful shutdown; before it serves they arrive here directly. Either way the process ends
+    now, saying why (written straight to stderr: a signal handler may interrupt any code)."""
+    os.write(2, f"paperfeed stopped: received {signal.Signals(signum).name}\n".encode())
+    os._exit(0)

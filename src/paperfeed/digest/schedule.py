@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from paperfeed.background import Backoff
 from paperfeed.context import Paperfeed
 from paperfeed.digest.lease import HeldLease
 from paperfeed.digest.recommended import PersonalRecommendations
@@ -97,6 +98,7 @@ class Scheduler:
         self.poll_seconds = poll_seconds or app.settings.scheduler_poll_seconds
         self.lease = HeldLease(app, LEASE_NAME, lease_ttl)
         self.stop = threading.Event()
+        self.backoff = Backoff("scheduler", log, self.poll_seconds)
 
     def due(self, job: Job, now: datetime) -> bool:
         """Whether ``job`` should run now: its time has come today and today's run is not done
@@ -127,8 +129,8 @@ class Scheduler:
             try:
                 detail = job.run()
                 ok = True
-            except Exception as exc:
-                log.exception("scheduled job %s failed", job.name)
+            except (Exception, SystemExit) as exc:  # SystemExit: a library giving up inside our thread
+                log.exception("scheduled job %s failed; it is tried again in %s", job.name, RETRY_AFTER)
                 detail, ok = f"failed: {exc!r}", False
             self.app.store.schedule.finish(job.name, day, ok=ok, detail=detail, now=self.app.clock.now())
             log.info("scheduled job %s (%s): %s", job.name, day, detail)
@@ -136,14 +138,18 @@ class Scheduler:
         return ran
 
     def run(self) -> None:
-        """Until ``stop`` is set: look every poll interval; errors are logged, never fatal."""
+        """Until ``stop`` is set: look every poll interval. A round that fails (the store unreachable)
+        is logged once and retried less and less often (:class:`~paperfeed.background.Backoff`);
+        never fatal."""
         try:
             while not self.stop.is_set():
+                wait = self.poll_seconds
                 try:
                     self.run_once()
-                except Exception:
-                    log.exception("scheduler round failed; trying again in %.0f s", self.poll_seconds)
-                self.stop.wait(self.poll_seconds)
+                    self.backoff.succeeded()
+                except (Exception, SystemExit) as exc:
+                    wait = max(wait, self.backoff.failed(exc))
+                self.stop.wait(wait)
         finally:
             self.lease.release()
 

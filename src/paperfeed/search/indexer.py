@@ -21,11 +21,13 @@ import fcntl
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from paperfeed.background import Backoff
 from paperfeed.context import Paperfeed
 from paperfeed.errors import Unavailable
 from paperfeed.search.index_updates import lexical_path, update_lexical, update_vectors
@@ -37,6 +39,8 @@ from paperfeed.search.vectors import VectorStore, open_vectors, vectors_path
 log = logging.getLogger(__name__)
 
 LOCK_FILE = "indexer.lock"
+TASKS = ("keyword index", "TF-IDF features", "embeddings")
+"""The follow loop's tasks, each with its own backoff."""
 EMBED_SLICE = 512
 """Papers the follow loop embeds between two keyword-index catch-ups (a slice takes ~10-30 s on a
 2-core CPU), so new papers become keyword-searchable within seconds even during a long embed."""
@@ -151,8 +155,11 @@ class Indexer:
     """The follow loop: catch the keyword index up, embed a slice, sleep, repeat.
 
     ``run`` blocks until ``stop`` is set. While another process holds the lock it waits as a standby
-    and retries every poll interval. Errors are logged and retried (a database restart must not
-    stop the indexing for good).
+    and retries every poll interval. Each index is its own task with its own
+    :class:`~paperfeed.background.Backoff`: a task that fails (the database restarting, an embedding
+    model that cannot be imported while the semantic extra is being installed) is logged once, waits
+    longer and longer between tries, and does not hold up the others: new papers stay keyword-
+    searchable while embedding is broken. Nothing a task raises ends the loop or the server.
     """
 
     def __init__(
@@ -162,6 +169,7 @@ class Indexer:
         embed: bool | None = None,
         poll_seconds: float | None = None,
         extra_steps: Sequence[Callable[[], object]] = (),
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.app = app
         # Work that follows the indexes, run after each round while the lock is held: the shells
@@ -172,47 +180,98 @@ class Indexer:
         self.lock = IndexerLock(app.settings.index_dir)
         self.stop = threading.Event()
         self.rounds = 0
+        self.backoffs = {
+            name: Backoff(f"indexer: {name}", log, self.poll_seconds, clock=clock)
+            for name in ("the indexer lock", *TASKS)
+        }
+        # Each extra step fails and recovers on its own too (the enrichment reaching the network).
+        self.step_backoffs = [
+            Backoff(
+                f"indexer: extra step {getattr(step, '__name__', type(step).__name__)}",
+                log,
+                self.poll_seconds,
+                clock=clock,
+            )
+            for step in self.extra_steps
+        ]
+
+    def _tasks(self) -> list[tuple[str, Callable[[], UpdateReport]]]:
+        tasks: list[tuple[str, Callable[[], UpdateReport]]] = [
+            ("keyword index", lambda: update_lexical(self.app)),
+            ("TF-IDF features", lambda: update_tfidf(self.app, budget=FEATURE_SLICE)),
+        ]
+        if self.embed:
+            tasks.append(("embeddings", lambda: update_vectors(self.app, budget=EMBED_SLICE)))
+        return tasks
 
     def run_once(self) -> list[UpdateReport]:
-        """One round (the lock must be held): returns what changed."""
-        reports = [update_lexical(self.app)]
-        features = update_tfidf(self.app, budget=FEATURE_SLICE)
-        if features.skipped is None:
-            reports.append(features)
-        if self.embed:
-            vectors = update_vectors(self.app, budget=EMBED_SLICE)
-            if vectors.skipped is None:
-                reports.append(vectors)
+        """One round (the lock must be held): returns what changed; a failing index raises."""
+        reports = []
+        for name, task in self._tasks():
+            report = task()
+            if name == "keyword index" or report.skipped is None:
+                reports.append(report)
         self.rounds += 1
         return reports
+
+    def _round(self) -> list[UpdateReport]:
+        """One round of the follow loop: every task not waiting out a failure runs; failures are
+        recorded in the task's backoff, never raised."""
+        reports = []
+        for name, task in self._tasks():
+            backoff = self.backoffs[name]
+            if not backoff.ready():
+                continue
+            try:
+                report = task()
+            except (Exception, SystemExit) as exc:  # SystemExit: a library giving up inside our thread
+                backoff.failed(exc)
+                continue
+            backoff.succeeded()
+            if name == "keyword index" or report.skipped is None:
+                reports.append(report)
+        self.rounds += 1
+        return reports
+
+    def _acquire(self) -> bool:
+        """The lock, or False; a lock that cannot even be tried (an unwritable index dir) backs off."""
+        backoff = self.backoffs["the indexer lock"]
+        if not backoff.ready():
+            return False
+        try:
+            held = self.lock.try_acquire()
+        except OSError as exc:
+            backoff.failed(exc)
+            return False
+        backoff.succeeded()
+        return held
 
     def run(self, on_round: Callable[[list[UpdateReport]], None] | None = None) -> None:
         waiting_logged = False
         try:
             while not self.stop.is_set():
-                if not self.lock.try_acquire():
-                    if not waiting_logged:
+                if not self._acquire():
+                    if not waiting_logged and not self.backoffs["the indexer lock"].failing:
                         log.info(
                             "indexer: another process keeps %s; standing by", self.app.settings.index_dir
                         )
                         waiting_logged = True
                     self.stop.wait(self.poll_seconds)
                     continue
-                try:
-                    reports = self.run_once()
-                except Exception:  # keep following: the next round retries from the marks
-                    log.exception("indexer round failed; retrying in %.0f s", self.poll_seconds)
-                    self.stop.wait(self.poll_seconds)
-                    continue
+                reports = self._round()
                 if on_round is not None:
                     on_round(reports)
-                for step in self.extra_steps:
+                for step, step_backoff in zip(self.extra_steps, self.step_backoffs, strict=True):
                     if self.stop.is_set():
                         break
+                    if not step_backoff.ready():
+                        continue
                     try:
                         step()
-                    except Exception:  # the indexes must keep following whatever a step does
-                        log.exception("indexer: extra step %r failed; trying again next round", step)
+                    except (Exception, SystemExit) as exc:  # the indexes keep following whatever a step does
+                        step_backoff.failed(exc)
+                        continue
+                    step_backoff.succeeded()
                 busy = any(r.indexed or r.removed for r in reports) or any(r.pending for r in reports)
                 if not any(r.pending for r in reports):
                     self.stop.wait(self.poll_seconds if not busy else 0.05)
