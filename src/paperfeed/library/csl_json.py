@@ -36,6 +36,26 @@ class CslJsonError(ValueError):
     """The text is not JSON, or not a list of CSL items."""
 
 
+MAX_DEPTH = 32
+"""How deeply a CSL JSON file may nest lists and objects. Real exports nest five levels (the list,
+an item, ``issued``, ``date-parts`` and its inner list); a file nested hundreds of levels deep is
+an attack on the parser (Python's ``json`` gives up with a RecursionError near 1,000)."""
+
+
+def _too_deep(data: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether ``data`` nests more than ``limit`` lists and objects (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -117,10 +137,15 @@ def item_reference(item: dict[str, Any], where: str) -> Reference:
 
 def read_csl_json(text: str) -> tuple[list[Reference], list[ReadProblem]]:
     """Every item of a CSL JSON export, and the items that could not be read."""
+    deep = f"lists and objects nested more than {MAX_DEPTH} levels deep (a CSL export nests five)"
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CslJsonError(f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except RecursionError:
+        raise CslJsonError(deep) from None
+    if _too_deep(data):
+        raise CslJsonError(deep)
     if isinstance(data, dict):
         data = data.get("items", [data]) if "title" not in data else [data]
     if not isinstance(data, list):
