@@ -23,7 +23,7 @@ from bibtexparser.middlewares import RemoveEnclosingMiddleware
 from bibtexparser.model import Block, DuplicateBlockKeyBlock, Entry
 
 from paperfeed.formats import bibtex_text as latex
-from paperfeed.formats.bibtex import bibtex_entry, citation_key, escape_text
+from paperfeed.formats.bibtex import bibtex_entry, citation_key, escape_text, safe_key, unique_keys
 from paperfeed.ids import is_title_id, title_id
 from paperfeed.ingest.bibtex import entry_record
 from paperfeed.ingest.fields import RECORD_FAILURES, error_for
@@ -37,6 +37,8 @@ from paperfeed.library.references import (
     user_note,
 )
 from paperfeed.records import PaperRecord
+
+__all__ = ["read_bibtex", "record_for", "reference_of", "unique_keys", "write_bibtex"]
 
 READ_STATUSES = ("read", "skimmed")
 """JabRef's ``readstatus`` values that mean the paper was read."""
@@ -141,31 +143,15 @@ def record_for(ref: Reference) -> PaperRecord:
     )
 
 
-def unique_keys(keys: Sequence[str]) -> list[str]:
-    """Keys made unique with ``a``, ``b``, … ``z``, ``aa``, … suffixes (first use keeps the key)."""
-    taken = set(keys)
-    used: set[str] = set()
-    out: list[str] = []
-    for key in keys:
-        candidate, n = key, 0
-        while candidate in used or (candidate != key and candidate in taken):
-            n += 1
-            suffix, rest = "", n
-            while rest:
-                rest, digit = divmod(rest - 1, 26)
-                suffix = chr(ord("a") + digit) + suffix
-            candidate = key + suffix
-        used.add(candidate)
-        out.append(candidate)
-    return out
-
-
 def write_bibtex(references: Sequence[Reference]) -> str:
     """A BibTeX file of ``references`` that :func:`read_bibtex` reads back to the same papers,
     tags, notes and read marks."""
     records = [record_for(ref) for ref in references]
     keys = unique_keys(
-        [ref.key or citation_key(record) for ref, record in zip(references, records, strict=True)]
+        [
+            safe_key(ref.key or "") or citation_key(record)
+            for ref, record in zip(references, records, strict=True)
+        ]
     )
     entries = []
     for ref, record, key in zip(references, records, keys, strict=True):
