@@ -153,3 +153,44 @@ def test_oversized_fields_are_skipped_with_a_reason() -> None:
         finalize(raw_record(title="long " * 400))
     with pytest.raises(RecordInvalid, match="authors"):
         finalize(raw_record(authors=["A"] * 10_001))
+
+
+BIDI = "\u202e\u2066"
+
+
+def test_bidi_overrides_reach_no_feed_json_or_mail(sample_app: Paperfeed, client: TestClient) -> None:
+    """Issue 18, item 13: U+202E/U+2066 in a collection's name or description were served raw in its
+    RSS/Atom and JSON, and followed-author names carried them into digest mail; now every writer
+    drops them, as pages do."""
+    from datetime import date
+
+    from paperfeed.digest.sender import send_digests
+    from paperfeed.library import collections, follows
+    from tests.digest_support import subscriber
+    from tests.web_support import sign_in
+
+    user, token = sign_in(client, sample_app, "reader@example.org")
+    made = collections.create_collection(
+        sample_app, user, f"Evil {BIDI}gnp.exe", visibility="public", description=f"About {BIDI}txt.exe"
+    )
+    collections.save(sample_app, user, "2602.18409", collection=made.id)
+    follows.add_follow(sample_app, user, "author", f"Haixu {BIDI}Wu")
+    bodies = {
+        "rss": client.get(f"/library/{made.ref}.xml").text,
+        "atom": client.get(f"/library/{made.ref}.atom").text,
+        "collections": client.get("/api/v1/library/collections").text,
+        "follows": client.get("/api/v1/follows").text,
+    }
+    assert all(response for response in bodies.values())
+    assert "Evil gnp.exe" in bodies["rss"] and "About txt.exe" in bodies["rss"]
+    assert "Evil gnp.exe" in bodies["atom"] and "Evil gnp.exe" in json.dumps(json.loads(bodies["collections"]))
+    for name, text in bodies.items():
+        assert not any(ch in text for ch in BIDI), name
+    assert not any(ch in json.dumps(json.loads(bodies["follows"]), ensure_ascii=False) for ch in BIDI)
+
+    sample_app.settings.mail_backend = "console"
+    subscriber(sample_app, "reader@example.org", authors=[f"Zoë {BIDI}Author"], categories=["cs.CL"])
+    assert send_digests(sample_app, day=date(2026, 2, 20)).total("sent") == 1
+    (mail,) = (sample_app.settings.data_dir / "outbox").glob("*.eml")
+    raw = mail.read_bytes().decode("utf-8")
+    assert "Zoë Author" in raw and not any(ch in raw for ch in BIDI)

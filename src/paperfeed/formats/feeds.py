@@ -3,7 +3,8 @@
 ElementTree escapes ``<`` and ``&`` but writes any character it is given, and one NUL in one
 abstract makes the whole document invalid XML: every reader of that feed then sees nothing. So
 every string goes through :func:`xml_safe` first, whatever the store holds (ingest strips such
-characters too, but a feed must not depend on it).
+characters too, but a feed must not depend on it). It also drops bidirectional overrides (U+202E …),
+as pages do: a collection's name must not reverse the text around it in a feed reader.
 
 Each item carries the date the paper *entered this list* (featured on the day's page, its first
 upvote in the trending window; for category and search feeds its first version), so a feed reader
@@ -20,19 +21,19 @@ from email.utils import format_datetime
 from xml.etree import ElementTree as ET
 
 from paperfeed.formats.latex import latex_text
-from paperfeed.records import PaperRecord
+from paperfeed.records import BIDI_CONTROLS, PaperRecord
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DC_NS = "http://purl.org/dc/elements/1.1/"
 # Characters XML 1.0 forbids (C0 controls but tab/newline/CR, surrogates, U+FFFE/U+FFFF).
-_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NOT_XML = re.compile(f"[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[{BIDI_CONTROLS}]")
 
 FeedEntry = tuple[PaperRecord, datetime | None]
 """A paper and when it entered the list (``None``: the paper's own date)."""
 
 
 def xml_safe(text: str | None) -> str:
-    """``text`` with the characters XML cannot carry removed."""
+    """``text`` with the characters XML cannot carry, and bidirectional overrides, removed."""
     if not text:
         return ""
     return _NOT_XML.sub("", text)

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 from paperfeed.clock import wall_now
 from paperfeed.config import Settings
 from paperfeed.mail.errors import MailAddressError, MailConfigError, MailContentError
+from paperfeed.records import BIDI_CONTROLS
 
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _PLAIN_ADDRESS = re.compile(
@@ -172,7 +173,7 @@ def parse_address(value: AddressLike) -> Address:
             f"{address.addr_spec!r} has non-ASCII characters before the @, which needs SMTPUTF8; "
             "use an ASCII address"
         )
-    display_name = " ".join(address.display_name.split())  # no line breaks into headers
+    display_name = " ".join(_no_bidi(address.display_name).split())  # no line breaks into headers
     return Address(display_name=display_name, username=address.username, domain=_idna(address.domain))
 
 
@@ -307,6 +308,10 @@ def build_message(
     - ``bulk`` marks a digest: ``Precedence: bulk``. Every message gets ``Auto-Submitted:
       auto-generated`` (RFC 3834), so vacation auto-replies do not answer it.
     """
+    # Bidirectional overrides (U+202E …) from names and titles must not reverse the text around them
+    # in a mail client, as pages make sure in a browser.
+    text, subject = _no_bidi(text), _no_bidi(subject)
+    html = _no_bidi(html) if html is not None else None
     from_address = parse_address(sender) if sender is not None else sender_address(settings)
     recipients = list(to) if isinstance(to, list) else [to]
     if not recipients:
@@ -350,6 +355,11 @@ def build_message(
     return message
 
 
+def _no_bidi(text: str) -> str:
+    return text.translate(_DROP_BIDI) if not text.isprintable() else text
+
+
+_DROP_BIDI = str.maketrans("", "", BIDI_CONTROLS)
 _BOUNDARY = f"==============={secrets.token_hex(16)}=="
 """The MIME boundary of this process's messages: random, so no body contains it by chance (one is
 checked anyway); the same for every message, so its header is parsed once."""

@@ -53,6 +53,7 @@ from paperfeed.web import (
 )
 from paperfeed.web.common import current_page_path
 from paperfeed.web.highlight import mark, tex
+from paperfeed.web.json_response import TextSafeJSONResponse
 from paperfeed.web.methods import MethodTable
 from paperfeed.web.security import CSRF_COOKIE
 
@@ -125,6 +126,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        default_response_class=TextSafeJSONResponse,  # no bidirectional overrides in any JSON string
     )
     web.state.paperfeed = paperfeed
     web.state.arxiv_fetcher = arxiv_fetcher or fetch_from_arxiv

@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from paperfeed.errors import (
@@ -27,6 +27,7 @@ from paperfeed.errors import (
 )
 from paperfeed.web.deps import render
 from paperfeed.web.hf_api import speaks_hf
+from paperfeed.web.json_response import TextSafeJSONResponse as JSONResponse
 
 log = logging.getLogger(__name__)
 
