@@ -169,7 +169,7 @@ def test_bidi_overrides_reach_no_feed_json_or_mail(sample_app: Paperfeed, client
     from tests.digest_support import subscriber
     from tests.web_support import sign_in
 
-    user, token = sign_in(client, sample_app, "reader@example.org")
+    user, _ = sign_in(client, sample_app, "reader@example.org")
     made = collections.create_collection(
         sample_app, user, f"Evil {BIDI}gnp.exe", visibility="public", description=f"About {BIDI}txt.exe"
     )
@@ -183,7 +183,9 @@ def test_bidi_overrides_reach_no_feed_json_or_mail(sample_app: Paperfeed, client
     }
     assert all(response for response in bodies.values())
     assert "Evil gnp.exe" in bodies["rss"] and "About txt.exe" in bodies["rss"]
-    assert "Evil gnp.exe" in bodies["atom"] and "Evil gnp.exe" in json.dumps(json.loads(bodies["collections"]))
+    assert "Evil gnp.exe" in bodies["atom"] and "Evil gnp.exe" in json.dumps(
+        json.loads(bodies["collections"])
+    )
     for name, text in bodies.items():
         assert not any(ch in text for ch in BIDI), name
     assert not any(ch in json.dumps(json.loads(bodies["follows"]), ensure_ascii=False) for ch in BIDI)

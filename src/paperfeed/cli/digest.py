@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from paperfeed.cli.main import JsonOption, app, get_app, get_linking_app
-from paperfeed.cli.output import emit_json, err, one_line, out, parse_day
+from paperfeed.cli.output import emit_json, err, one_line, out, parse_day, write_file
 from paperfeed.digest.choices import describe, make_choices
 from paperfeed.digest.due import ledger_key
 from paperfeed.digest.preview import Preview, preview
@@ -150,7 +150,7 @@ def preview_command(
                 if len(previews) == 1
                 else out_file.with_name(f"{out_file.stem}-{item.subscription.id}{out_file.suffix or '.html'}")
             )
-            path.write_text(item.rendered.html, encoding="utf-8")
+            write_file(path, item.rendered.html)
         results.append(_preview_json(item, path))
         if as_json:
             continue

@@ -139,6 +139,7 @@ def index_follow(
 
     Waits as a standby while another process (a `paperfeed serve`) is the indexer."""
     paperfeed = get_app()
+    paperfeed.store.papers.current_seq()  # broken settings fail now, in words; later failures back off
     enrichment = EnrichFollower(paperfeed)  # links, keywords, stars, summaries: as `paperfeed enrich`
     indexer = Indexer(paperfeed, embed=False if no_embed else None, extra_steps=[enrichment])
 

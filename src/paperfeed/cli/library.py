@@ -14,7 +14,7 @@ from rich.table import Table
 
 from paperfeed.accounts import get_user
 from paperfeed.cli.main import JsonOption, app, get_app
-from paperfeed.cli.output import emit_json, err, out
+from paperfeed.cli.output import emit_json, err, out, write_file
 from paperfeed.context import Paperfeed
 from paperfeed.errors import InvalidInput, NotFound
 from paperfeed.library import follows as follows_lib
@@ -110,7 +110,7 @@ def library_export(
     if output is None:
         typer.echo(exported.text, nl=False)
     else:
-        output.write_text(exported.text, encoding="utf-8")
+        write_file(output, exported.text)
         err.print(f"{exported.count} papers written to {output}", highlight=False)
 
 

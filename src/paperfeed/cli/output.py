@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
@@ -60,6 +61,28 @@ def error_code(exc: PaperfeedError) -> str:
     return next((code for kind, code in ERROR_CODES if isinstance(exc, kind)), "error")
 
 
+def path_problem(path: object, exc: OSError, doing: str = "use") -> InvalidInput:
+    """A bad path as the one-line error people get: what, where, what to do."""
+    hint = ""
+    if isinstance(exc, IsADirectoryError):
+        hint = "; it is a folder: give a file name"
+    elif isinstance(exc, FileNotFoundError):
+        hint = "; it, or the folder it should be in, does not exist"
+    elif isinstance(exc, NotADirectoryError):
+        hint = "; a part of the path is a file, not a folder"
+    elif isinstance(exc, PermissionError):
+        hint = "; choose a place you may write to"
+    return InvalidInput(f"cannot {doing} {path}: {exc.strerror or exc}{hint}")
+
+
+def write_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` (UTF-8); a path that cannot be written is an :class:`InvalidInput`."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise path_problem(path, exc, "write") from None
+
+
 def one_line(text: str) -> str:
     """``text`` with control characters shown as escapes (``\\r``, ``\\x00``): a stored value printed
     on the terminal can neither break the line nor move the cursor."""
@@ -98,6 +121,12 @@ class ErrorMappingGroup(TyperGroup):
             )
         except PaperfeedError as exc:
             fail(str(exc), 2, as_json=wants_json, kind=error_code(exc))
+        except OSError as exc:
+            # A path a person gave that cannot be read or written (a folder, a missing folder, no
+            # permission): the commands say so themselves; this is the net for any that does not.
+            if exc.filename is None:
+                raise
+            fail(str(path_problem(exc.filename, exc)), 2, as_json=wants_json, kind="invalid_input")
 
 
 def print_ranked(rows: list[tuple[str, str]], start: int = 1) -> None:

@@ -62,6 +62,7 @@ from pathlib import Path
 from typing import Any
 
 from paperfeed.errors import InvalidInput
+from paperfeed.ingest.files import open_text
 
 _VERSION = re.compile(r"v\d+$")
 
@@ -85,7 +86,7 @@ def read_sample(path: Path) -> list[SampleRecord]:
     if not path.is_file():
         raise SampleError(f"{path}: no such file (give an arXiv sample in JSON lines)")
     by_id: dict[str, SampleRecord] = {}
-    with path.open(encoding="utf-8") as handle:
+    with open_text(path) as (handle, _):
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue

@@ -24,6 +24,7 @@ from typing import Any
 
 from paperfeed.errors import InvalidInput
 from paperfeed.evaluation.metrics import mrr_at, ndcg_at, recall_at
+from paperfeed.ingest.files import open_text
 from paperfeed.records import PaperRecord
 
 Qrels = Mapping[str, Mapping[str, int]]
@@ -55,7 +56,7 @@ def evaluate_run(run: Run, qrels: Qrels) -> dict[str, float]:
 def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
     if not path.is_file():
         raise BeirError(f"missing {path.name} in {path.parent}")
-    with path.open(encoding="utf-8") as handle:
+    with open_text(path) as (handle, _):
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
@@ -75,7 +76,7 @@ def load_qrels(folder: Path, split: str) -> dict[str, dict[str, int]]:
             f"no qrels for split {split!r} in {folder} (available: {', '.join(available) or 'none'})"
         )
     qrels: dict[str, dict[str, int]] = {}
-    with path.open(encoding="utf-8") as handle:
+    with open_text(path) as (handle, _):
         for number, line in enumerate(handle, start=1):
             parts = line.rstrip("\n").split("\t")
             if len(parts) < 3 or (number == 1 and not parts[2].lstrip("-").isdigit()):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from paperfeed.errors import InvalidInput
+from paperfeed.ingest.files import open_text
 
 HEADER = ("user-id", "paper-id")
 
@@ -49,7 +50,7 @@ def read_corpus(path: Path) -> tuple[list[str], list[str], list[str]]:
     titles: list[str] = []
     texts: list[str] = []
     seen: dict[str, int] = {}
-    with path.open(encoding="utf-8") as handle:
+    with open_text(path) as (handle, _):
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
@@ -76,7 +77,7 @@ def read_pairs(path: Path, row_of: dict[str, int]) -> dict[str, list[int]]:
     if not path.is_file():
         raise DatasetError(f"missing {path.parent.name}/{path.name} in {path.parent.parent}")
     users: dict[str, dict[int, None]] = {}
-    with path.open(encoding="utf-8") as handle:
+    with open_text(path) as (handle, _):
         for number, raw in enumerate(handle, start=1):
             line = raw.rstrip("\r\n")
             if number == 1:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,6 +56,11 @@ def open_text(path: Path) -> Iterator[tuple[IO[str], ByteProgress]]:
         binary = cast(IO[bytes], gzip.open(raw)) if path.suffix == ".gz" else raw  # noqa: SIM115
         text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="replace", newline="")
         yield text, ByteProgress(raw, size)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:  # raised by reads inside the with-block
+        raise InputError(
+            f"cannot read {path}: not a complete gzip file ({exc}); check the download, or "
+            "remove the .gz ending if it is not compressed"
+        ) from None
     finally:
         raw.close()
 

@@ -6,9 +6,15 @@ These are raised for mistakes a retry cannot fix: bad settings, a bad address, a
 
 from __future__ import annotations
 
+from paperfeed.errors import InvalidInput
 
-class MailError(ValueError):
-    """Base class: something about the mail settings or a message is wrong."""
+
+class MailError(InvalidInput, ValueError):
+    """Base class: something about the mail settings or a message is wrong.
+
+    A :class:`~paperfeed.errors.PaperfeedError` (its message is complete, for people), so the CLI
+    prints it on one line (``PAPERFEED_MAIL_BACKEND=smtp`` without a host) and the web answers it in
+    words; still a ``ValueError`` for callers that caught it as one."""
 
 
 class MailConfigError(MailError):
