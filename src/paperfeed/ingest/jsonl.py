@@ -25,6 +25,7 @@ than ``MAX_RECORD_CHARS`` (8 MB) is skipped the same way without ever being held
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import TextIO
 
@@ -36,6 +37,17 @@ from paperfeed.records import RecordError, SourceItem
 SOURCE = "jsonl"
 
 
+def _with_lone_surrogates(line: str) -> object | None:
+    """A line orjson refuses only for an escaped lone surrogate (``"\\ud800"``, which some exporters
+    write for a broken character): the standard library reads it, and the record's text is cleaned
+    of surrogates like any other unsafe character (``paperfeed.records``), instead of losing the
+    whole paper. ``None`` when the line is not JSON after all."""
+    try:
+        return json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+
+
 def read_jsonl(fh: TextIO) -> Iterator[SourceItem]:
     """Yield one record (or error) per non-blank line of ``fh``, lazily."""
     for number, line in iter_numbered(fh):
@@ -45,8 +57,10 @@ def read_jsonl(fh: TextIO) -> Iterator[SourceItem]:
         try:
             obj = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
-            yield RecordError(f"line {number}", f"invalid JSON: {exc}")
-            continue
+            obj = _with_lone_surrogates(line) if "surrogate" in str(exc) else None
+            if obj is None:
+                yield RecordError(f"line {number}", f"invalid JSON: {exc}")
+                continue
         try:
             yield record_from_mapping(obj, source=SOURCE)
         except RECORD_FAILURES as exc:

@@ -20,7 +20,14 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from pydantic import BaseModel, Field, StrictBool
 
 from paperfeed.digest import links, subscriptions
-from paperfeed.digest.choices import describe, make_choices
+from paperfeed.digest.choices import (
+    MAX_AUTHOR_CHARS,
+    MAX_FOLLOWS,
+    MAX_PAPERS_LIMIT,
+    MAX_QUERY_CHARS,
+    describe,
+    make_choices,
+)
 from paperfeed.digest.preview import preview_subscriptions, view_sent
 from paperfeed.digest.recommended import PersonalRecommendations
 from paperfeed.errors import InvalidInput, RateLimited, Unavailable
@@ -378,19 +385,28 @@ def preview_page(
 
 
 # ------------------------------------------------------------------------------ API
+CategoryText = Annotated[str, Field(max_length=32)]
+
+
 class SubscriptionIn(BaseModel):
+    """Limits as the use case checks them (:mod:`paperfeed.digest.choices`), so the schema tells the truth."""
+
     email: str = Field(min_length=3, max_length=320, examples=["reader@example.org"])
     frequency: str = Field(default="daily", pattern="^(daily|weekly)$")
-    categories: list[str] = Field(default_factory=list, max_length=30, examples=[["cs.CL"]])
-    authors: list[str] = Field(default_factory=list, max_length=30, examples=[["Jane Doe"]])
-    queries: list[str] = Field(
-        default_factory=list, max_length=30, examples=[['"world model" -survey cat:cs.LG']]
+    categories: list[CategoryText] = Field(default_factory=list, max_length=MAX_FOLLOWS, examples=[["cs.CL"]])
+    authors: list[Annotated[str, Field(max_length=MAX_AUTHOR_CHARS)]] = Field(
+        default_factory=list, max_length=MAX_FOLLOWS, examples=[["Jane Doe"]]
     )
-    trending: StrictBool | list[str] = Field(
+    queries: list[Annotated[str, Field(max_length=MAX_QUERY_CHARS)]] = Field(
+        default_factory=list, max_length=MAX_FOLLOWS, examples=[['"world model" -survey cat:cs.LG']]
+    )
+    trending: StrictBool | list[CategoryText] = Field(
         default=True,
         description="true: site-wide trending; false: none; a list: trending in those categories.",
     )
-    max_papers: int | None = Field(default=None, ge=1, le=100, description="Size limit per digest.")
+    max_papers: int | None = Field(
+        default=None, ge=1, le=MAX_PAPERS_LIMIT, description="Size limit per digest."
+    )
     recommended: StrictBool = Field(
         default=False,
         description="A 'Recommended for you' section: the member's For you ranking, with reasons "

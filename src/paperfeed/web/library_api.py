@@ -17,9 +17,10 @@ from paperfeed.community.actions import stored_paper_id
 from paperfeed.library import collections, exporters, importers
 from paperfeed.library import feedback as feedback_lib
 from paperfeed.library import follows as follows_lib
-from paperfeed.library.annotations import UNSET, annotate
-from paperfeed.library.collections import LibraryPaper
+from paperfeed.library.annotations import MAX_NOTE_CHARS, MAX_TAG_CHARS, MAX_TAGS_PER_PAPER, UNSET, annotate
+from paperfeed.library.collections import MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, LibraryPaper
 from paperfeed.library.exporters import MEDIA_TYPES
+from paperfeed.library.follows import MAX_AUTHOR_CHARS, MAX_QUERY_CHARS
 from paperfeed.library.follows_feed import DEFAULT_DAYS, MAX_DAYS, follows_feed
 from paperfeed.library.marks import paper_state
 from paperfeed.papers_json import paper_json
@@ -82,15 +83,15 @@ def follow_json(f: Follow) -> dict[str, Any]:
 
 # -------------------------------------------------------------------------------- collections
 class CollectionIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200, examples=["Reading group"])
+    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS, examples=["Reading group"])
     visibility: str = Field(default="private", pattern="^(private|public)$")
-    description: str | None = Field(default=None, max_length=2000)
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION_CHARS)
 
 
 class CollectionPatch(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME_CHARS)
     visibility: str | None = Field(default=None, pattern="^(private|public)$")
-    description: str | None = Field(default=None, max_length=2000)
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION_CHARS)
 
 
 @router.get("/library/collections", summary="Your collections")
@@ -156,14 +157,17 @@ def remove_from_collection(
 
 
 # ------------------------------------------------------------------------------------ papers
+TagText = Annotated[str, Field(max_length=MAX_TAG_CHARS)]
+
+
 class AnnotationPatch(BaseModel):
     """Only the fields given change; ``note: null`` clears the note; ``tags`` replaces all tags."""
 
-    note: str | None = Field(default=None, max_length=20_000)
+    note: str | None = Field(default=None, max_length=MAX_NOTE_CHARS)
     read: bool | None = None
-    tags: list[str] | None = Field(default=None, max_length=50)
-    add_tags: list[str] = Field(default_factory=list, max_length=50)
-    remove_tags: list[str] = Field(default_factory=list, max_length=50)
+    tags: list[TagText] | None = Field(default=None, max_length=MAX_TAGS_PER_PAPER)
+    add_tags: list[TagText] = Field(default_factory=list, max_length=MAX_TAGS_PER_PAPER)
+    remove_tags: list[TagText] = Field(default_factory=list, max_length=MAX_TAGS_PER_PAPER)
 
 
 def _state_json(pf: PaperfeedDep, user: CurrentMember, paper_id: str) -> dict[str, Any]:
@@ -243,14 +247,22 @@ def import_file(
     user: CurrentMember,
     file: Annotated[UploadFile, File(description="A BibTeX, CSL JSON or RIS file (a Zotero export).")],
     collection: Annotated[str | None, Form(max_length=200)] = None,
-    file_format: Annotated[str | None, Form(alias="format", pattern="^(|bibtex|csl-json|ris)$")] = None,
+    file_format: Annotated[
+        str | None,
+        Form(
+            alias="format",
+            pattern="^(|null|bibtex|csl-json|ris)$",
+            description="bibtex, csl-json or ris; absent, empty or null: told from the file's name and text.",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     report = importers.import_library(
         pf,
         user,
         file.file.read(MAX_UPLOAD_BYTES + 1),
         filename=file.filename,
-        fmt=file_format or None,
+        # A form cannot carry JSON's null: clients send the word for a field declared nullable.
+        fmt=None if file_format in (None, "", "null") else file_format,
         collection=collection,
         fetch=request.app.state.arxiv_ids_fetcher,
         fetch_limit=WEB_FETCH_LIMIT,
@@ -286,7 +298,13 @@ FollowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The follow's id.
 
 class FollowIn(BaseModel):
     kind: str = Field(pattern="^(author|category|query)$", examples=["query"])
-    value: str = Field(min_length=1, max_length=500, examples=['diffusion -"stable diffusion"'])
+    value: str = Field(
+        min_length=1,
+        max_length=MAX_QUERY_CHARS,
+        description=f"A query (at most {MAX_QUERY_CHARS} characters), an author's name (at most "
+        f"{MAX_AUTHOR_CHARS}) or an arXiv category such as cs.LG.",
+        examples=['diffusion -"stable diffusion"'],
+    )
 
 
 class FollowPatch(BaseModel):
