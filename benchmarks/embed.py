@@ -1,7 +1,7 @@
 """Embedding throughput on real abstracts: fp32 (sentence-transformers) against the faster paths.
 
     python benchmarks/embed.py --abstracts 512 --runs 3                      # speed only
-    python benchmarks/embed.py --abstracts 512 --beir /work/shared/data/scifact-train --split train
+    python benchmarks/embed.py --abstracts 512 --beir ../shared/data/scifact-train --split train
 
 What one run measures, every path in the same process and in turn (fp32, bf16, fp32, bf16, …)
 so that a machine whose speed drifts (a shared 2-core box) hurts all of them alike:
@@ -37,7 +37,9 @@ from typing import Any
 
 import numpy as np
 
-SAMPLE = Path("/work/shared/data/arxiv-sample/arxiv_cs_ai_2025-2026_newest20k.jsonl")
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT.parent / "shared" / "data" / "arxiv-sample" / "arxiv_cs_ai_2025-2026_newest20k.jsonl"
+"""The default sample, beside the repository (``../shared/data/arxiv-sample``), as ``scale.py`` has it."""
 MODEL = "all-MiniLM-L6-v2"
 
 
