@@ -18,9 +18,9 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
-from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.base import RequestResponseEndpoint
+from starlette.middleware.gzip import GZipMiddleware
 
 from paperfeed.community.submissions import Fetcher, fetch_from_arxiv
 from paperfeed.config import UnsafeSettings, is_loopback
@@ -56,6 +56,7 @@ from paperfeed.web.highlight import mark, tex
 from paperfeed.web.json_response import TextSafeJSONResponse
 from paperfeed.web.methods import MethodTable
 from paperfeed.web.security import CSRF_COOKIE
+from paperfeed.web.static_files import StaticVersions, VersionedStaticFiles
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,9 @@ def create_app(
         lifespan=lifespan,
         default_response_class=TextSafeJSONResponse,  # no bidirectional overrides in any JSON string
     )
+    # Compressed answers (pages, JSON, feeds, CSS and JS) for clients that ask, but not tiny ones.
+    # Added first, so it sits inside the headers middleware below and sees whole bodies.
+    web.add_middleware(GZipMiddleware, minimum_size=1000)
     web.state.paperfeed = paperfeed
     web.state.arxiv_fetcher = arxiv_fetcher or fetch_from_arxiv
     # Library imports fetch missing papers in one batched arXiv request; an injected one-id fetcher
@@ -144,16 +148,18 @@ def create_app(
     # must not be able to reverse the text around it (see paperfeed.records.BIDI_CONTROLS).
     env.finalize = strip_bidi_controls
     _ = paperfeed.store  # open and migrate the store now, not on the first request
-    web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    versions = StaticVersions(HERE / "static")
+    env.globals["static_url"] = versions.url  # /static/app.css?v=<hash>: cached for a year
+    web.mount("/static", VersionedStaticFiles(directory=HERE / "static", versions=versions), name="static")
 
     @web.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         return get_swagger_ui_html(
             openapi_url="/openapi.json",
             title="paperfeed API",
-            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
-            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+            swagger_js_url=versions.url("vendor/swagger-ui/swagger-ui-bundle.js"),
+            swagger_css_url=versions.url("vendor/swagger-ui/swagger-ui.css"),
+            swagger_favicon_url=versions.url("vendor/swagger-ui/favicon-32x32.png"),
         )
 
     @web.get("/healthz", include_in_schema=False)
