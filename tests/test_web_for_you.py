@@ -82,7 +82,7 @@ def test_the_list_has_reasons_and_the_panel_switches_behind_csrf(
         data={"driver": "library", "enabled": "0", "csrf_token": token},
         follow_redirects=False,
     )
-    assert done.status_code == 303 and done.headers["location"] == "/for-you#drivers"
+    assert done.status_code == 303 and done.headers["location"] == "/for-you?drivers=1#drivers"
     assert sample_app.store.signals.drivers_of(user.id) == {"library": False}
     page = client.get("/for-you").text
     assert "saved in “Saved”" not in page and "by Joseph Bingham, whom you follow" in page

@@ -11,11 +11,26 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
+from typer.core import TyperOption
 
 from paperfeed.cli.output import ErrorMappingGroup, err
 from paperfeed.config import Settings
 from paperfeed.context import Paperfeed
 from paperfeed.errors import InvalidInput
+
+
+def _flags_take_no_value() -> None:
+    """Show ``--json`` in help as a flag, not as ``--json <bool>``: Typer 0.29 prints the type of every
+    option, but a flag takes no value, and ``<bool>`` reads as if it wanted one."""
+    show_type = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else show_type(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_take_no_value()
 
 app = typer.Typer(
     cls=ErrorMappingGroup,

@@ -11,6 +11,7 @@ from paperfeed.cli.output import emit_json, err, out, parse_day, print_ranked
 from paperfeed.errors import InvalidInput
 from paperfeed.ids import normalize_paper_id
 from paperfeed.search.engine import MODES, search
+from paperfeed.search.finder import cut_query
 from paperfeed.search.similar import METHODS, similar
 
 MODE_HELP = "keyword, semantic or hybrid (default: hybrid when embeddings exist, else keyword)."
@@ -31,6 +32,7 @@ def search_command(
     if mode is not None and mode not in MODES:
         raise InvalidInput(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
     paperfeed = get_app()
+    query, cut = cut_query(query)  # as the search page does: a cut query is said, not silent
     results = search(
         paperfeed,
         query,
@@ -41,6 +43,8 @@ def search_command(
         limit=limit,
         offset=offset,
     )
+    if cut:
+        results.notice = f"{cut}; {results.notice}" if results.notice else cut
     if as_json:
         emit_json(results.to_dict())
         return

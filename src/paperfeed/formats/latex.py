@@ -24,6 +24,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 # Atom kinds
 RUN = 0  # raw text, one output character per source character (highlights can split it)
@@ -375,3 +376,51 @@ def latex_text(text: str | None) -> str:
     if not text:
         return ""
     return "".join(atom.plain for atom in read_atoms(text))
+
+
+_SUPERSCRIPT_CHARS = dict(
+    zip("0123456789+-=()abcdeiklmnoptxT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵃᵇᶜᵈᵉⁱᵏˡᵐⁿᵒᵖᵗˣᵀ", strict=True)
+)
+_SUBSCRIPT_CHARS = dict(
+    zip("0123456789+-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True)
+)
+_SCRIPT = re.compile(r"([\^_])(\{[^{}]*\}|\([^()]*\)|-?[A-Za-z0-9+=])")
+_MATH_TEXT: Any = None
+
+
+def _math_as_text(formula: str) -> str:
+    """One formula as a line of plain text: ``\\alpha`` → α, ``^3`` → ³ (when Unicode has every
+    character as a superscript or subscript, else ``^d`` stays), ``\\sqrt{n}`` → √(n)."""
+    global _MATH_TEXT
+    body = formula.strip()
+    for opener, closer in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
+        if body.startswith(opener) and body.endswith(closer) and len(body) >= len(opener) + len(closer):
+            body = body[len(opener) : len(body) - len(closer)]
+            break
+    try:
+        if _MATH_TEXT is None:
+            from pylatexenc.latex2text import LatexNodes2Text
+
+            _MATH_TEXT = LatexNodes2Text(math_mode="text")
+        text = str(_MATH_TEXT.latex_to_text(body))
+    except Exception:  # pylatexenc is lenient; a formula it cannot read is shown without its markup
+        text = body.replace("{", "").replace("}", "").replace("\\", "")
+
+    def script(match: re.Match[str]) -> str:
+        mark, value = match.group(1), match.group(2).strip("{}")
+        table = _SUPERSCRIPT_CHARS if mark == "^" else _SUBSCRIPT_CHARS
+        if not value or not all(ch in table for ch in value):
+            return match.group(0)  # ``^d`` reads better than half a superscript
+        return "".join(table[ch] for ch in value)
+
+    return " ".join(_SCRIPT.sub(script, text).split())
+
+
+def plain_text(text: str | None) -> str:
+    """``text`` as one line of plain text with the math flattened too, for what cannot typeset it
+    (a browser tab, a ``<meta>`` description): ``R$^3$L`` → ``R³L``, ``$\\alpha$-Nets`` → ``α-Nets``."""
+    if not text:
+        return ""
+    return "".join(
+        _math_as_text(atom.plain) if atom.kind == MATH else atom.plain for atom in read_atoms(text)
+    )

@@ -103,6 +103,20 @@ def follows_of(app: Paperfeed, user: User | None) -> list[Follow]:
     return app.store.signals.follows_of(require_member(user, "see your follows").id)
 
 
+def following(app: Paperfeed, user: User | None, kind: str, value: str) -> Follow | None:
+    """The member's follow of ``kind`` ``value`` (compared as stored), or ``None``; ``None`` for a
+    visitor or a value that could not be followed (pages ask it to show "Following" or "Follow")."""
+    if user is None:
+        return None
+    try:
+        clean = clean_value(kind, value)
+    except InvalidInput:
+        return None
+    return next(
+        (f for f in app.store.signals.follows_of(user.id) if f.kind == kind and f.value == clean), None
+    )
+
+
 def own_follow(app: Paperfeed, user: User | None, follow_id: int) -> Follow:
     member = require_member(user, "change your follows")
     found = app.store.signals.get_follow(follow_id)

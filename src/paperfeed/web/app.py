@@ -17,7 +17,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.base import RequestResponseEndpoint
 from starlette.middleware.gzip import GZipMiddleware
@@ -27,7 +27,7 @@ from paperfeed.config import UnsafeSettings, is_loopback
 from paperfeed.context import Paperfeed
 from paperfeed.digest.schedule import Scheduler
 from paperfeed.enrich.run import EnrichFollower
-from paperfeed.formats.latex import latex_text
+from paperfeed.formats.latex import plain_text
 from paperfeed.library.importers import fetch_arxiv_ids, one_by_one
 from paperfeed.records import is_web_url, strip_bidi_controls
 from paperfeed.search.indexer import Indexer
@@ -141,7 +141,7 @@ def create_app(
     env = web.state.templates.env
     env.filters["mark"] = mark
     env.filters["tex"] = tex
-    env.filters["tex_plain"] = latex_text
+    env.filters["tex_plain"] = plain_text  # a tab or a meta tag cannot typeset: R$^3$L reads R³L
     env.tests["web_url"] = is_web_url  # code links: http(s) only, whatever the store holds
     env.globals["here"] = current_page_path  # the page to come back to after signing in
     # Every value a template prints loses bidirectional overrides (U+202E …): a title or a name
@@ -161,6 +161,11 @@ def create_app(
             swagger_css_url=versions.url("vendor/swagger-ui/swagger-ui.css"),
             swagger_favicon_url=versions.url("vendor/swagger-ui/favicon-32x32.png"),
         )
+
+    @web.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        """Browsers ask for it on pages without an icon link (a digest viewed in the browser)."""
+        return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml")
 
     @web.get("/healthz", include_in_schema=False)
     def health() -> dict[str, str]:

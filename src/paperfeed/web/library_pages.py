@@ -372,7 +372,13 @@ def toggle_follow_form(
 
 @router.post("/follows/{follow_id}/delete")
 def delete_follow_form(
-    request: Request, pf: PaperfeedDep, user: UserDep, follow_id: int, _csrf: CsrfChecked = None
+    request: Request,
+    pf: PaperfeedDep,
+    user: UserDep,
+    follow_id: int,
+    next: Annotated[str | None, Form(max_length=500)] = None,
+    _csrf: CsrfChecked = None,
 ) -> Response:
+    """Unfollow, from /follows or from the author's or category's own page (``next``)."""
     follows_lib.remove_follow(pf, user, follow_id)
-    return RedirectResponse("/follows", status_code=303)
+    return RedirectResponse(safe_next(next or "/follows"), status_code=303)

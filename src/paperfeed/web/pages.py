@@ -22,6 +22,7 @@ from paperfeed.enrich.view import enrichment_of, github_url, project_page
 from paperfeed.errors import NotFound, PaperfeedError
 from paperfeed.formats import bibtex as bib
 from paperfeed.ingest.fetch import FETCH_TIMEOUT
+from paperfeed.library import follows as follows_lib
 from paperfeed.library.collections import public_collections_of
 from paperfeed.library.marks import marks_for, paper_state
 from paperfeed.papers import get_paper
@@ -254,6 +255,7 @@ def _listing(
     )
     prev_url, next_url = pager_urls(request, page, has_more)
     follow = ("author", author) if author else ("category", category) if category else None
+    followed = follows_lib.following(pf, user, *follow) if follow else None
     return render(
         request,
         "listing.html",
@@ -269,6 +271,7 @@ def _listing(
             "badges": paper_badges(pf, [item.paper.paper_id for item in listed]),
             "follow": follow,
             "trend": small_charts.listing_trend(pf, category=category, author=author) if page == 1 else None,
+            "followed": followed,
         },
     )
 

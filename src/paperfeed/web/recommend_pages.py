@@ -69,7 +69,7 @@ def driver_form(
 ) -> Response:
     """Switch one driver of the feed on or off."""
     foryou.set_driver(pf, user, driver, enabled == "1")
-    return RedirectResponse("/for-you#drivers", status_code=303)
+    return RedirectResponse("/for-you?drivers=1#drivers", status_code=303)
 
 
 @router.post("/for-you/reset")
@@ -82,7 +82,7 @@ def reset_form(
 ) -> Response:
     """Forget the member's feedback, what was shown to them, or their switches."""
     foryou.reset(pf, user, [what])
-    return RedirectResponse("/for-you#drivers", status_code=303)
+    return RedirectResponse("/for-you?drivers=1#drivers", status_code=303)
 
 
 @router.post("/for-you/feed-token", response_class=HTMLResponse)

@@ -43,7 +43,17 @@
       });
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { renderMath(document.body); wireCopy(document.body); wireBusy(document.body); });
+  // On a phone the header folds behind one "Menu" button (app.css); this opens and closes it.
+  function wireMenu() {
+    var toggle = document.querySelector(".menu-toggle");
+    var header = document.querySelector("header.site");
+    if (!toggle || !header) return;
+    toggle.addEventListener("click", function () {
+      var open = header.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { renderMath(document.body); wireCopy(document.body); wireBusy(document.body); wireMenu(); });
   document.addEventListener("htmx:afterSwap", function (event) { renderMath(event.target); wireCopy(event.target); });
   // Send the CSRF token with every HTMX request (the server compares it with its cookie).
   document.addEventListener("htmx:configRequest", function (event) {
