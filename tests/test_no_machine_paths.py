@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # A home directory, root's home, a macOS home, or the root of the machine this was written on.
 MACHINE_PATH = re.compile(r"(?<![\w.~-])/(?:home/[A-Za-z_][\w.-]*|root|Users/[A-Za-z_][\w.-]*|work)/")
-VENDORED = ("src/paperfeed/web/static/vendor/",)  # third-party files, kept as published
+VENDORED = ("src/paperfeed/web/static/vendor/", "tests/e2e/vendor/")  # third-party files, as published
 
 
 def tracked_text_files() -> list[Path]:

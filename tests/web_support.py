@@ -84,3 +84,8 @@ def recorded_ids_fetcher(app: Paperfeed, arxiv_ids: list[str]) -> None:
 
     fetch_arxiv_ids(app, arxiv_ids, transport=httpx.MockTransport(handler))
     assert len(requests) == 1, requests  # one batched request, whatever the number of ids
+
+
+def create_session_cookie(app: Paperfeed, user: User, base_url: str) -> dict[str, object]:
+    """A Playwright cookie that signs a browser context in as ``user`` on ``base_url``."""
+    return {"name": SESSION_COOKIE, "value": create_session(app, user), "url": base_url}

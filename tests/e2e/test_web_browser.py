@@ -8,19 +8,23 @@ the app's host. Screenshots of each page land in the test's tmp folder.
 
 from __future__ import annotations
 
-import email
-import email.policy
+import json
 import re
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
+from typer.testing import CliRunner
 
+from paperfeed.accounts import issue_login_token
+from paperfeed.cli import app as cli
 from paperfeed.context import Paperfeed
 from paperfeed.records import PaperRecord
 from paperfeed.web.app import create_app
+from tests.e2e.axe_support import axe_violations, describe, install_axe
 from tests.test_web_api_auth import Inbox, free_port
 from tests.web_support import recorded_fetcher, serving
 
@@ -49,7 +53,8 @@ def server(sample_app: Paperfeed) -> Iterator[str]:
     catch_up(sample_app, embed=False)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    sample_app.settings.base_url = base
+    sample_app.settings.base_url = base  # what `serve --port` hands its workers
+    sample_app.record_service_url(base)  # and what it records for commands run elsewhere (issue 18)
     assert sample_app.settings.smtp_host is None  # a fresh install: mail goes to the console backend
     with serving(create_app(sample_app, arxiv_fetcher=recorded_fetcher), port) as url:
         assert url == base
@@ -73,6 +78,7 @@ def page(server: str) -> Iterator[object]:
             ],
         )
         context = browser.new_context(viewport={"width": 1100, "height": 900})
+        install_axe(context)
         page = context.new_page()
         page.requests = []  # type: ignore[attr-defined]
         page.on("request", lambda r: page.requests.append(r.url))  # type: ignore[attr-defined]
@@ -93,6 +99,7 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
     expect(page.locator("h1")).to_contain_text("Daily Papers")
     expect(page.locator(".daynav strong")).to_contain_text("February 20, 2026")
     assert page.locator("li.paper").count() >= 20
+    assert_accessible(page)
     page.screenshot(path=shots / "daily.png", full_page=True)
 
     # Results as you type (HTMX): the address follows the query, so Back comes back to it.
@@ -100,6 +107,7 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
     page.locator("#q").press_sequentially("graph neural", delay=20)
     expect(page.locator("#results mark").first).to_be_visible(timeout=10_000)
     expect(page).to_have_url(re.compile(r"/search\?q=graph\+neural"), timeout=10_000)
+    assert_accessible(page)
     page.screenshot(path=shots / "search.png", full_page=True)
     page.locator("#results li.paper h3 a").first.click()
     expect(page.locator("article h1")).to_be_visible()
@@ -144,9 +152,26 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
     page.click("form[action='/login'] button")
     expect(page.locator("p.notice")).to_contain_text("does not send email yet")
     expect(page.locator("p.notice")).to_contain_text("outbox")
-    page.goto(server + link_in_outbox(sample_app, server))
+    page.goto(server + link_in_outbox(sample_app, server))  # copied from the .eml file as it is
+    expect(page.locator("main")).to_contain_text("This link signs you in as reader@example.org")
+    assert_accessible(page)
     page.click("form[action='/login/verify'] button")
     expect(page).to_have_url(server + "/papers/2602.18409")
+    expect(page.locator("header")).to_contain_text("reader@example.org")
+
+    # Login CSRF: a link someone else asked for (their own account) names that account and keeps
+    # the reader's session unless the reader chooses to switch.
+    attacker = issue_login_token(sample_app, "attacker@example.org")
+    page.goto(server + "/login/verify?" + urlencode({"token": attacker, "next": "/library/import"}))
+    expect(page.locator("main")).to_contain_text("You are signed in as reader@example.org")
+    expect(page.locator("main")).to_contain_text("attacker@example.org")
+    assert page.evaluate("document.activeElement.tagName") == "BODY"  # no autofocused button
+    assert_accessible(page)
+    page.keyboard.press("Enter")  # nothing is focused, so nothing is submitted
+    expect(page.locator("main")).to_contain_text("You are signed in as reader@example.org")
+    page.click("text=Stay signed in as reader@example.org")
+    me = page.request.get(server + "/api/v1/me").json()
+    assert me["email"] == "reader@example.org", me
     expect(page.locator("header")).to_contain_text("reader@example.org")
 
     # Signed in at 1280 px the header's navigation is one row (the subscribe line sits below it).
@@ -172,6 +197,7 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
     expect(page.locator(".vote .count").first).to_have_text("1")
     page.goto(server + "/trending")
     expect(page.locator("li.paper h3")).to_contain_text("Unifying approach")
+    assert_accessible(page)
     page.screenshot(path=shots / "trending.png", full_page=True)
 
     # The discussion (HTMX): a comment with maths, typeset by KaTeX in place; a reply under it.
@@ -210,10 +236,30 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
     second.locator("form[action='/library/feedback'] button", has_text="Not interested").click()
     expect(second.locator(".actions.dismissed")).to_be_attached()
     expect(second.locator(".abstract-short")).to_be_hidden()
+    expect(second.locator(".actions")).to_contain_text(
+        "Not shown to you again in For you or your follows feed"
+    )
     page.screenshot(path=shots / "daily-library-buttons.png", full_page=True)
     page.goto(server + "/library")
     expect(page.locator("ol.papers li.paper h3").first).to_contain_text(saved_title[:40])
     page.screenshot(path=shots / "library.png", full_page=True)
+
+    # An author's page says when you follow them, and unfollows (issue 18).
+    page.goto(server + "/authors/Joseph%20Bingham")
+    page.locator("form.follow-state button", has_text="Follow this author").click()
+    expect(page.locator("form.follow-state")).to_contain_text("You follow this author")
+    assert_accessible(page)
+    page.locator("form.follow-state button", has_text="Unfollow").click()
+    expect(page).to_have_url(server + "/authors/Joseph%20Bingham")
+    expect(page.locator("form.follow-state button")).to_have_text("Follow this author")
+
+    # For you: the panel of what drives the feed sits near the top, folded; it opens in place.
+    page.goto(server + "/for-you")
+    drivers = page.locator("details#drivers")
+    assert drivers.bounding_box()["y"] < 600  # type: ignore[index]
+    drivers.locator("summary").click()
+    expect(drivers.locator("table.drivers")).to_be_visible()
+    assert_accessible(page)
 
     # The week's top list, and a click down to one of its days.
     page.goto(server + "/weekly/2026-W08")
@@ -243,6 +289,17 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
     assert background == "rgb(18, 21, 28)"
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     page.screenshot(path=shots / "daily-dark-mobile.png", full_page=True)
+    # Signed in on a phone the header is one line; "Menu" opens the links, search and subscribe line.
+    header = page.evaluate("document.querySelector('header.site').getBoundingClientRect().height")
+    assert header < 0.15 * 844, header
+    expect(page.locator("nav.main")).to_be_hidden()
+    page.click(".menu-toggle")
+    expect(page.locator("nav.main a[href='/for-you']")).to_be_visible()
+    expect(page.locator("#subscribe-email")).to_be_visible()
+    assert page.get_attribute(".menu-toggle", "aria-expanded") == "true"
+    assert_accessible(page)
+    page.click(".menu-toggle")
+    expect(page.locator("nav.main")).to_be_hidden()
     page.goto(server + "/monthly/2026-02")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     page.screenshot(path=shots / "monthly-dark-mobile.png", full_page=True)
@@ -251,6 +308,12 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
     hosts = {re.sub(r"^(\w+://[^/]+).*", r"\1", url) for url in page.requests}  # type: ignore[attr-defined]
     assert hosts == {server}, hosts
     assert len(list(shots.glob("*.png"))) >= 8
+
+
+def assert_accessible(page: object) -> None:
+    """axe-core finds no WCAG 2.1 A/AA violation on the page as it is now (issue 18)."""
+    violations = axe_violations(page)
+    assert violations == [], describe(violations)
 
 
 def _paper_with_math(page: object, server: str) -> str | None:
@@ -268,13 +331,13 @@ def _paper_with_math(page: object, server: str) -> str | None:
 
 
 def link_in_outbox(app: Paperfeed, server: str) -> str:
-    """The sign-in link from the newest message the console backend wrote to DATA_DIR/outbox/."""
+    """The sign-in link copied, as a person would, from the raw text of the newest file the console
+    backend wrote to DATA_DIR/outbox/ (not decoded by a mail client: issue 18)."""
     outbox = app.settings.data_dir / "outbox"
     newest = max(outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime)
-    message = email.message_from_bytes(newest.read_bytes(), policy=email.policy.default)
-    body = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    match = re.search(re.escape(server) + r"(/login/verify\?\S+)", body)
-    assert match, body
+    raw = newest.read_text(encoding="utf-8")
+    match = re.search(re.escape(server) + r"(/login/verify\?\S+)", raw)
+    assert match, raw
     return match.group(1)
 
 
@@ -325,22 +388,37 @@ def test_subscriber_journey(
     page.fill("input[name=categories]", "cs.CL")
     page.click("form.subscription button[value=save]")
     expect(page.locator("p.notice")).to_contain_text("Saved")
+    assert_accessible(page)
     page.screenshot(path=shots / "manage.png", full_page=True)
 
-    # The operator's send (the library call behind `paperfeed digest send --period 2026-02-20`).
-    report = send_digests(sample_app, day=date(2026, 2, 20))
-    assert report.total("sent") == 1
+    # The operator's send, `paperfeed digest send --period 2026-02-20` run as its own command without
+    # PAPERFEED_BASE_URL: its links point where the server was started (recorded in the store).
+    env = {
+        "PAPERFEED_DATA_DIR": str(sample_app.settings.data_dir),
+        "PAPERFEED_BASE_URL": None,
+        "PAPERFEED_SMTP_HOST": "127.0.0.1",
+        "PAPERFEED_SMTP_PORT": str(inbox.port),  # type: ignore[attr-defined]
+        "PAPERFEED_EMBED_AFTER_INGEST": "0",
+    }
+    if sample_app.settings.database_url:
+        env["PAPERFEED_DATABASE_URL"] = sample_app.settings.database_url
+    sent = CliRunner().invoke(cli, ["digest", "send", "--period", "2026-02-20", "--json"], env=env)
+    assert sent.exit_code == 0, sent.output
+    assert json.loads(sent.stdout)["sent"] == 1 and "a guess" not in sent.stderr
     digest = inbox.wait(2)
+    assert server in digest["List-Unsubscribe"] and ":8000" not in _text_part(digest)
     assert digest["List-Unsubscribe"]
     page.goto(server + _link(digest, server, "view"))
     expect(page.locator("h1")).to_contain_text("paperfeed daily digest")
     expect(page.locator("body")).to_contain_text("new in cs.CL")
+    assert_accessible(page)
     page.screenshot(path=shots / "digest.png", full_page=True)
 
     # One click to leave, no sign-in.
     page.goto(server + _link(digest, server, "unsubscribe"))
     page.click("form[action^='/digest/unsubscribe/'] button")
     expect(page.locator("h1")).to_have_text("Unsubscribed")
+    assert_accessible(page)
     page.screenshot(path=shots / "unsubscribed.png")
     assert sample_app.store.subscriptions.get(pending.id).status == "unsubscribed"  # type: ignore[union-attr]
     assert send_digests(sample_app, day=date(2026, 2, 19)).total("sent") == 0

@@ -154,13 +154,16 @@ def create_app(
 
     @web.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url="/openapi.json",
             title="paperfeed API",
             swagger_js_url=versions.url("vendor/swagger-ui/swagger-ui-bundle.js"),
             swagger_css_url=versions.url("vendor/swagger-ui/swagger-ui.css"),
             swagger_favicon_url=versions.url("vendor/swagger-ui/favicon-32x32.png"),
         )
+        # The vendored page is not ours to restyle, but it must say which language it is in.
+        body = bytes(page.body).replace(b"<html>", b'<html lang="en">', 1)
+        return HTMLResponse(body, status_code=page.status_code)
 
     @web.get("/favicon.ico", include_in_schema=False)
     def favicon() -> FileResponse:
