@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime
 
 import bibtexparser
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from paperfeed.formats.bibtex import balanced_both_ways, bibtex, escape_text, unique_keys
@@ -103,6 +103,8 @@ def test_the_pages_export_of_papers_is_safe_too() -> None:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.text(alphabet='{}\\$%&#_@,="\n ab', max_size=25), min_size=1, max_size=6))
+@example(["\\\\\\"])  # a line break, then a lone backslash (found by this test)
+@example(["\\\\\\}{"])  # a line break, an unmatched escaped closer, a brace
 def test_generated_hostile_fields_read_back_entry_for_entry(texts: list[str]) -> None:
     refs = [
         Reference(

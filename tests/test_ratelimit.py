@@ -22,7 +22,7 @@ def test_a_burst_at_the_edge_is_not_allowed_twice(paperfeed_app: Paperfeed, cloc
     clock.set(EDGE + timedelta(seconds=3))
     # A fixed window would start counting from zero here and allow ten more.
     assert [hit(paperfeed_app, "k", limit=10, window_seconds=900) for _ in range(3)] == [False] * 3
-    clock.set(EDGE + timedelta(seconds=450))  # half of the old window slid out: 10 * 0.5 + 3 + 1 <= 10
+    clock.set(EDGE + timedelta(seconds=450))  # half the old window slid out: 10 * 0.5 + 1 <= 10
     assert hit(paperfeed_app, "k", limit=10, window_seconds=900)
     clock.set(EDGE + timedelta(seconds=1801))  # a whole window with nothing in it: all slid out
     assert all(hit(paperfeed_app, "k", limit=10, window_seconds=900) for _ in range(10))
@@ -42,6 +42,16 @@ def test_retry_after_is_the_wait_that_is_enough(paperfeed_app: Paperfeed, clock:
     assert not hit(paperfeed_app, "r2-probe", limit=0, window_seconds=900)  # (a limit of 0 refuses all)
     clock.set(EDGE + timedelta(seconds=1 + wait))
     require(paperfeed_app, "r", limit=5, window_seconds=900, message="slow down")
+
+
+def test_refused_requests_do_not_use_up_the_limit(paperfeed_app: Paperfeed, clock: FixedClock) -> None:
+    clock.set(EDGE)
+    assert [hit(paperfeed_app, "r3", limit=2, window_seconds=60) for _ in range(2)] == [True, True]
+    assert not any(hit(paperfeed_app, "r3", limit=2, window_seconds=60) for _ in range(50))  # hammering
+    clock.set(
+        EDGE + timedelta(seconds=90)
+    )  # half slid out: 2 * 0.5 + 1 <= 2 (52 * 0.5 + 1 if refusals counted)
+    assert hit(paperfeed_app, "r3", limit=2, window_seconds=60)
 
 
 def test_keys_are_counted_apart(paperfeed_app: Paperfeed, clock: FixedClock) -> None:

@@ -7,6 +7,11 @@ window's count weighted by how much of the previous window the sliding window st
 (Cloudflare's "sliding window counter"). With ``limit`` events in the last stretch of one window,
 the next window starts nearly full and empties as the old events slide out.
 
+A refused request is not counted: the limit is on what was let through, so asking again and again
+neither extends one's own wait nor fills a shared limit (the sign-in cap of an address) for others.
+Because the previous window's events are taken as evenly spread, the wait after a burst can be up
+to two windows (a burst at the very start of a window slides out only as the next one ends).
+
 Windows are counted on the context's clock (business time), so a test can step over a window's edge.
 """
 
@@ -60,8 +65,12 @@ def check(app: Paperfeed, key: str, *, limit: int, window_seconds: int, now: flo
     current, previous = app.store.rate_limits.count_event(key, window, previous_start=window - window_seconds)
     elapsed = moment - window
     estimate = sliding_estimate(current, previous, elapsed, window_seconds)
+    if estimate <= limit:
+        return Verdict(True, estimate, 0)
+    app.store.rate_limits.uncount_event(key, window)  # refused: it does not use up the limit
+    current -= 1
     wait = seconds_until_allowed(current, previous, elapsed, window_seconds, limit)
-    return Verdict(estimate <= limit, estimate, max(math.ceil(wait), 1))
+    return Verdict(False, estimate, max(math.ceil(wait), 1))
 
 
 def hit(app: Paperfeed, key: str, *, limit: int, window_seconds: int, now: float | None = None) -> bool:

@@ -47,10 +47,7 @@ def escape_text(text: str) -> str:
                     i += 2
                     continue
                 escaped -= 1
-            unit = ch + nxt
-            if nxt == "\\" and (i + 2 >= n or text[i + 2] in "{}"):
-                unit += " "
-            out.append(unit)
+            out.append(ch + nxt)
             i += 2
             continue
         if ch == "$":
@@ -62,10 +59,14 @@ def escape_text(text: str) -> str:
                 i += 1
                 continue
             plain -= 1
+        if ch in "{}" and out and out[-1].endswith("\\"):
+            out.append(" ")  # after a ``\\\\`` line break, a plain brace must stay a plain brace
         out.append(_SPECIAL.get(ch, ch) if not in_math else ch)
         i += 1
-    out.append("\\}" * escaped + "}" * plain)
-    return "".join(out)
+    body = "".join(out)
+    if body.endswith("\\"):  # a line break (``\\\\``) last: its backslash must not touch a brace
+        body += " "
+    return body + "\\}" * escaped + "}" * plain
 
 
 def verbatim_value(text: str) -> str:

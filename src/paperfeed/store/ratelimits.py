@@ -4,7 +4,7 @@ window."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from paperfeed.store.database import Database
 from paperfeed.store.schema import rate_limits
@@ -46,3 +46,16 @@ class RateLimitStore:
                 ).scalar()
                 previous = int(found or 0)
         return count, previous
+
+    def uncount_event(self, key: str, window_start: int) -> None:
+        """Take back one event of ``key``'s window (a refused request does not use up the limit)."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(rate_limits)
+                .where(
+                    rate_limits.c.key == key,
+                    rate_limits.c.window_start == window_start,
+                    rate_limits.c.count > 0,
+                )
+                .values(count=rate_limits.c.count - 1)
+            )
