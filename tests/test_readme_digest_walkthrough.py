@@ -2,11 +2,13 @@
 (issue 18, items 1 and 2): ``serve --demo --port P``, subscribe from the header, open the confirmation
 link copied from the outbox file, choose cs.CL, ``digest send --period 2026-02-20`` in a second
 process, and unsubscribe from the digest's link. Every link the CLI wrote points at port P: ``serve``
-recorded where it is reached in the store, and the CLI uses it."""
+recorded where it is reached in the store, and the CLI uses it. (The data dir starts as a copy of the
+session's demo store, so ``serve --demo`` finds the corpus loaded instead of spending 15 s on it.)"""
 
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -33,10 +35,11 @@ def _newest_link(outbox: Path, kind: str, base: str) -> str:
     raise AssertionError(f"no /digest/{kind}/ link to {base} in {sorted(outbox.iterdir())}")
 
 
-def test_the_digest_walk_through_on_another_port(tmp_path: Path) -> None:
+def test_the_digest_walk_through_on_another_port(tmp_path: Path, demo_template: Path) -> None:
     assert "python -m paperfeed serve --demo" in WALK
     assert "python -m paperfeed digest send --period 2026-02-20" in WALK
     data = tmp_path / "data"
+    shutil.copytree(demo_template, data)
     port = free_port()
     assert port != 8000
     base = f"http://127.0.0.1:{port}"

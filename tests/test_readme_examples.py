@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import shutil
 from pathlib import Path
 
 import pytest
@@ -44,10 +45,12 @@ def usage_examples() -> list[list[str]]:
 
 
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_dir(tmp_path_factory: pytest.TempPathFactory, demo_template: Path) -> Path:
+    """The demo corpus as ``paperfeed demo`` (the first example) loads it: a copy of the session's."""
     data = tmp_path_factory.mktemp("readme") / "data"
-    result = runner.invoke(app, ["--data-dir", str(data), "demo"], env={"PAPERFEED_EMBED_AFTER_INGEST": "0"})
-    assert result.exit_code == 0, result.output
+    shutil.copytree(demo_template, data)
+    again = runner.invoke(app, ["--data-dir", str(data), "demo"], env={"PAPERFEED_EMBED_AFTER_INGEST": "0"})
+    assert again.exit_code == 0, again.output  # idempotent, as the README says
     return data
 
 

@@ -104,8 +104,9 @@ def _check(
 
 
 def test_every_page_of_ours_has_no_wcag_violations(server: str, browser: Any, sample_app: Paperfeed) -> None:
-    """Light, wide: every rule on every page; dark: the rules that depend on colour; a phone: every
-    rule on the pages whose layout changes most, with the header's menu open."""
+    """Light, wide: every rule on every page; dark: the rules that depend on colour, on pages with
+    every kind of element; a phone: every rule on the pages whose layout changes most, with the
+    header's menu open."""
     user = ensure_user(sample_app, "reader@example.org")
     collections.save(sample_app, user, "2602.18201")
     made = collections.create_collection(
@@ -124,32 +125,32 @@ def test_every_page_of_ours_has_no_wcag_violations(server: str, browser: Any, sa
         "/library/" + made.ref,
         "/login/verify?token=" + issue_login_token(sample_app, "reader@example.org"),
     ]
-    phone_pages = ["/", "/papers/2602.18409", "/for-you?drivers=1"]
+    # Dark: every kind of element the pages have (badges, highlights, notices, forms, the digest).
+    dark_visitor = [
+        "/daily/2026-02-19",
+        "/search?q=graph+neural",
+        "/papers/2602.18409",
+        "/login",
+        *mail_pages[:3],
+    ]
+    dark_member = ["/", "/library", "/for-you?drivers=1", "/follows", "/authors/Joseph%20Bingham"]
+    phone = ["/", "/papers/2602.18409", "/for-you?drivers=1"]
+    runs = (
+        ("light", 1280, None, SIGNED_OUT + mail_pages, SIGNED_IN),
+        ("dark", 1280, COLOUR_RULES, dark_visitor, dark_member),
+        ("dark", 390, None, phone[:2], phone),
+    )
     found: dict[str, str] = {}
-    for scheme, width, rules in (("light", 1280, None), ("dark", 1280, COLOUR_RULES), ("dark", 390, None)):
+    for scheme, width, rules, visitor_pages, member_pages in runs:
         viewport = {"width": width, "height": 900 if width > 500 else 844}
         visitor = browser.new_context(color_scheme=scheme, viewport=viewport)
         install_axe(visitor)
-        _check(
-            visitor,
-            server,
-            SIGNED_OUT + mail_pages if width > 500 else phone_pages[:2],
-            f"[{scheme} {width}px visitor]",
-            found,
-            rules,
-        )
+        _check(visitor, server, visitor_pages, f"[{scheme} {width}px visitor]", found, rules)
         visitor.close()
         member = browser.new_context(color_scheme=scheme, viewport=viewport)
         install_axe(member)
         member.add_cookies([create_session_cookie(sample_app, user, server)])
-        _check(
-            member,
-            server,
-            SIGNED_IN if width > 500 else phone_pages,
-            f"[{scheme} {width}px member]",
-            found,
-            rules,
-        )
+        _check(member, server, member_pages, f"[{scheme} {width}px member]", found, rules)
         if width < 500:  # the phone's header menu, opened
             page = member.new_page()
             page.goto(server + "/")
