@@ -142,7 +142,7 @@ def test_the_trends_page_draws_one_line_per_query(demo_client: TestClient) -> No
     # each point links to its week's search and says its value on hover
     assert "/search?q=diffusion&amp;since=2026-02-16&amp;until=2026-02-22" in html
     assert "<title>diffusion · 2026-W08: " in html
-    assert 'role="img" aria-label="Papers per week, 2026-01-05 to 2026-02-22; diffusion: ' in html
+    assert 'role="group" aria-label="Papers per week, 2026-01-05 to 2026-02-22; diffusion: ' in html
     assert "<details" in html and '<th scope="row">2026-W08</th>' in html
     share = demo_client.get("/trends", params={"q": "diffusion", "measure": "share"})
     assert "Share of all papers per week" in share.text and "%" in share.text

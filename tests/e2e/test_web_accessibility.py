@@ -44,6 +44,9 @@ SIGNED_OUT = [
     "/login",
     "/submit",
     "/papers/2601.99999",  # a 404 page
+    "/trends?q=graph&q=language+model",
+    "/map?q=graph+neural",
+    "/map?week=2026-W08",
 ]
 SIGNED_IN = [
     "/",
@@ -54,6 +57,7 @@ SIGNED_IN = [
     "/follows",
     "/for-you",
     "/for-you?drivers=1",
+    "/map?for_you=1",
     "/settings",
     "/account",
     "/submit",

@@ -29,6 +29,13 @@ CLUSTER_COLOURS = 12
 """Distinct map colours (``.cluster-0`` … ``.cluster-11``); more clusters share them."""
 
 
+def _role(has_links: bool) -> str:
+    """``img`` for a picture; ``group`` for one that holds links (mouse shortcuts, hidden from assistive
+    technology: the page lists the same papers and periods as text). An ``img`` may hold no
+    interactive element at all (axe-core: nested-interactive)."""
+    return "group" if has_links else "img"
+
+
 def _e(text: object) -> str:
     return escape(str(text), quote=True)
 
@@ -127,7 +134,8 @@ def line_chart(chart: LineChart, *, chart_id: str = "chart") -> Markup:
     aria = "; ".join(summary + chart.extra_aria)
     parts = [
         f'<svg class="chart line-chart" id="{_e(chart_id)}" width="100%" height="{chart.height}" '
-        f'role="img" aria-label="{_e(aria)}" xmlns="http://www.w3.org/2000/svg">'
+        f'role="{_role(any(p.href for series in chart.series for p in series.points))}" '
+        f'aria-label="{_e(aria)}" xmlns="http://www.w3.org/2000/svg">'
     ]
     for step in range(5):
         value = ceiling * step / 4
@@ -218,7 +226,7 @@ def bar_strip(bars: Sequence[Bar], *, label: str, height: int = 46) -> Markup:
     plot = height - 14
     slot = 100.0 / max(1, count)
     parts = [
-        f'<svg class="chart bar-strip" width="100%" height="{height}" role="img" '
+        f'<svg class="chart bar-strip" width="100%" height="{height}" role="{_role(any(b.href for b in bars))}" '
         f'aria-label="{_e(label)}" xmlns="http://www.w3.org/2000/svg">'
     ]
     for i, bar in enumerate(bars):
@@ -264,7 +272,7 @@ def scatter_map(dots: Sequence[MapDot], labels: Sequence[MapLabel], *, label: st
     """Papers as dots at their map position (each a link to the paper with its title as tooltip),
     saved and followed ones ringed, cluster labels at their clusters' centres."""
     parts = [
-        f'<svg class="chart paper-map" width="100%" role="img" aria-label="{_e(label)}" '
+        f'<svg class="chart paper-map" width="100%" role="{_role(bool(dots))}" aria-label="{_e(label)}" '
         'xmlns="http://www.w3.org/2000/svg">'
     ]
     margin = 3.0
@@ -274,7 +282,8 @@ def scatter_map(dots: Sequence[MapDot], labels: Sequence[MapLabel], *, label: st
         rings = "".join(f'<circle class="ring {m}" cx="{cx}" cy="{cy}" r="7.5"/>' for m in dot.marks)
         marks = "".join(" " + m for m in dot.marks)
         parts.append(
-            f'<a class="dot cluster-{dot.colour % CLUSTER_COLOURS}{marks}" href="{_e(dot.href)}" tabindex="-1">'
+            f'<a class="dot cluster-{dot.colour % CLUSTER_COLOURS}{marks}" href="{_e(dot.href)}" tabindex="-1" '
+            'aria-hidden="true">'
             f'<title>{_e(dot.title)}</title>{rings}<circle class="fill" cx="{cx}" cy="{cy}" r="4.5"/></a>'
         )
     for item in labels:
