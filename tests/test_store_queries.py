@@ -81,3 +81,29 @@ def test_handles_are_chosen_unique_and_never_the_email(paperfeed_app: Paperfeed)
     assert store.accounts.handles([ada.id, bob.id, 999]) == {ada.id: "ada-l", bob.id: "bob"}
     assert set_handle(paperfeed_app, ada, "ada-l").handle == "ada-l"  # keeping one's own handle is fine
     assert set_handle(paperfeed_app, ada, "").handle is None and store.accounts.handles([ada.id]) == {}
+
+
+def test_blend_weights_are_replaced_and_members_counted_by_distinct_saves(paperfeed_app: Paperfeed) -> None:
+    from paperfeed.library import collections
+
+    store = paperfeed_app.store
+    assert store.recommend.get_blend("for-you") is None
+    store.recommend.put_blend(
+        "for-you", weights='{"weights": {}}', active=False, report="{}", now=datetime(2026, 12, 1, 12, 0)
+    )
+    later = datetime(2026, 12, 2, 12, 0)
+    store.recommend.put_blend(
+        "for-you", weights='{"weights": {"x": 1}}', active=True, report='{"a": 1}', now=later
+    )
+    stored = store.recommend.get_blend("for-you")
+    assert stored is not None and stored.active and stored.report == '{"a": 1}' and stored.fitted_at == later
+    papers = [_paper(f"2602.0000{i}", datetime(2026, 2, 1, tzinfo=UTC), ["cs.LG"]) for i in range(1, 4)]
+    store.papers.write_batch(papers)
+    two, one = ensure_user(paperfeed_app, "two@example.org"), ensure_user(paperfeed_app, "one@example.org")
+    other = collections.create_collection(paperfeed_app, two, "Other")
+    for paper_id in ("2602.00001", "2602.00002"):
+        collections.save(paperfeed_app, two, paper_id)
+        collections.save(paperfeed_app, two, paper_id, collection=other.id)  # counted once
+    collections.save(paperfeed_app, one, "2602.00003")
+    assert store.library.members_with_saves(2) == [two.id]
+    assert store.library.members_with_saves(1) == sorted([one.id, two.id])

@@ -244,6 +244,12 @@ class Settings(BaseSettings):
         pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
         description="When the scheduler runs `paperfeed enrich` (HH:MM UTC).",
     )
+    scheduler_fit_time: str = Field(
+        default="05:30",
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        description="When the scheduler fits For you's blend weights on the members (`paperfeed "
+        "recommend fit`, HH:MM UTC).",
+    )
     scheduler_poll_seconds: float = Field(
         default=60.0, gt=0, description="How often the scheduler looks whether a job is due."
     )

@@ -1,5 +1,5 @@
-"""The in-app scheduler (``paperfeed serve --scheduler``): ``sync``, the enrichment and the digest
-send, daily.
+"""The in-app scheduler (``paperfeed serve --scheduler``): ``sync``, the enrichment, the fit of
+For you's blend weights on the members (``paperfeed recommend fit``) and the digest send, daily.
 
 Every instance started with ``--scheduler`` runs this loop in a background thread, but only the
 holder of the ``scheduler`` lease in the store does anything: with several instances (or workers),
@@ -73,11 +73,20 @@ def enrich_job(app: Paperfeed) -> str:
     return "enrich: " + json.dumps({key: report[key] for key in keys})
 
 
+def recommend_fit_job(app: Paperfeed) -> str:
+    """``paperfeed recommend fit``'s work: the blend's weights fitted on the store's members."""
+    from paperfeed.recommend.fitting import fit_store_weights
+
+    report = fit_store_weights(app)
+    return f"recommend-fit: {report.status}: {report.message}"
+
+
 def default_jobs(app: Paperfeed) -> list[Job]:
     settings = app.settings
     return [
         Job("sync", _at(settings.scheduler_sync_time), lambda: sync_job(app)),
         Job("enrich", _at(settings.scheduler_enrich_time), lambda: enrich_job(app)),
+        Job("recommend-fit", _at(settings.scheduler_fit_time), lambda: recommend_fit_job(app)),
         Job("digest", _at(settings.scheduler_digest_time), lambda: digest_job(app)),
     ]
 

@@ -28,8 +28,8 @@ from paperfeed.context import Paperfeed
 from paperfeed.errors import InvalidInput
 from paperfeed.library.signals import MemberSignals, already_seen, member_signals_many
 from paperfeed.recommend.batch import BatchScores, co_saves_for, score_members, stack_models
-from paperfeed.recommend.blend import DEFAULT_WEIGHTS
 from paperfeed.recommend.candidates import Candidates, candidates_for
+from paperfeed.recommend.fitting import active_weights
 from paperfeed.recommend.member_models import TrainedMember, member_models
 from paperfeed.recommend.model import Parts, follow_kind, follow_weights
 from paperfeed.recommend.ranking import (
@@ -143,7 +143,7 @@ def recommendations_for_many(
     trained = member_models(app, signals, candidates)
     matched = _follows(app, signals, candidates)
     co_scores, co_counts, columns, matrix, readers = _co_saves(app, trained, members, candidates)
-    weights = DEFAULT_WEIGHTS
+    weights = active_weights(app)  # fitted on the store's members when a fit put them in use
     n = len(candidates)
     chosen: dict[int, list[Ranked]] = {}
     follows_of: dict[int, dict[str, Follow]] = {}

@@ -29,6 +29,7 @@ from paperfeed.library.follows_feed import follow_matches, rank_matches, store_f
 from paperfeed.library.signals import MemberSignals, already_seen, member_signals
 from paperfeed.periods import day_start
 from paperfeed.recommend.candidates import candidates_for
+from paperfeed.recommend.fitting import active_weights
 from paperfeed.recommend.member_models import member_model
 from paperfeed.recommend.ranking import Ranking, rank_member
 from paperfeed.recommend.reasons import DriverView, ReasonView, describe, follow_text, panel, shares_of
@@ -132,7 +133,9 @@ def rank(
         items = _by_follows(app, signals, since, until, limit, exclude)
         return Picks(items, since, until, notices=[NOT_READY], features_ready=False)
     trained = member_model(app, signals, candidates, now=now)
-    ranking: Ranking = rank_member(app, signals, trained.model, candidates, limit=limit, exclude=exclude)
+    ranking: Ranking = rank_member(
+        app, signals, trained.model, candidates, limit=limit, exclude=exclude, weights=active_weights(app)
+    )
     named = {x for i in ranking.items for x in (i.reason.paper_id, i.linked) if x}
     titles = app.store.papers.titles(sorted(named))
     names = collection_names if collection_names is not None else _collection_names(app, signals.user_id)

@@ -22,7 +22,7 @@ from paperfeed.store.leases import LeaseStore, ScheduleStore
 from paperfeed.store.library import Annotation, Collection, Entry, LibraryStore
 from paperfeed.store.papers import BatchResult, PaperStore, Window
 from paperfeed.store.ratelimits import RateLimitStore
-from paperfeed.store.recommend import ModelRow, RecommendStore, StoredModel
+from paperfeed.store.recommend import ModelRow, RecommendStore, StoredBlend, StoredModel
 from paperfeed.store.send_ledger import ClaimedSend, SendLedger, SendRecord
 from paperfeed.store.signals import Feedback, Follow, Impression, SignalStore
 from paperfeed.store.subscriptions import DigestChoices, Subscription, SubscriptionStore
@@ -60,6 +60,7 @@ __all__ = [
     "SignalStore",
     "Store",
     "StoreUnavailable",
+    "StoredBlend",
     "StoredModel",
     "Subscription",
     "SubscriptionStore",

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, distinct, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from paperfeed.store.database import Database
@@ -313,6 +313,19 @@ class LibraryStore:
                 for row in rows:
                     found[row.paper_id].add(int(row.user_id))
         return dict(found)
+
+    def members_with_saves(self, at_least: int) -> list[int]:
+        """Members with at least ``at_least`` different papers in their collections, by id."""
+        saved = func.count(distinct(collection_entries.c.paper_id))
+        query = (
+            select(collections.c.user_id)
+            .join(collection_entries, collection_entries.c.collection_id == collections.c.id)
+            .group_by(collections.c.user_id)
+            .having(saved >= at_least)
+            .order_by(collections.c.user_id)
+        )
+        with self._engine.connect() as conn:
+            return [int(row.user_id) for row in conn.execute(query)]
 
     def savers_published(self, since: datetime, until: datetime) -> dict[str, set[int]]:
         """:meth:`savers` for every saved paper whose first version is in ``[since, until)`` (one query)."""

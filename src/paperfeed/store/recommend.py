@@ -1,4 +1,5 @@
-"""Recommendations in the store: members' cached models and personal feed tokens.
+"""Recommendations in the store: members' cached models, personal feed tokens and the blend
+weights fitted on the store's own members.
 
 The model rows are a cache keyed by a fingerprint the recommender computes (see
 :mod:`paperfeed.store.schema.recommend`); writing one is a single ``INSERT … ON CONFLICT DO
@@ -17,7 +18,7 @@ from sqlalchemy import delete, select
 
 from paperfeed.store.accounts import User, _user
 from paperfeed.store.database import Database
-from paperfeed.store.schema import feed_tokens, member_models, users
+from paperfeed.store.schema import blend_weights, feed_tokens, member_models, users
 
 _CHUNK = 500
 
@@ -41,6 +42,18 @@ class ModelRow:
     positives: int
     negatives: int
     model: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBlend:
+    """Fitted blend weights (JSON, :class:`paperfeed.recommend.blend.BlendWeights`), whether they
+    are in use, and the fit's report (JSON)."""
+
+    name: str
+    weights: str
+    active: bool
+    report: str
+    fitted_at: datetime
 
 
 def _stored(row: Any) -> StoredModel:
@@ -122,6 +135,30 @@ class RecommendStore:
                     or 0
                 )
             return removed
+
+    # ---------------------------------------------------------------------- blend weights
+    def get_blend(self, name: str) -> StoredBlend | None:
+        """The last fit of the blend ``name`` (None when it was never fitted)."""
+        with self._engine.connect() as conn:
+            row = conn.execute(select(blend_weights).where(blend_weights.c.name == name)).first()
+        if row is None:
+            return None
+        return StoredBlend(str(row.name), str(row.weights), bool(row.active), str(row.report), row.fitted_at)
+
+    def put_blend(self, name: str, *, weights: str, active: bool, report: str, now: datetime) -> None:
+        """Record a fit of the blend ``name`` (replacing the previous one)."""
+        values = {"name": name, "weights": weights, "active": active, "report": report, "fitted_at": now}
+        with self._engine.begin() as conn:
+            statement = self._db.insert(blend_weights).values(values)
+            conn.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["name"],
+                    set_={
+                        k: getattr(statement.excluded, k)
+                        for k in ("weights", "active", "report", "fitted_at")
+                    },
+                )
+            )
 
     # ---------------------------------------------------------------------- feed tokens
     def set_feed_token(self, user_id: int, token_hash: str, *, now: datetime) -> None:

@@ -56,7 +56,7 @@ from paperfeed.store.schema.papers import (
     papers,
     store_state,
 )
-from paperfeed.store.schema.recommend import feed_tokens, member_models
+from paperfeed.store.schema.recommend import blend_weights, feed_tokens, member_models
 
 __all__ = [
     "DIGEST_FOLLOW_KINDS",
@@ -68,6 +68,7 @@ __all__ = [
     "SUBSCRIPTION_STATUSES",
     "VISIBILITIES",
     "api_tokens",
+    "blend_weights",
     "collection_entries",
     "collections",
     "comment_reports",
