@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from paperfeed.search.fusion import min_max, rrf, weighted
+from paperfeed.search.fusion import calibrated, min_max, rrf, weighted
 from paperfeed.search.similar import rocchio
 
 
@@ -39,6 +39,20 @@ def test_min_max_and_weighted_hand_computed() -> None:
     assert fused["c"] == pytest.approx(0.7)
     assert fused["d"] == pytest.approx(0.0)
     assert [d for d, _ in weighted([bm25, dense], [0.3, 0.7])] == ["c", "b", "a", "d"]
+
+
+def test_calibrated_scales_both_scores_over_every_candidate() -> None:
+    bm25 = {"a": 10.0, "b": 5.0, "c": 0.0, "d": 0.0}  # c, d: the query matches none of their words
+    cosine = {"a": 0.2, "b": 0.6, "c": 0.7, "d": 0.2}  # every candidate's own cosine
+    fused = dict(calibrated(bm25, cosine, 0.5))
+    assert fused["a"] == pytest.approx(0.5 * 1.0 + 0.5 * 0.0)
+    assert fused["b"] == pytest.approx(0.5 * 0.5 + 0.5 * 0.8)
+    assert fused["c"] == pytest.approx(0.5 * 1.0)
+    assert fused["d"] == pytest.approx(0.0)
+    # a paper missing a score (not embedded) gets the lowest cosine, not an invented one
+    unembedded = dict(calibrated({"a": 1.0, "b": 0.0, "c": 0.5}, {"b": 0.9, "c": 0.5}, 0.5))
+    assert unembedded == {"a": 0.5, "b": 0.5, "c": 0.25}
+    assert [d for d, _ in calibrated(bm25, cosine, 0.5)] == ["b", "a", "c", "d"]
 
 
 def test_rocchio_is_unit_and_moves_away_from_negatives() -> None:

@@ -7,7 +7,10 @@
   a document missing from a list gets 0 from it. Sensitive to score distributions, which is why the
   default mode is chosen by the SciFact harness, not by taste.
 
-Both return ``(doc_id, fused_score)`` pairs, best first, ties broken by id for determinism.
+* :func:`calibrated` — the same convex combination over candidates whose both scores are known
+  (hybrid search fills in each list's missing scores first; the default since issue 16).
+
+All return ``(doc_id, fused_score)`` pairs, best first, ties broken by id for determinism.
 """
 
 from __future__ import annotations
@@ -63,4 +66,21 @@ def weighted(rankings: Sequence[Ranking], weights: Sequence[float]) -> list[tupl
     for ranking, weight in zip(rankings, weights, strict=True):
         for doc_id, score in min_max(ranking).items():
             fused[doc_id] = fused.get(doc_id, 0.0) + weight * score
+    return _ordered(fused)
+
+
+def calibrated(
+    keyword: Mapping[str, float], semantic: Mapping[str, float], keyword_weight: float
+) -> list[tuple[str, float]]:
+    """Score fusion over the union of both lists' candidates, each min-max scaled over *all* of
+    them: ``keyword`` gives BM25 scores (a candidate it lacks counts 0), ``semantic`` the cosine of
+    every candidate it can (hybrid search reads the keyword-only candidates' cosines from their
+    stored vectors; a candidate still without one gets the lowest). Unlike :func:`weighted`, a
+    paper the keyword list found is not given 0 by the semantic side because it fell just below
+    that list's cut-off (docs/benchmarks.md, SciFact train)."""
+    ids = list(dict.fromkeys([*keyword, *semantic]))
+    bm25 = min_max([(doc_id, keyword.get(doc_id, 0.0)) for doc_id in ids])
+    low = min(semantic.values()) if semantic else 0.0
+    cosine = min_max([(doc_id, semantic.get(doc_id, low)) for doc_id in ids])
+    fused = {d: keyword_weight * bm25[d] + (1.0 - keyword_weight) * cosine[d] for d in ids}
     return _ordered(fused)
