@@ -239,6 +239,7 @@ def search(
         ]
     else:
         depth = max(HYBRID_DEPTH, limit + offset)
+        assert embedder is not None  # effective != "keyword": semantic_available gave one
         query_vector = embedder.encode([parsed.free_text])[0]
         semantic = semantic_ranking(
             app, lexical, embedder, vectors, parsed, depth=depth, category=category, since=since,
