@@ -94,9 +94,12 @@ def variants(app: Any) -> dict[str, Callable[[str], list[str]]]:
     )
     vectors = open_vectors(app)
     if vectors is not None and len(vectors):
-        out["embeddings-before"] = lambda pid: [
-            h.paper_id for h in sim.similar(app, [pid], limit=100, method="embeddings").hits
-        ]
+
+        def nearest(pid: str) -> list[str]:  # the previous embeddings method: nearest papers alone
+            stored = vectors.get([pid])
+            return [h.paper_id for h in sim._by_embeddings(vectors, stored, [pid], [], 100)] if stored else []
+
+        out["embeddings-before"] = nearest
         for share in (0.2, 0.3, 0.4, 0.5):
             for svm in (False, True):
                 out[f"fused share={share} svm={svm}"] = lambda pid, share=share, svm=svm: [
