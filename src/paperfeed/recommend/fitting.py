@@ -10,10 +10,11 @@ per-benchmark fit, on the members who have saved enough papers.
 The construction, like the benchmarks' (and never run by a request: ``paperfeed recommend fit``
 and the scheduler's daily ``recommend-fit`` job run it):
 
-* **members**: those with at least :data:`MIN_SAVES` papers in their collections; each one's
+* **members**: those with at least :data:`MIN_SAVES` papers in their collections (a seeded sample of
+  :data:`MAX_MEMBERS` when there are more); each one's
   latest saves (:data:`HOLD_OUT` of them, at least 2) are held out, the rest are their library;
-* **candidates**: every saved paper plus the :data:`BACKGROUND` newest papers of the features
-  index (what For you ranks is recent papers); a member's own library is excluded from theirs;
+* **candidates**: every paper those members saved plus the :data:`BACKGROUND` newest papers of the
+  features index (what For you ranks is recent papers); a member's own library is excluded from theirs;
 * **co-saves**: from every member's library with the held-out saves removed (so a held-out paper
   is found by others' libraries only, as a new save would be);
 * **held-out members**: the members are split in two seeded folds; each fold is ranked with
@@ -62,6 +63,9 @@ MIN_MEMBERS = 30
 """Below this many members a fit is not trusted: the defaults stay (the report says so)."""
 FIT_MEMBERS = 400
 """At most this many members per fit (as in ``eval recommend``)."""
+MAX_MEMBERS = 2 * FIT_MEMBERS + 1_200
+"""At most this many members take part (a seeded sample): the fit and the held-out comparison of a
+daily job stay bounded (2,000 members and 20,000 newest papers: about 1.5 minutes on 2 cores)."""
 BACKGROUND = 20_000
 """The newest papers of the features index that join the saved papers as candidates."""
 MIN_DENSE_SHARE = 0.5
@@ -148,7 +152,9 @@ def _corpus(app: Paperfeed, members: list[int]) -> _Corpus | None:
     splits = {m: _split(signals[m].saved) for m in members}
     # other members' libraries count for co-saves too (all their saves: they hold nothing out)
     everyone = app.store.library.libraries_of(app.store.library.members_with_saves(1))
-    saved_ids = sorted({pid for cols in everyone.values() for papers in cols.values() for pid in papers})
+    # the candidates: the taking-part members' saved papers (others' libraries only count for
+    # co-saves among them) and the newest papers
+    saved_ids = sorted({pid for m in members for pid in signals[m].saved})
     newest = np.argsort(-np.asarray(features.published), kind="stable")[:BACKGROUND]
     recent = [features.ids[i] for i in newest]
     ids, rows = features.rows(list(dict.fromkeys([*saved_ids, *recent])))
@@ -249,6 +255,8 @@ def fit_store_weights(
 ) -> FitReport:
     """Fit the blend's weights on the store's members and record them (see the module docstring)."""
     members = app.store.library.members_with_saves(MIN_SAVES)
+    if len(members) > MAX_MEMBERS:  # a daily job's bound: a seeded sample takes part
+        members = sorted(random.Random(f"{seed}:members").sample(members, MAX_MEMBERS))
     corpus = _corpus(app, members) if len(members) >= min_members else None
     usable = sorted(u for u in corpus.test if len(corpus.train[u]) and len(corpus.test[u])) if corpus else []
     if corpus is None or len(usable) < min_members:
