@@ -62,7 +62,9 @@ def test_a_fit_on_topical_libraries_learns_content_and_records_the_comparison(
     assert report.status in ("fitted", "kept-defaults")
     assert report.members == 24 and report.fitted.members == 24 and report.defaults.members == 24
     assert report.held_out_saves == 24 * 2  # the latest 30% of 8 saves, rounded: 2 each
-    assert len(report.fold_weights) == 2
+    assert {m: len(f) for m, f in report.fold_weights.items()} == {"logistic": 2, "ndcg-ascent": 2}
+    assert report.method in ("logistic", "ndcg-ascent") and report.fitted == report.methods[report.method]
+    assert all(held.members == 24 for held in report.methods.values())
     # the held-out saves are the seed's nearest neighbours: content similarity must predict them
     assert max(report.weights.get("content_mean", 0.0), report.weights.get("content_max", 0.0)) > 0
     assert report.fitted.ndcg_10 > 0 and report.defaults.ndcg_10 > 0
@@ -77,6 +79,20 @@ def test_a_fit_on_topical_libraries_learns_content_and_records_the_comparison(
         assert active_weights(sample_app).weights == BlendWeights.from_json(stored.weights).weights
     else:
         assert active_weights(sample_app) is DEFAULT_WEIGHTS
+
+
+def test_ndcg_ascent_moves_a_weight_only_when_the_top_10_gets_better() -> None:
+    from paperfeed.recommend.fitting import ndcg_ascent
+
+    names = ("content_mean", "popularity")
+    # the relevant candidate is the most popular and the least similar: only popularity finds it
+    features = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]], dtype=np.float32)
+    members = [(features, np.array([False, False, True]))] * 3
+    start = BlendWeights({"content_mean": 1.0, "popularity": 0.0})
+    fitted = ndcg_ascent(members, names, start=start, source="test")
+    assert fitted.weight("popularity") - fitted.weight("content_mean") > 0  # now ranks it first
+    unchanged = ndcg_ascent(members, names, start=BlendWeights({"popularity": 1.0}), source="test")
+    assert unchanged.weights == {"popularity": 1.0}  # already perfect: nothing moves
 
 
 def test_for_you_ranks_with_the_weights_in_use(sample_app: Paperfeed, clock: FixedClock) -> None:
