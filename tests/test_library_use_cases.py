@@ -74,6 +74,12 @@ def test_collections_crud_names_slugs_and_ownership(sample_app: Paperfeed) -> No
             collections.create_collection(sample_app, owner, bad)
     with pytest.raises(InvalidInput, match="visibility"):
         collections.create_collection(sample_app, owner, "Secret", visibility="friends")
+    # A NUL that PostgreSQL cannot store (found by the generated-request run) is refused in words.
+    with pytest.raises(InvalidInput, match="control characters"):
+        collections.create_collection(sample_app, owner, "Nul", description="a\x00b")
+    described = collections.create_collection(sample_app, owner, "Described", description="one\r\ntwo\tthree")
+    assert described.description == "one\ntwo\tthree"
+    collections.delete_collection(sample_app, owner, described.ref)
     collections.save(sample_app, owner, "2602.18201", collection=group.ref)
     # Someone else may read a public collection, but not change it; a private one does not exist for them.
     assert collections.visible_collection(sample_app, other, group.ref).id == group.id

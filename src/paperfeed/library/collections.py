@@ -81,9 +81,11 @@ def _visibility(value: str) -> str:
 
 
 def _description(text: str | None) -> str | None:
-    value = (text or "").strip()
+    value = (text or "").replace("\r\n", "\n").strip()
     if len(value) > MAX_DESCRIPTION_CHARS:
         raise InvalidInput(f"descriptions are at most {MAX_DESCRIPTION_CHARS} characters")
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
+        raise InvalidInput("descriptions cannot contain control characters (a line break or tab is fine)")
     return value or None
 
 
