@@ -4,6 +4,7 @@ and every /api/v1 library route with a personal token. Both backends."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -412,3 +413,32 @@ def test_api_follows_and_feedback_with_a_token(
     assert client.delete(f"/api/v1/follows/{follow_id}", headers=other).status_code == 404
     assert client.delete(f"/api/v1/follows/{follow_id}", headers=auth).json()["deleted"]
     assert client.get("/api/v1/follows").status_code == 401
+
+
+# --------------------------------------------------------------------------- control characters in parameters
+@pytest.mark.parametrize(
+    ("path", "named"),
+    [
+        ("/api/v1/library/papers?tag=%00", "'tag'"),  # found by the generated-request run on PostgreSQL
+        ("/api/v1/library/papers?tag=a%01b", "'tag'"),
+        ("/api/v1/search?q=graph%00", "'q'"),
+        ("/api/v1/papers/2602.18201%00", "paper id"),
+        ("/library?tag=%00", "'tag'"),
+        ("/search?q=%7F", "'q'"),
+    ],
+)
+def test_a_control_character_in_a_parameter_is_refused_by_name(
+    sample_app: Paperfeed, client: TestClient, path: str, named: str
+) -> None:
+    """PostgreSQL cannot compare a NUL (it answered 500), SQLite quietly matched nothing: both now
+    refuse it, and any other control character, before the store is asked."""
+    sign_in(client, sample_app, "nul@example.org")
+    answer = client.get(path, headers=bearer(sample_app, "nul@example.org") if "/api/" in path else {})
+    assert answer.status_code == 422, (path, answer.text)
+    said = html.unescape(answer.text)
+    assert named in said and "control character" in said
+
+
+def test_tabs_and_line_breaks_in_a_search_are_still_searched(client: TestClient) -> None:
+    answer = client.get("/api/v1/search", params={"q": "fairness\tgraph\n"})
+    assert answer.status_code == 200

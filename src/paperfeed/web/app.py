@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -55,6 +55,7 @@ from paperfeed.web.common import current_page_path
 from paperfeed.web.highlight import mark, tex
 from paperfeed.web.json_response import TextSafeJSONResponse
 from paperfeed.web.methods import MethodTable
+from paperfeed.web.request_text import refuse_control_characters
 from paperfeed.web.security import CSRF_COOKIE
 from paperfeed.web.static_files import StaticVersions, VersionedStaticFiles
 
@@ -127,6 +128,8 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        # No parameter of any page or route may hold a NUL or another control character (422).
+        dependencies=[Depends(refuse_control_characters)],
         default_response_class=TextSafeJSONResponse,  # no bidirectional overrides in any JSON string
     )
     # Compressed answers (pages, JSON, feeds, CSS and JS) for clients that ask, but not tiny ones.
