@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from paperfeed.evaluation.recommend import paired, sign_test
+from paperfeed.evaluation.paired import paired, sign_test
 from paperfeed.recommend.blend import (
     DEFAULT_WEIGHTS,
     BlendWeights,

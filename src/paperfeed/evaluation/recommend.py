@@ -19,7 +19,7 @@ method, and recall@50, recall@100, binary nDCG@10 and MRR@10 are averaged over u
   semantic extra works (otherwise listed under ``skipped`` with the reason).
 
 Besides the means, the report compares the run's method (``paperfeed+embeddings`` if evaluated,
-else ``paperfeed``) with every other method user by user (:class:`Comparison`: wins, losses, ties,
+else ``paperfeed``) with every other method user by user (:class:`~paperfeed.evaluation.paired.Comparison`: wins, losses, ties,
 a two-sided sign test and a bootstrap 95% interval of the mean difference, for nDCG@10 and
 recall@100).
 
@@ -31,7 +31,6 @@ dropped from their relevant set (they are never ranked); a user left with none i
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from collections.abc import Callable
@@ -45,6 +44,7 @@ import scipy.sparse as sp
 from paperfeed.evaluation import baselines
 from paperfeed.evaluation.dataset import Dataset, read_dataset
 from paperfeed.evaluation.metrics import mrr_at, ndcg_at, recall_at
+from paperfeed.evaluation.paired import Comparison, paired
 from paperfeed.recommend.blend import (
     BlendWeights,
     FitExamples,
@@ -78,7 +78,6 @@ ABLATIONS = (
     "paperfeed+embeddings-content-only",
     "paperfeed-default-weights",
 )
-BOOTSTRAP = 1000
 
 Scorer = Callable[[str, np.ndarray], np.ndarray]
 
@@ -107,72 +106,6 @@ class MethodResult:
         if self.weights is not None:
             data["weights"] = self.weights
         return data
-
-
-@dataclass(slots=True)
-class Paired:
-    """One metric, the run's method minus another, user by user."""
-
-    metric: str
-    mean_difference: float
-    low: float  # bootstrap 95% interval of the mean difference
-    high: float
-    wins: int
-    losses: int
-    ties: int
-    sign_test_p: float  # two-sided, ties dropped
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "metric": self.metric,
-            "mean_difference": round(self.mean_difference, 4),
-            "ci95": [round(self.low, 4), round(self.high, 4)],
-            "wins": self.wins,
-            "losses": self.losses,
-            "ties": self.ties,
-            "sign_test_p": float(f"{self.sign_test_p:.3g}"),
-        }
-
-
-@dataclass(slots=True)
-class Comparison:
-    method: str  # the run's method
-    against: str
-    paired: list[Paired]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "against": self.against, "paired": [p.to_dict() for p in self.paired]}
-
-
-def sign_test(wins: int, losses: int) -> float:
-    """Two-sided exact binomial test of wins against losses (p = 0.5), ties left out."""
-    n = wins + losses
-    if n == 0:
-        return 1.0
-    k = min(wins, losses)
-    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2.0**n
-    return min(1.0, 2.0 * tail)
-
-
-def paired(metric: str, ours: np.ndarray, theirs: np.ndarray, seed: int) -> Paired:
-    """Wins, losses, sign test and a bootstrap 95% interval of ``mean(ours - theirs)``."""
-    diff = np.asarray(ours, dtype=np.float64) - np.asarray(theirs, dtype=np.float64)
-    wins, losses = int((diff > 1e-12).sum()), int((diff < -1e-12).sum())
-    if len(diff) == 0:
-        return Paired(metric, 0.0, 0.0, 0.0, 0, 0, 0, 1.0)
-    rng = np.random.default_rng(seed)
-    means = diff[rng.integers(0, len(diff), size=(BOOTSTRAP, len(diff)))].mean(axis=1)
-    low, high = np.percentile(means, [2.5, 97.5])
-    return Paired(
-        metric,
-        float(diff.mean()),
-        float(low),
-        float(high),
-        wins,
-        losses,
-        len(diff) - wins - losses,
-        sign_test(wins, losses),
-    )
 
 
 @dataclass(slots=True)

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Upload
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, StrictBool
 
-from paperfeed.community.actions import stored_paper_id
 from paperfeed.library import collections, exporters, importers
 from paperfeed.library import feedback as feedback_lib
 from paperfeed.library import follows as follows_lib
@@ -23,6 +22,7 @@ from paperfeed.library.exporters import MEDIA_TYPES
 from paperfeed.library.follows import MAX_AUTHOR_CHARS, MAX_QUERY_CHARS
 from paperfeed.library.follows_feed import DEFAULT_DAYS, MAX_DAYS, follows_feed
 from paperfeed.library.marks import paper_state
+from paperfeed.papers import stored_paper_id
 from paperfeed.papers_json import paper_json
 from paperfeed.store import Collection, Follow
 from paperfeed.web.api import CursorQuery, LimitQuery, decode_cursor, encode_cursor
