@@ -114,12 +114,14 @@ def test_a_real_server_keeps_serving_while_its_indexer_fails(
     caplog.set_level(logging.INFO, logger="paperfeed.search.indexer")
     port = free_port()
     with serving(create_app(sample_app, indexer=True), port) as base:
+        # At least 1.5 s (some 30 failing indexer polls) and at least 10 answers: a loaded machine
+        # gives fewer answers per second, never fewer answers.
         deadline = time.monotonic() + 1.5
-        answers = []
-        while time.monotonic() < deadline:
+        answers: list[int] = []
+        while time.monotonic() < deadline or len(answers) < 10:
             answers.append(httpx.get(base + "/healthz", timeout=5).status_code)
             time.sleep(0.05)
-        assert set(answers) == {200} and len(answers) > 5
+        assert set(answers) == {200}
         assert httpx.get(base + "/search?q=graph", timeout=10).status_code == 200
     tracebacks = [r for r in caplog.records if r.exc_info and "embeddings" in r.getMessage()]
     assert len(tracebacks) == 1  # not one every 0.05 s

@@ -224,7 +224,8 @@ def test_layouts_are_computed_off_the_request_path(
     assert finished(client, "/api/v1/map?q=language").status_code == 200  # type: ignore[attr-defined]
     monkeypatch.setattr(map_pages, "PAGE_WAIT_SECONDS", 0.0)
     drawing = client.get("/map", params={"q": "neural network"}).text
-    assert "Drawing the map of" in drawing and '<meta http-equiv="refresh" content="2">' in drawing
+    assert "Drawing the map of" in drawing and 'data-reload-after="2"' in drawing
+    assert "http-equiv" not in drawing and "reload now" in drawing  # no timed meta refresh (WCAG 2.2.1)
     assert finished(client, "/api/v1/map?q=neural+network").status_code == 200  # type: ignore[attr-defined]
     drawn = client.get("/map", params={"q": "neural network"}).text  # the same layout, from the cache
     assert "Drawing the map" not in drawn and 'class="chart paper-map"' in drawn

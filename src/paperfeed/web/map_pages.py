@@ -3,7 +3,8 @@
 category, each a link to its paper.
 
 The layout is computed off the request path (:mod:`paperfeed.maps.service`); while it is still
-being drawn the page says so and reloads itself (a ``<meta http-equiv="refresh">``: no script).
+being drawn the page says so and reloads itself (``data-reload-after``, read by ``app.js``; not a
+``<meta http-equiv="refresh">``, which axe and WCAG 2.2.1 refuse), with a link to reload by hand.
 """
 
 from __future__ import annotations

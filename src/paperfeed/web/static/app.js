@@ -53,7 +53,16 @@
       toggle.setAttribute("aria-expanded", open ? "true" : "false");
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { renderMath(document.body); wireCopy(document.body); wireBusy(document.body); wireMenu(); });
+  // A page whose result is still being computed (the map) asks to be loaded again in a few seconds.
+  // A script, not <meta http-equiv="refresh">: a timed refresh is an accessibility failure (WCAG
+  // 2.2.1), and without scripts the page's own "Reload" link does the same.
+  function wireReload() {
+    var el = document.querySelector("[data-reload-after]");
+    if (!el) return;
+    var seconds = parseFloat(el.getAttribute("data-reload-after")) || 2;
+    setTimeout(function () { window.location.reload(); }, seconds * 1000);
+  }
+  document.addEventListener("DOMContentLoaded", function () { renderMath(document.body); wireCopy(document.body); wireBusy(document.body); wireMenu(); wireReload(); });
   document.addEventListener("htmx:afterSwap", function (event) { renderMath(event.target); wireCopy(event.target); });
   // Send the CSRF token with every HTMX request (the server compares it with its cookie).
   document.addEventListener("htmx:configRequest", function (event) {
