@@ -125,7 +125,8 @@ def children_of_dead_imports(marker: str) -> list[str]:
 @pytest.mark.slow
 def test_parse_process_exits_when_its_import_is_killed(tmp_path: Path) -> None:
     data_dir, _, _ = start_and_kill(tmp_path, 2000)
-    deadline = time.monotonic() + 20
+    # The child notices once its queue is full; a loaded machine parses slowly.
+    deadline = time.monotonic() + 60
     while children_of_dead_imports(str(data_dir)) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert children_of_dead_imports(str(data_dir)) == []
