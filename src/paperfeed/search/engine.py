@@ -33,7 +33,7 @@ from paperfeed.context import Paperfeed
 from paperfeed.errors import Unavailable
 from paperfeed.search.fusion import calibrated
 from paperfeed.search.index_updates import lexical_path
-from paperfeed.search.lexical import LexicalIndex, Spans
+from paperfeed.search.lexical import LexicalIndex, Spans, stored_text
 from paperfeed.search.marks import directory_id, valid_mark
 from paperfeed.search.query import Clause, ParsedQuery, parse
 
@@ -332,6 +332,6 @@ def lexical_snippets(
         out[hit.paper_id] = (hit.title_spans, hit.snippet, hit.snippet_spans)
     missing = [pid for pid in paper_ids if pid not in out]
     for pid, doc in lexical.stored(missing).items():
-        abstract = str((doc.get("abstract") or [""])[0])
+        abstract = stored_text(doc, "abstract")
         out[pid] = ([], abstract[:300], [])
     return out

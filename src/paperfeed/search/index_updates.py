@@ -26,7 +26,8 @@ from paperfeed.search.lexical import INDEX_ID_FILE, LexicalIndex, paper_document
 from paperfeed.search.marks import IndexMark, UpdateReport, valid_mark, write_mark
 from paperfeed.search.vectors import VectorStore, vectors_path
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+"""2: the abstract analysed once (``body``), stored as bytes for snippets (see lexical.py)."""
 
 Progress = Callable[[int], None]
 BULK_UPDATE = 50_000

@@ -1,10 +1,18 @@
 """The keyword index: a tantivy index in ``<index_dir>/lexical`` derived from the store.
 
 Fields: ``paper_id`` (raw, stored; the delete key), ``ids`` (paper id, DOI; exact match), ``title``
-and ``abstract`` (stemmed English, stored for snippets and phrases), ``body`` (title + abstract, what
-plain words are ranked on, title boosted on top), ``authors`` (names, folded, not
-stemmed), ``categories`` (lowercased, exact), ``published`` (epoch seconds, fast field for the
---since/--until range filters). Ranking is tantivy's BM25 (k1 1.2, b 0.75: the Python binding does
+(stemmed English, with positions, stored: ``title:`` clauses and the title's extra weight), ``body``
+(title and abstract as two values of one stemmed field with positions, not stored: what plain words
+are ranked on and phrases matched in), ``abstract`` (stored only, as UTF-8 bytes: snippets),
+``authors`` (names, folded, not stemmed), ``categories`` (lowercased, exact), ``published`` (epoch
+seconds, fast field for the --since/--until range filters).
+
+Why this layout (schema version 2): tokenizing and stemming is most of what indexing costs, and the
+first layout analysed every abstract twice (an ``abstract`` field for phrases and snippets beside
+``body`` for ranking). Now the abstract is analysed once, in ``body``; snippets are cut from the
+stored abstract with ``body``'s analyzer (:meth:`LexicalIndex.search`), and the two values of
+``body`` keep a phrase from running from the end of the title into the abstract. Ranking is the
+same: one BM25 over title + abstract plus the title's small boost (see ``FieldWeights``). Ranking is tantivy's BM25 (k1 1.2, b 0.75: the Python binding does
 not expose them; what that gives on SciFact is measured in docs/benchmarks.md).
 
 The index only knows documents; which store change it is current up to is kept beside it (see
@@ -50,9 +58,10 @@ def build_schema() -> tantivy.Schema:
     builder.add_text_field("paper_id", stored=True, tokenizer_name="raw")
     builder.add_text_field("ids", tokenizer_name="raw")
     builder.add_text_field("title", stored=True, tokenizer_name=analysis.STEMMED)
-    builder.add_text_field("abstract", stored=True, tokenizer_name=analysis.STEMMED)
-    # title + abstract as one field, for ranking plain words (see FieldWeights); no positions needed.
-    builder.add_text_field("body", tokenizer_name=analysis.STEMMED, index_option="freq")
+    # The abstract is kept for snippets only: it is analysed once, as the second value of ``body``.
+    builder.add_bytes_field("abstract", stored=True, indexed=False)
+    # title + abstract, for ranking plain words (see FieldWeights) and matching phrases.
+    builder.add_text_field("body", tokenizer_name=analysis.STEMMED)
     builder.add_text_field("authors", stored=True, tokenizer_name=analysis.NAMES)
     builder.add_text_field("categories", stored=True, tokenizer_name="raw")
     builder.add_integer_field("published", stored=True, indexed=True, fast=True)
@@ -70,19 +79,54 @@ def to_epoch(value: datetime | date) -> int:
 
 def paper_document(paper: PaperRecord) -> tantivy.Document:
     """The indexed form of a paper."""
-    fields: dict[str, object] = {
-        "paper_id": paper.paper_id,
-        "ids": [i for i in {paper.paper_id.lower(), (paper.doi or "").lower()} if i],
-        "title": paper.title,
-        "abstract": paper.abstract,
-        "body": f"{paper.title} {paper.abstract}",
-        "authors": list(paper.authors),
-        "categories": [c.lower() for c in paper.categories],
-    }
     when = paper.published or paper.updated
-    if when is not None:
-        fields["published"] = to_epoch(when)
+    return make_document(
+        paper_id=paper.paper_id,
+        doi=paper.doi,
+        title=paper.title,
+        abstract=paper.abstract,
+        authors=list(paper.authors),
+        categories=paper.categories,
+        published=to_epoch(when) if when is not None else None,
+    )
+
+
+def make_document(
+    *,
+    paper_id: str,
+    doi: str | None,
+    title: str,
+    abstract: str,
+    authors: list[str],
+    categories: list[str],
+    published: int | None,
+) -> tantivy.Document:
+    """The indexed form of a paper from its parts (also built straight from store rows during an
+    import, see :mod:`paperfeed.search.live_index`)."""
+    fields: dict[str, object] = {
+        "paper_id": paper_id,
+        "ids": [i for i in {paper_id.lower(), (doi or "").lower()} if i],
+        "title": title,
+        "abstract": abstract.encode("utf-8"),
+        "body": [title, abstract],
+        "authors": authors,
+        "categories": [c.lower() for c in categories],
+    }
+    if published is not None:
+        fields["published"] = published
     return tantivy.Document(**fields)
+
+
+def stored_text(doc: dict[str, list[object]] | tantivy.Document, name: str) -> str:
+    """A stored field's first value as text: ``abstract`` is stored as UTF-8 bytes."""
+    if isinstance(doc, dict):
+        values = doc.get(name) or [""]
+        value = values[0]
+    else:
+        value = doc.get_first(name)
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", "replace")
+    return "" if value is None else str(value)
 
 
 Spans = list[tuple[int, int]]
@@ -228,7 +272,9 @@ class LexicalIndex:
         if highlight is not None and result.hits:
             title_gen = tantivy.SnippetGenerator.create(searcher, highlight, self.schema, "title")
             title_gen.set_max_num_chars(1000)
-            abstract_gen = tantivy.SnippetGenerator.create(searcher, highlight, self.schema, "abstract")
+            # The abstract is not an indexed field: its snippet is cut by body's analyzer from a
+            # document holding only the stored abstract as body (see the module docstring).
+            abstract_gen = tantivy.SnippetGenerator.create(searcher, highlight, self.schema, "body")
             abstract_gen.set_max_num_chars(300)
         for score, address in result.hits:
             doc = searcher.doc(address)
@@ -240,12 +286,13 @@ class LexicalIndex:
                 title_spans = char_spans(
                     title, [(r.start, r.end) for r in title_gen.snippet_from_doc(doc).highlighted()]
                 )
-                snip = abstract_gen.snippet_from_doc(doc)
+                abstract = stored_text(doc, "abstract")
+                snip = abstract_gen.snippet_from_doc(tantivy.Document(body=abstract))
                 snippet = snip.fragment()
                 if snippet:
                     snippet_spans = char_spans(snippet, [(r.start, r.end) for r in snip.highlighted()])
                 else:
-                    snippet = (doc.get_first("abstract") or "")[:300]
+                    snippet = abstract[:300]
             hits.append(LexicalHit(str(paper_id), float(score), title_spans, snippet, snippet_spans))
         return LexicalResults(hits, int(getattr(result, "count", 0) or 0))
 

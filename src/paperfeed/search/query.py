@@ -132,6 +132,8 @@ class FieldWeights:
 
     title: float = 0.3
     abstract: float = 0.0
+    """Phrases and highlights in the abstract: since the index's schema 2 these go to ``body`` (the
+    abstract is analysed only there), so for plain words this adds to ``body``'s weight."""
     authors: float = 1.0
     body: float = 1.0
 
@@ -205,7 +207,7 @@ def clause_query(schema: tantivy.Schema, clause: Clause, weights: FieldWeights) 
         q
         for q in (
             _boost_opt(_text_query(schema, "title", clause.text, clause.phrase), weights.title),
-            _boost_opt(_text_query(schema, "abstract", clause.text, clause.phrase), weights.abstract),
+            _boost_opt(_text_query(schema, "body", clause.text, clause.phrase), weights.abstract),
         )
         if q is not None
     ]
@@ -225,11 +227,7 @@ def word_clauses(schema: tantivy.Schema, words: list[str], weights: FieldWeights
     text = " ".join(words)
     out: list[tantivy.Query] = []
     for term in stem_tokens(text):
-        for name, weight in (
-            ("title", weights.title),
-            ("abstract", weights.abstract),
-            ("body", weights.body),
-        ):
+        for name, weight in (("title", weights.title), ("body", weights.body + weights.abstract)):
             if weight > 0:
                 out.append(_boost(Query.term_query(schema, name, term), weight))
     if weights.authors > 0:

@@ -39,7 +39,7 @@ import numpy as np
 from paperfeed.context import Paperfeed
 from paperfeed.errors import InvalidInput
 from paperfeed.search.analysis import stem_tokens
-from paperfeed.search.lexical import LexicalIndex
+from paperfeed.search.lexical import LexicalIndex, stored_text
 
 METHODS = ("embeddings", "tfidf")
 POOL_SIZE = 200
@@ -290,7 +290,7 @@ def _keyword_pool(
         pid = str(doc.get_first("paper_id"))
         if pid in excluded or len(pool) >= pool_size:
             continue
-        texts[pid] = f"{doc.get_first('title') or ''} {doc.get_first('abstract') or ''}"
+        texts[pid] = f"{doc.get_first('title') or ''} {stored_text(doc, 'abstract')}"
         pool.append(pid)
         scores.append(float(score))
     return lexical, texts, query, pool, np.asarray(scores, dtype=np.float64)
@@ -381,7 +381,7 @@ def _by_embeddings_fused(
     if svm and candidates:
         unread = [c for c in candidates if c not in texts]
         for pid, doc in lexical.stored(unread).items():
-            texts[pid] = f"{(doc.get('title') or [''])[0]} {(doc.get('abstract') or [''])[0]}"
+            texts[pid] = f"{(doc.get('title') or [''])[0]} {stored_text(doc, 'abstract')}"
         usable = [c for c in candidates if c in texts]
         decision = dict(zip(usable, _svm_scores(texts, pos, neg, usable).tolist(), strict=True))
         if decision:
