@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     )
     arxiv_max_retries: int = Field(default=4, ge=0)
     arxiv_timeout: float = Field(default=30.0, gt=0)
-    ingest_batch_size: int = Field(default=5000, ge=1, description="Records per ingest transaction.")
+    ingest_batch_size: int = Field(default=20000, ge=1, description="Records per ingest transaction.")
     secret_key: str = Field(default=DEFAULT_SECRET_KEY, description="Signs sessions and magic links.")
     base_url: str = Field(
         default="http://127.0.0.1:8000", description="Public URL, used in emails and feeds."

@@ -65,6 +65,27 @@ def open_text(path: Path) -> Iterator[tuple[IO[str], ByteProgress]]:
         raw.close()
 
 
+@contextmanager
+def open_binary(path: Path) -> Iterator[tuple[IO[bytes], ByteProgress]]:
+    """Open a (possibly gzipped) file as bytes, for readers that decode lines themselves (the
+    Kaggle rows reader hands line bytes straight to ``orjson``); errors as :func:`open_text`."""
+    try:
+        raw = path.open("rb")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        size = path.stat().st_size
+        binary = cast(IO[bytes], gzip.open(raw)) if path.suffix == ".gz" else raw  # noqa: SIM115
+        yield binary, ByteProgress(raw, size)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise InputError(
+            f"cannot read {path}: not a complete gzip file ({exc}); check the download, or "
+            "remove the .gz ending if it is not compressed"
+        ) from None
+    finally:
+        raw.close()
+
+
 def readers() -> dict[str, Callable[[IO[str]], Iterator[SourceItem]]]:
     from paperfeed.ingest.formats import READERS
 

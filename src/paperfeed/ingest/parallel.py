@@ -36,8 +36,9 @@ def _child(
     parent: int,
     sqlite_dates: bool | None,
 ) -> None:
-    from paperfeed.ingest.files import open_text
+    from paperfeed.ingest.files import open_binary, open_text
     from paperfeed.ingest.formats import READERS
+    from paperfeed.ingest.kaggle_rows import read_kaggle_rows
     from paperfeed.store.rows import to_rows
 
     def put(payload: bytes) -> bool:
@@ -52,10 +53,16 @@ def _child(
                     channel.cancel_join_thread()
                     return False
 
+    def items(source: Any) -> Iterator[SourceItem | PaperRows]:
+        if fmt == "kaggle" and sqlite_dates is True:  # bytes to SQLite rows in one pass
+            return read_kaggle_rows(source)
+        return READERS[fmt](cast(TextIO, source))
+
+    opener = open_binary if fmt == "kaggle" and sqlite_dates is True else open_text
     try:
-        with open_text(Path(path)) as (text, progress):
+        with opener(Path(path)) as (source, progress):
             chunk: list[SourceItem | PaperRows] = []
-            for item in READERS[fmt](cast(TextIO, text)):
+            for item in items(source):
                 if sqlite_dates is not None and isinstance(item, PaperRecord):
                     chunk.append(to_rows(item, sqlite_dates=sqlite_dates))
                 else:

@@ -62,6 +62,11 @@ class BatchResult:
     unchanged: int = 0
     changed_ids: list[str] = field(default_factory=list)
     removed_ids: list[str] = field(default_factory=list)
+    seq: int | None = None
+    """The change counter value this batch took (``None`` when it changed nothing)."""
+    written: list[PaperRows] = field(default_factory=list)
+    """The rows of the papers written, as stored: an import that indexes as it goes reads them
+    instead of reading the papers back (see ``paperfeed.search.live_index``)."""
 
 
 @dataclass(slots=True)
@@ -194,6 +199,8 @@ class PaperWriter:
             self._absorb(conn, title_id, absorbed[title_id], seq)
             result.removed_ids.append(title_id)
         result.changed_ids = to_write
+        result.seq = seq
+        result.written = [final[i] for i in to_write]
         return result
 
     def _resolve_targets(self, conn: Connection, entries: Sequence[PaperRows]) -> list[str]:
@@ -353,13 +360,16 @@ class PaperWriter:
             )
 
     def _insert_children(self, conn: Connection, entries: Iterable[PaperRows]) -> None:
+        """The look-up rows, in key order: author keys are hashes, so in paper order every row lands
+        on a random page of a b-tree that soon outgrows the page cache; sorted, a batch walks the
+        tree once from left to right."""
         entries = list(entries)
-        self._bulk_insert(
-            conn, paper_authors, [(k, e.published_ts, e.paper_id) for e in entries for k in e.author_keys]
-        )
-        self._bulk_insert(
-            conn, paper_categories, [(c, e.published_ts, e.paper_id) for e in entries for c in e.categories]
-        )
+        authors = [(k, e.published_ts, e.paper_id) for e in entries for k in e.author_keys]
+        authors.sort()
+        self._bulk_insert(conn, paper_authors, authors)
+        categories = [(c, e.published_ts, e.paper_id) for e in entries for c in e.categories]
+        categories.sort()
+        self._bulk_insert(conn, paper_categories, categories)
 
     def _absorb(self, conn: Connection, title_id: str, arxiv_id: str, seq: int) -> None:
         """Retire a title-only paper in favour of its arXiv record, keeping everything pointing at it.
