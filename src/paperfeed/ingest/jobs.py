@@ -22,6 +22,7 @@ from paperfeed.ingest.http import Notify, PoliteOptions
 from paperfeed.ingest.parallel import ParallelFileReader, can_fork
 from paperfeed.ingest.pipeline import IngestReport, ProgressCallback, ingest
 from paperfeed.records import SourceItem
+from paperfeed.store.paper_writes import BatchResult
 
 __all__ = [
     "InputError",
@@ -50,8 +51,10 @@ def ingest_file(
     file_format: str | None = None,
     strict: bool = False,
     progress: Callable[[IngestReport, int, int], None] | None = None,
+    on_batch: Callable[[BatchResult], None] | None = None,
 ) -> IngestReport:
-    """Import one file of any supported format; ``progress(report, bytes_done, bytes_total)``."""
+    """Import one file of any supported format; ``progress(report, bytes_done, bytes_total)``;
+    ``on_batch`` hears each committed batch (see :func:`paperfeed.ingest.pipeline.ingest`)."""
     if path.is_dir():
         raise InputError(f"{path} is a folder: give one file (e.g. {path}/papers.jsonl)")
     if not path.exists():
@@ -71,6 +74,7 @@ def ingest_file(
             batch_size=app.settings.ingest_batch_size,
             progress=(lambda r: progress(r, reader.position, total)) if progress else None,
             background_reader=False,
+            on_batch=on_batch,
         )
     else:
         with open_text(path) as (text, position):
@@ -80,6 +84,7 @@ def ingest_file(
                 batch_size=app.settings.ingest_batch_size,
                 strict=strict,
                 progress=(lambda r: progress(r, position.position, position.total)) if progress else None,
+                on_batch=on_batch,
             )
     return report
 

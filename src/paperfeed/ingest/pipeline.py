@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from paperfeed.records import Checkpoint, PaperRecord, RecordError, SourceItem
+from paperfeed.store.paper_writes import BatchResult
 from paperfeed.store.papers import PaperStore
 from paperfeed.store.rows import PaperRows
 
@@ -126,12 +127,13 @@ def ingest(
     batch_size: int = 5000,
     strict: bool = False,
     progress: ProgressCallback | None = None,
-    on_batch: Callable[[list[str]], None] | None = None,
+    on_batch: Callable[[BatchResult], None] | None = None,
     background_reader: bool = True,
 ) -> IngestReport:
     """Write ``items`` into ``store``; returns the report. Malformed records are skipped and listed.
 
-    ``on_batch`` receives the ids each committed batch changed (the search index hooks in there).
+    ``on_batch`` receives each committed batch's result, with the rows it wrote (an import that
+    keeps the keyword index as it goes hooks in there, see ``paperfeed.search.live_index``).
     ``background_reader`` reads ``items`` in a thread (see :func:`prefetch`); pass ``False`` when the
     items already come from another process.
     """
@@ -152,7 +154,7 @@ def ingest(
         batch.clear()
         checkpoints.clear()
         if on_batch is not None and (result.changed_ids or result.removed_ids):
-            on_batch(result.changed_ids)
+            on_batch(result)
         if progress is not None:
             progress(report)
 
