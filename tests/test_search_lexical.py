@@ -163,3 +163,24 @@ def test_unknown_mode_is_an_error(indexed: Paperfeed) -> None:
 
 def test_parse_used_by_engine_is_the_documented_one() -> None:
     assert parse("a -b").excluded
+
+
+def test_counting_stops_at_the_cap(small_index: LexicalIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    from paperfeed.search import lexical
+
+    monkeypatch.setattr(lexical, "COUNT_CAP", 2)
+    over = small_index.search(ParsedQuery(words=["cat", "zebra"]), limit=1, snippets=False)
+    assert (over.total, over.total_exact) == (2, False)  # "cat" alone is in 3 papers: not counted
+    assert len(over.hits) == 1
+    under = small_index.search(ParsedQuery(words=["owl"]), limit=1, snippets=False)
+    assert (under.total, under.total_exact) == (2, True)  # owl: d4 and d5, counted
+    fielded = small_index.search(parse("cat -owl"), limit=10, snippets=False)
+    assert fielded.total_exact and fielded.total == 2  # constraints: always counted
+
+
+def test_the_abstract_snippet_is_cut_from_the_stored_abstract(small_index: LexicalIndex) -> None:
+    hit = small_index.search(ParsedQuery(words=["bird"]), limit=10).hits
+    by_id = {h.paper_id: h for h in hit}
+    assert by_id["d1"].snippet == "cat cat bird"
+    assert [by_id["d1"].snippet[a:b] for a, b in by_id["d1"].snippet_spans] == ["bird"]
+    assert by_id["d3"].title_spans == [(0, 4)]

@@ -107,6 +107,21 @@ def test_search_page_and_htmx_fragment(client: TestClient) -> None:
     assert bib.status_code == 200 and bib.text.count("@misc{") >= 5
 
 
+def test_a_search_past_the_count_cap_says_more_than(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from paperfeed.search import lexical
+
+    monkeypatch.setattr(lexical, "COUNT_CAP", 5)
+    page = client.get("/search", params={"q": "graph", "mode": "keyword"})
+    assert page.status_code == 200 and "more than 5 results" in page.text
+    api = client.get("/api/v1/search", params={"q": "graph"}).json()
+    if api["mode"] == "keyword":
+        assert (api["total"], api["total_exact"]) == (5, False)
+    exact = client.get("/api/v1/search", params={"q": "graph", "category": "cs.LO"}).json()
+    assert exact["total_exact"] is True
+
+
 def test_author_and_category_pages(client: TestClient) -> None:
     author = client.get("/authors/Huan Luo")
     assert author.status_code == 200 and "Unifying approach" in author.text

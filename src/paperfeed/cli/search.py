@@ -59,7 +59,8 @@ def search_command(
     print_ranked(rows, start=offset + 1)
     if not results.hits:
         err.print("no papers match", highlight=False)
-    out.print(f"{results.total:,} results ({results.mode}, {results.took_ms:.0f} ms)", style="dim")
+    count = f"{results.total:,}" if results.total_exact else f"more than {results.total:,}"
+    out.print(f"{count} results ({results.mode}, {results.took_ms:.0f} ms)", style="dim")
 
 
 @app.command("similar")

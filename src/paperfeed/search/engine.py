@@ -75,6 +75,9 @@ class SearchResults:
     requested_mode: str | None
     hits: list[SearchHit] = field(default_factory=list)
     total: int = 0
+    total_exact: bool = True
+    """False when ``total`` is a floor: more papers match than were counted (keyword search stops
+    counting at ``paperfeed.search.lexical.COUNT_CAP``)."""
     notice: str | None = None
     took_ms: float = 0.0
 
@@ -231,6 +234,7 @@ def search(
             parsed, category=category, since=since, until=until, limit=limit, offset=offset, snippets=snippets
         )
         results.total = found.total
+        results.total_exact = found.total_exact
         results.hits = [
             SearchHit(
                 h.paper_id, h.score, h.title_spans, h.snippet, h.snippet_spans, keyword_rank=offset + i + 1

@@ -41,6 +41,8 @@ class FoundPage:
     total: int
     notices: list[str] = field(default_factory=list)
     mode: str = "keyword"
+    total_exact: bool = True
+    """False when ``total`` is a floor ("more than 10,000 results")."""
 
 
 def query_terms(query: str) -> list[str]:
@@ -123,7 +125,14 @@ def _find(
         if h.paper_id in loaded
     ]
     notices = [results.notice] if results.notice else []
-    return FoundPage(query=query, hits=hits, total=results.total, notices=notices, mode=results.mode)
+    return FoundPage(
+        query=query,
+        hits=hits,
+        total=results.total,
+        notices=notices,
+        mode=results.mode,
+        total_exact=results.total_exact,
+    )
 
 
 def _substring(

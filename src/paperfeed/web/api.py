@@ -155,7 +155,15 @@ def trending_list(
     return {"window": window, "category": category, "items": items}
 
 
-@router.get("/search", summary="Search papers")
+@router.get(
+    "/search",
+    summary="Search papers",
+    description=(
+        "One page of results, best first: `items`, `next_cursor`, `mode`, `notices`, `total` and "
+        "`total_exact`. A keyword search whose words surely match more than 10,000 papers stops "
+        'counting: `total` is then 10,000 and `total_exact` false (read it as "more than 10,000").'
+    ),
+)
 def search(
     pf: PaperfeedDep,
     q: Annotated[
@@ -190,6 +198,7 @@ def search(
         limit,
         offset + limit < result.total,
         total=result.total,
+        total_exact=result.total_exact,
         mode=result.mode,
         notices=result.notices,
     )
