@@ -3,15 +3,19 @@
 Generates N Kaggle-format records with real-looking lengths (titles ~10 words, abstracts ~170 words,
 1-12 authors, 1-4 categories, 1-4 versions), then in the same run measures
 
-* the floor: parsing the file with paperfeed's Kaggle reader, storing nothing;
+* the floors: ``orjson.loads`` of every line and nothing else (the JSON floor), and parsing the file
+  with paperfeed's Kaggle reader into records, storing nothing (the reader floor);
 * the real thing: ``paperfeed ingest file`` into a fresh store, in a child process: SQLite, and with
   ``--backend postgresql`` a database in a throwaway PostgreSQL cluster started for the run (the
   tests' ``tests/pg_cluster.py``; COPY is the write path there);
 * a re-run of the same command (everything unchanged: the cost of a resumed import);
+* with ``--whole``, the whole command (no ``--defer-index``: store, keyword index built as the
+  import goes, papers searchable when it ends; the TF-IDF features of a bulk import are left to the
+  indexer) into another fresh store;
 
 each with wall time, records/s and the child's peak RSS. Usage::
 
-    python benchmarks/ingest.py --records 100000 [--records 1000000] [--backend sqlite --backend postgresql]
+    python benchmarks/ingest.py --records 100000 [--records 1000000] [--backend sqlite --backend postgresql] [--whole]
 """
 
 from __future__ import annotations
@@ -158,6 +162,16 @@ def generate(path: Path, count: int, seed: int = 7) -> None:
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
+JSON_ONLY = """
+import sys, orjson
+count = 0
+with open(sys.argv[1], "rb") as fh:
+    for line in fh:
+        orjson.loads(line)
+        count += 1
+print(count)
+"""
+
 PARSE_ONLY = """
 import sys, time
 from paperfeed.ingest.kaggle import read_kaggle
@@ -176,15 +190,22 @@ def measure(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
         "t = time.perf_counter()\n"
         "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
         "e = time.perf_counter() - t\n"
-        "print(json.dumps({'rc': p.returncode, 'seconds': e, "
-        "'rss_kib': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, "
+        "r = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(json.dumps({'rc': p.returncode, 'seconds': e, 'cpu': r.ru_utime + r.ru_stime, "
+        "'rss_kib': r.ru_maxrss, "
         "'stdout': p.stdout, 'stderr': p.stderr[-2000:]}))\n"
     )
     done = subprocess.run([sys.executable, "-c", wrapper, *args], env=env, capture_output=True, text=True)
     result = json.loads(done.stdout)
     if result["rc"] not in (0, 1):
         raise SystemExit(f"{' '.join(args)} failed ({result['rc']}): {result['stderr']}")
+    CPU_SECONDS.append(result["cpu"])  # user + system CPU of the command and its children
     return result["seconds"], result["rss_kib"], result["stdout"]
+
+
+CPU_SECONDS: list[float] = []
+"""CPU seconds of each measured command, in order: on a shared machine wall time says how busy it
+was as much as how fast the code is, so the results carry both."""
 
 
 def machine() -> str:
@@ -206,6 +227,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, action="append", help="N (repeatable); default 100000")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out"))
     parser.add_argument("--keep", action="store_true", help="keep generated files and stores")
+    parser.add_argument("--whole", action="store_true", help="also time the whole command (no --defer-index)")
     parser.add_argument(
         "--backend", action="append", choices=["sqlite", "postgresql"], help="repeatable; default sqlite"
     )
@@ -251,6 +273,7 @@ def run_one(options: argparse.Namespace, count: int, backend: str, cluster: obje
     database_url = cluster.create_database() if backend == "postgresql" else None  # type: ignore[attr-defined]
     if database_url:
         env["PAPERFEED_DATABASE_URL"] = database_url
+    json_s, _, _ = measure([sys.executable, "-c", JSON_ONLY, str(source)], env)
     parse_s, parse_rss, parse_out = measure([sys.executable, "-c", PARSE_ONLY, str(source)], env)
     parsed = int(parse_out.strip())
     cli = [
@@ -266,14 +289,19 @@ def run_one(options: argparse.Namespace, count: int, backend: str, cluster: obje
         "--json",
     ]
     ingest_s, ingest_rss, ingest_out = measure(cli, env)
+    ingest_cpu = CPU_SECONDS[-1]
     report = json.loads(ingest_out)
     rerun_s, rerun_rss, rerun_out = measure(cli, env)
     rerun = json.loads(rerun_out)
     assert report["added"] == parsed == count, (report, parsed)
     assert rerun["unchanged"] == count, rerun
-    row = {
+    row: dict[str, object] = {
         "backend": backend,
         "records": count,
+        "load_average": os.getloadavg(),
+        "ingest_cpu_s": ingest_cpu,
+        "json_s": json_s,
+        "json_rps": count / json_s,
         "parse_s": parse_s,
         "parse_rps": count / parse_s,
         "parse_rss_mb": parse_rss / 1024,
@@ -288,6 +316,36 @@ def run_one(options: argparse.Namespace, count: int, backend: str, cluster: obje
     }
     if database_url:
         cluster.drop_database(database_url)  # type: ignore[attr-defined]
+    if options.whole:
+        whole_dir = options.out / f"store-{count}-whole"
+        subprocess.run(["rm", "-rf", str(whole_dir)], check=True)
+        whole_env = dict(env, PAPERFEED_DATA_DIR=str(whole_dir))
+        if backend == "postgresql":
+            whole_env["PAPERFEED_DATABASE_URL"] = cluster.create_database()  # type: ignore[attr-defined]
+        whole_cli = [c for c in cli if c != "--defer-index"]
+        whole_s, whole_rss, whole_out = measure(whole_cli, whole_env)
+        whole = json.loads(whole_out)
+        assert whole["added"] == count, whole
+        row.update(
+            whole_cpu_s=CPU_SECONDS[-1],
+            whole_s=whole_s,
+            whole_rps=count / whole_s,
+            whole_rss_mb=whole_rss / 1024,
+            whole_index=whole["index"],
+        )
+        print(
+            f"{backend} N={count:,}: whole command (searchable at the end) {count / whole_s:,.0f} rec/s "
+            f"({whole_s:.1f}s, {CPU_SECONDS[-1]:.1f} CPU-s, peak RSS {whole_rss / 1024:.0f} MB, "
+            f"{whole_s / json_s:.1f}x the JSON floor; load {os.getloadavg()[0]:.1f})"
+        )
+        if backend == "postgresql":
+            cluster.drop_database(whole_env["PAPERFEED_DATABASE_URL"])  # type: ignore[attr-defined]
+        if not options.keep:
+            subprocess.run(["rm", "-rf", str(whole_dir)], check=True)
+    print(
+        f"{backend} N={count:,}: JSON floor {row['json_rps']:,.0f} rec/s ({json_s:.1f}s; ingest is "
+        f"{ingest_s / json_s:.1f}x it, {ingest_cpu:.1f} CPU-s; load {os.getloadavg()[0]:.1f})"
+    )
     print(
         f"{backend} N={count:,}: parse only {row['parse_rps']:,.0f} rec/s ({parse_s:.1f}s, {row['parse_rss_mb']:.0f} MB) | "
         f"ingest {row['ingest_rps']:,.0f} rec/s ({ingest_s:.1f}s, peak RSS {row['ingest_rss_mb']:.0f} MB, "
