@@ -135,3 +135,15 @@ def test_a_bulk_import_leaves_the_features_to_the_indexer(
     lexical, features = live.finish().reports
     assert lexical.indexed == 2
     assert features.index == "tfidf" and features.skipped and features.pending == 2
+
+
+def test_a_paper_repeated_in_a_later_batch_is_indexed_once(paperfeed_app: Paperfeed) -> None:
+    app = paperfeed_app
+    live = LiveKeywordIndex.start(app)
+    assert live is not None and live.fresh
+    live.on_batch(app.store.papers.write_batch([_paper("2603.00001", "First words")]))
+    live.on_batch(app.store.papers.write_batch([_paper("2603.00001", "Second words", version=2)]))
+    live.finish()
+    assert _ids(app, "words") == ["2603.00001"]
+    assert _ids(app, "first") == []
+    assert LexicalIndex.open_reader(lexical_path(app)).num_docs() == 1

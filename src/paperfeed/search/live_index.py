@@ -90,7 +90,10 @@ class LiveKeywordIndex:
         """Index one committed batch's written rows and drop the ids it merged away."""
         writer = self.writer
         assert writer is not None, "on_batch after finish or abort"
-        if not self.fresh:
+        # A fresh index holds only this import's papers: a batch that changed none of them (all
+        # added) has nothing to replace. One that updated some (a paper repeated further down the
+        # file) replaces them like any update (a delete only hits documents added before it).
+        if not self.fresh or result.updated:
             for paper_id in [*result.changed_ids, *result.removed_ids]:
                 writer.delete_documents_by_term("paper_id", paper_id)
         elif result.removed_ids:
