@@ -121,7 +121,8 @@ class LiveKeywordIndex:
         try:
             writer.commit()
             writer.wait_merging_threads()
-            self.writer = None  # dropping it releases tantivy's own writer lock
+            self.writer = None  # dropping it releases tantivy's own writer lock (a catch-up below
+            del writer  # opens another writer on the same directory)
             target = self.app.store.papers.current_seq()
             if self.seqs == list(range(self.start_seq + 1, target + 1)):
                 write_mark(self.path, IndexMark(self.index.index_id, target))
