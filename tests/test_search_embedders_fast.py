@@ -57,7 +57,7 @@ def texts() -> list[str]:
 def test_fast_vectors_are_unit_and_close_to_fp32(
     fast: ReducedPrecisionEmbedder, reference: SentenceTransformerEmbedder, texts: list[str]
 ) -> None:
-    if fast.precision == "bf16" and onednn_fusion_available():
+    if fast.device == "cpu" and onednn_fusion_available():  # bf16, or fp32 on CPUs without bf16
         assert fast.packed_layers == 36  # 6 layers x (Q, K, V, attention output, 2 feed-forward)
         fused_adds = [m for m in fast.model.modules() if type(m).__name__ == "ResidualOutput"]
         assert len(fused_adds) == 12  # each layer's attention output and feed-forward output
@@ -144,3 +144,41 @@ def test_precision_choice() -> None:
     assert resolve_precision("FP32", "cuda") == "fp32"
     with pytest.raises(ValueError, match="for CUDA devices"):
         resolve_precision("fp16", "cpu")
+
+
+def test_default_path_on_a_cpu_without_bf16_is_the_fused_fp32_loop(
+    reference: SentenceTransformerEmbedder,
+) -> None:
+    """On an AVX2-only CPU "auto" is fp32 through paperfeed's loop (packed, fused layers): the same
+    vectors as sentence-transformers to float rounding, so vectors stored by either are interchangeable."""
+    if cpu_precision() != "fp32":
+        pytest.skip("this CPU runs bf16 by default")
+    default = load_embedder(MODEL)
+    assert isinstance(default, ReducedPrecisionEmbedder) and default.precision == "fp32"
+    if onednn_fusion_available():
+        assert default.packed_layers == 36
+    assert isinstance(load_embedder(MODEL, precision="fp32"), SentenceTransformerEmbedder)
+    papers = _papers(10)
+    texts = [p["text"] for p in papers] + [p["title"] for p in papers[:4]]
+    cosine = (default.encode(texts) * reference.encode(texts)).sum(axis=1)
+    assert cosine.min() > 1 - 1e-5, cosine.min()
+
+
+def test_length_batched_vectors_equal_one_by_one_fp32() -> None:
+    """Sorting by token count, batching, and leaving out the mask for a batch of equal lengths change
+    no vector: batched against one text at a time, fp32, within 1e-4 of cosine."""
+    embedder = ReducedPrecisionEmbedder(MODEL, resolve_model(MODEL), precision="fp32")
+    papers = _papers(8)
+    long_ = [p["text"] for p in papers]
+    texts = long_ + [p["title"] for p in papers[:3]] + ["graph neural networks", long_[0]]
+    batched = embedder.encode(texts, batch_size=4)  # mixed lengths: some batches padded, some not
+    alone = np.vstack([embedder.encode([t]) for t in texts])
+    cosine = (batched * alone).sum(axis=1)
+    assert cosine.min() > 1 - 1e-4, cosine.min()
+    assert np.allclose(batched[0], batched[-1], atol=1e-5)  # same text, different batch and position
+    # a batch whose texts all reach the cap runs without a mask; padded, with one: same vectors
+    capped = [t for t in long_ if len(embedder._tokenize([t])[0]) == embedder.max_tokens]
+    if len(capped) >= 2:
+        unmasked = embedder.encode(capped[:2], batch_size=2)
+        with_short = embedder.encode([*capped[:2], "a short text"], batch_size=3)[:2]
+        assert ((unmasked * with_short).sum(axis=1)).min() > 1 - 1e-4
