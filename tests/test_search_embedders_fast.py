@@ -57,7 +57,9 @@ def texts() -> list[str]:
 def test_fast_vectors_are_unit_and_close_to_fp32(
     fast: ReducedPrecisionEmbedder, reference: SentenceTransformerEmbedder, texts: list[str]
 ) -> None:
-    if fast.device == "cpu" and onednn_fusion_available():  # bf16, or fp32 on CPUs without bf16
+    if fast.precision == "fp32":  # the default on CPUs without bf16: the lean forward
+        assert fast.lean is not None and fast.packed_layers == 0
+    elif fast.precision == "bf16" and onednn_fusion_available():
         assert fast.packed_layers == 36  # 6 layers x (Q, K, V, attention output, 2 feed-forward)
         fused_adds = [m for m in fast.model.modules() if type(m).__name__ == "ResidualOutput"]
         assert len(fused_adds) == 12  # each layer's attention output and feed-forward output
@@ -149,19 +151,34 @@ def test_precision_choice() -> None:
 def test_default_path_on_a_cpu_without_bf16_is_the_fused_fp32_loop(
     reference: SentenceTransformerEmbedder,
 ) -> None:
-    """On an AVX2-only CPU "auto" is fp32 through paperfeed's loop (packed, fused layers): the same
+    """On an AVX2-only CPU "auto" is fp32 through paperfeed's loop (lean BERT forward): the same
     vectors as sentence-transformers to float rounding, so vectors stored by either are interchangeable."""
     if cpu_precision() != "fp32":
         pytest.skip("this CPU runs bf16 by default")
     default = load_embedder(MODEL)
     assert isinstance(default, ReducedPrecisionEmbedder) and default.precision == "fp32"
-    if onednn_fusion_available():
-        assert default.packed_layers == 36
+    assert default.lean is not None and len(default.lean.layers) == 6
     assert isinstance(load_embedder(MODEL, precision="fp32"), SentenceTransformerEmbedder)
     papers = _papers(10)
     texts = [p["text"] for p in papers] + [p["title"] for p in papers[:4]]
     cosine = (default.encode(texts) * reference.encode(texts)).sum(axis=1)
     assert cosine.min() > 1 - 1e-5, cosine.min()
+
+
+def test_lean_forward_equals_transformers_bert() -> None:
+    """The lean forward's last hidden states are transformers' (padded batch, mask on), to float rounding."""
+    import torch
+
+    embedder = ReducedPrecisionEmbedder(MODEL, resolve_model(MODEL), precision="fp32")
+    ids = embedder._tokenize(["Attention is all you need", "graph neural networks for molecules today"])
+    length = max(len(row) for row in ids)
+    input_ids = torch.tensor([row + [0] * (length - len(row)) for row in ids])
+    mask = torch.tensor([[1] * len(row) + [0] * (length - len(row)) for row in ids])
+    with torch.inference_mode():
+        want = embedder.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+        got = embedder.lean(input_ids, mask.bool())
+    real = mask.bool()
+    assert torch.allclose(got[real], want[real], atol=1e-4)
 
 
 def test_length_batched_vectors_equal_one_by_one_fp32() -> None:
