@@ -218,11 +218,7 @@ def build_embedder(
     except ValueError as exc:
         raise EmbedderUnavailable(str(exc)) from exc
     path = resolve_model(name)
-    # "auto" on a CPU without bf16 instructions is fp32 too, but through paperfeed's own loop with
-    # oneDNN-packed layers (bias, GELU and residual adds fused): the same fp32 arithmetic, so the same
-    # vectors, faster. An explicit "fp32" keeps the sentence-transformers reference.
-    own_loop = chosen != "fp32" or (precision or "auto").lower() == "auto"
-    if own_loop:
+    if chosen != "fp32":
         try:
             return quantized.ReducedPrecisionEmbedder(
                 name, path, precision=chosen, device=device, max_tokens=max_tokens, batch_size=batch_size

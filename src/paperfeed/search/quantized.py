@@ -13,13 +13,11 @@ all-MiniLM-L6-v2), so the gains come from doing them in cheaper arithmetic and f
   per-tensor or per-channel weights) gave cosines with fp32 of only 0.91 (mean; 0.98 per-channel,
   0.992 with the feed-forward output layers left in fp32) on real abstracts, because its
   activations are quantised per tensor to 7 bits; and ``torch._int_mm`` ran no faster than fp32
-  here. CPUs without bf16 instructions therefore stay on fp32 (on AVX2, fbgemm's int8 products
-  measured 1-2× MKL's fp32 ones: not enough to pay for the cosine loss).
+  here. CPUs without bf16 instructions therefore stay on fp32, through sentence-transformers: on
+  the AVX2-only EPYC it already runs at the speed of this CPU's fp32 products, and neither this loop
+  with oneDNN-packed fp32 layers nor an own lean BERT forward was reliably faster (docs/benchmarks.md).
 * ``fp16``: for CUDA devices; tokenisation of the next chunk then overlaps the device's work.
-* ``fp32``: the same loop in full precision. On CPU it runs :mod:`paperfeed.search.lean_bert` (own
-  BERT forward on MKL's products, Q/K/V as one product, no pooler, no mask for unpadded batches):
-  the default on CPUs without bf16 instructions, the same vectors as sentence-transformers to float
-  rounding, about 1.1× its speed on the AVX2 machine where fp32 products already run near peak.
+* ``fp32``: the same loop in full precision (what the tests compare the others against).
 
 Texts are tokenised once per chunk (the Rust tokenizer parallelises a batch call), truncated to
 ``max_tokens``, sorted by *token* count so each batch pads to nearly its own length, and the
@@ -37,8 +35,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from paperfeed.search import lean_bert
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 CHUNK_BATCHES = 8  # batches tokenised together: enough texts to sort by length, small enough to pipeline
@@ -248,20 +244,13 @@ class ReducedPrecisionEmbedder:
         self.batch_size = batch_size or (32 if device == "cpu" else 128)
         if self.precision == "bf16":
             model = model.to(torch.bfloat16)
+            if device == "cpu" and fuse and onednn_fusion_available():
+                self.packed_layers = pack_linears(model)
         elif self.precision == "fp16":
             model = model.half()
-        self.lean: Any = None
-        if self.precision == "bf16" and device == "cpu" and fuse and onednn_fusion_available():
-            self.packed_layers = pack_linears(model)
-        elif self.precision == "fp32" and device == "cpu" and fuse:
-            # fp32 on CPU (the default where bf16 is emulated): paperfeed's own BERT forward on MKL's
-            # products (Q/K/V as one, no pooler, no mask when unpadded); oneDNN's fused fp32 layers
-            # were slower than MKL on the AVX2 machine, so fp32 is never packed.
-            self.lean = lean_bert.lean_encoder(model)
         self.model = model.to(device)
         self.dim = int(model.config.hidden_size)
         fused = f" ({self.packed_layers} oneDNN-packed layers)" if self.packed_layers else ""
-        fused += " (lean BERT forward)" if self.lean is not None else ""
         self.variant = f"{self.precision}{fused}, {self.max_tokens} tokens, {device}"
         # Tokenise the next chunk while an accelerator works; on CPU the cores are busy with the model.
         self._prefetch = device.split(":")[0] != "cpu" if prefetch is None else prefetch
@@ -309,22 +298,7 @@ class ReducedPrecisionEmbedder:
             mask[row, : len(ids)] = 1
         ids_t = torch.from_numpy(input_ids).to(self.device)
         mask_t = torch.from_numpy(mask).to(self.device)
-        # A batch of equal lengths (sorted abstracts mostly all reach the cap) needs no mask: the
-        # attention kernel then skips reading and adding one for every head and layer.
-        full = all(len(ids) == length for ids in batch)
-        if self.lean is not None:
-            padded = None if full else mask_t.bool()
-            hidden = self.lean(ids_t, padded).float()
-            return self._pool(hidden, mask_t)
-        hidden = self.model(
-            input_ids=ids_t, attention_mask=None if full else mask_t
-        ).last_hidden_state.float()
-        return self._pool(hidden, mask_t)
-
-    def _pool(self, hidden: Any, mask_t: Any) -> np.ndarray:
-        """The sentence vectors of a batch's last hidden states: mean over real tokens (or [CLS]), unit length."""
-        import torch
-
+        hidden = self.model(input_ids=ids_t, attention_mask=mask_t).last_hidden_state.float()
         if self.pooling == "cls":
             pooled = hidden[:, 0]
         else:
