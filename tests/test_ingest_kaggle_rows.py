@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import orjson
 
@@ -12,14 +11,7 @@ from paperfeed.ingest.kaggle import read_kaggle
 from paperfeed.ingest.kaggle_rows import fast_rows, read_kaggle_rows
 from paperfeed.records import PaperRecord, RecordError
 from paperfeed.store.rows import to_rows
-
-SNAPSHOT = (
-    Path(__file__).parent
-    / "data"
-    / "arxiv-formats"
-    / "kaggle_snapshot"
-    / ("arxiv-metadata-oai-snapshot.first200.jsonl")
-)
+from tests.test_ingest_kaggle import SNAPSHOT
 
 BASE = {
     "id": "2101.00001",

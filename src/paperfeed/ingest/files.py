@@ -47,28 +47,18 @@ def open_text(path: Path) -> Iterator[tuple[IO[str], ByteProgress]]:
     A byte-order mark at the start (spreadsheets write one) is dropped: left in, it would become
     part of the first column's name (``\ufeffid``) or make the first JSON line invalid.
     """
-    try:
-        raw = path.open("rb")
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    try:
-        size = path.stat().st_size
-        binary = cast(IO[bytes], gzip.open(raw)) if path.suffix == ".gz" else raw  # noqa: SIM115
-        text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="replace", newline="")
-        yield text, ByteProgress(raw, size)
-    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:  # raised by reads inside the with-block
-        raise InputError(
-            f"cannot read {path}: not a complete gzip file ({exc}); check the download, or "
-            "remove the .gz ending if it is not compressed"
-        ) from None
-    finally:
-        raw.close()
+    with open_binary(path) as (binary, progress):
+        yield io.TextIOWrapper(binary, encoding="utf-8-sig", errors="replace", newline=""), progress
 
 
 @contextmanager
 def open_binary(path: Path) -> Iterator[tuple[IO[bytes], ByteProgress]]:
     """Open a (possibly gzipped) file as bytes, for readers that decode lines themselves (the
-    Kaggle rows reader hands line bytes straight to ``orjson``); errors as :func:`open_text`."""
+    Kaggle rows reader hands line bytes straight to ``orjson``), and under :func:`open_text`.
+
+    A file that cannot be opened, or a truncated or corrupt gzip stream met while reading inside
+    the ``with`` block, becomes an :class:`InputError` that names the file and says what to do.
+    """
     try:
         raw = path.open("rb")
     except OSError as exc:
