@@ -115,12 +115,12 @@ def add_members(app: Any, members: int, window_start: datetime, seed: int = 0) -
 def measure_page(app: Any, members: list[int], views: int, today: datetime) -> dict[str, Any]:
     from fastapi.testclient import TestClient
 
-    import paperfeed.recommend.service as service
     from paperfeed.accounts import create_session
+    from paperfeed.clock import FixedClock
     from paperfeed.web.app import create_app
     from paperfeed.web.security import SESSION_COOKIE
 
-    service.utcnow = lambda: today + timedelta(hours=12)  # type: ignore[assignment]
+    app.clock = FixedClock(today + timedelta(hours=12))  # business time: the day after the newest papers
     first: list[float] = []
     warm: list[float] = []
     overhead: list[float] = []
