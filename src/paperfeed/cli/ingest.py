@@ -22,7 +22,7 @@ from paperfeed.ingest import jobs
 from paperfeed.ingest.pipeline import IngestReport
 from paperfeed.search.engine import semantic_available
 from paperfeed.search.indexer import CatchUp, catch_up_or_hand_over
-from paperfeed.search.live_index import LiveKeywordIndex
+from paperfeed.search.live_index import ingest_file_searchable
 from paperfeed.search.vector_files import import_vectors
 
 ingest_app = typer.Typer(help="Import papers from files and from arXiv.", no_args_is_help=True)
@@ -84,27 +84,16 @@ def ingest_file_command(
     """Import papers from a file (optionally gzipped)."""
     paperfeed = get_app()
     total = path.stat().st_size if path.is_file() else None
-    # Unless deferred, the keyword index follows the import batch by batch (searchable at the end,
-    # nothing read back); when another process is the indexer it is left to that one.
-    live = None if defer_index else LiveKeywordIndex.start(paperfeed)
     with progress_bar(not as_json, f"importing {path.name}", total) as update:
-        try:
+        if defer_index:
             report = jobs.ingest_file(
-                paperfeed,
-                path,
-                file_format=file_format,
-                strict=strict,
-                progress=update,
-                on_batch=live.on_batch if live is not None else None,
+                paperfeed, path, file_format=file_format, strict=strict, progress=update
             )
-        except BaseException:
-            if live is not None:
-                live.abort()
-            raise
-    if live is not None:
-        catch: CatchUp | None = live.finish()
-    else:
-        catch = None if defer_index else CatchUp(handed_over=True)
+            catch: CatchUp | None = None
+        else:  # searchable at the end: the keyword index follows the import (search.live_index)
+            report, catch = ingest_file_searchable(
+                paperfeed, path, file_format=file_format, strict=strict, progress=update
+            )
     finish_ingest(report, as_json, catch)
 
 

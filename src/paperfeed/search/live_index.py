@@ -22,12 +22,16 @@ searchable; small imports catch them up at once, as before.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 import orjson
 import tantivy
 
 from paperfeed.context import Paperfeed
+from paperfeed.ingest import jobs
+from paperfeed.ingest.pipeline import IngestReport
 from paperfeed.search.index_updates import BULK_UPDATE, lexical_path, update_lexical
 from paperfeed.search.indexer import CatchUp, IndexerLock
 from paperfeed.search.lexical import LexicalIndex, make_document, to_epoch
@@ -145,3 +149,29 @@ class LiveKeywordIndex:
                 pending=int(tfidf_status(self.app).get("pending") or 0),
             )
         return update_tfidf(self.app)
+
+
+def ingest_file_searchable(
+    app: Paperfeed,
+    path: Path,
+    *,
+    file_format: str | None = None,
+    strict: bool = False,
+    progress: Callable[[IngestReport, int, int], None] | None = None,
+) -> tuple[IngestReport, CatchUp]:
+    """``ingest file`` with its papers searchable when it returns: the keyword index follows the
+    import batch by batch (:class:`LiveKeywordIndex`); when another process is this data dir's
+    indexer, the papers are left to it (``CatchUp(handed_over=True)``). A failed or interrupted
+    import gives the index back untouched past its mark, so the next catch-up repairs it."""
+    live = LiveKeywordIndex.start(app)
+    if live is None:
+        report = jobs.ingest_file(app, path, file_format=file_format, strict=strict, progress=progress)
+        return report, CatchUp(handed_over=True)
+    try:
+        report = jobs.ingest_file(
+            app, path, file_format=file_format, strict=strict, progress=progress, on_batch=live.on_batch
+        )
+    except BaseException:
+        live.abort()
+        raise
+    return report, live.finish()
