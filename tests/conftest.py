@@ -212,6 +212,16 @@ def settings(
     return Settings(data_dir=data_dir, database_url=database_url, embed_after_ingest=False, indexer=False)
 
 
+@pytest.fixture(autouse=True)
+def _web_apps() -> Iterator[None]:
+    """Frees the web apps a test took from ``tests.web_support.web_app`` when it ends."""
+    yield
+    import sys
+
+    if (support := sys.modules.get("tests.web_support")) is not None:
+        support.release_web_apps()
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     """The test's business clock: :data:`TEST_NOW`, one millisecond later at every reading (so that

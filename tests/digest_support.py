@@ -17,6 +17,7 @@ from paperfeed.context import Paperfeed
 from paperfeed.digest.choices import make_choices
 from paperfeed.store import Subscription
 from tests.mail_support import ScriptedInbox, body, free_port, smtp_server
+from tests.web_support import web_app
 
 DAY = "2026-02-20"
 
@@ -24,14 +25,13 @@ DAY = "2026-02-20"
 @contextmanager
 def app_server(app: Paperfeed) -> Iterator[str]:
     """The web app on a real loopback port (uvicorn in a thread); ``base_url`` points at it."""
-    from paperfeed.web.app import create_app
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     app.settings.base_url = base
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(app, indexer=False, scheduler=False), host="127.0.0.1", port=port, log_level="warning"
+            web_app(app, indexer=False, scheduler=False), host="127.0.0.1", port=port, log_level="warning"
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)

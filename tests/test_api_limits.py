@@ -17,8 +17,7 @@ from paperfeed.digest import choices as digest_choices
 from paperfeed.ingest.jsonl import read_jsonl
 from paperfeed.library import annotations, collections, follows
 from paperfeed.records import PaperRecord
-from paperfeed.web.app import create_app
-from tests.web_support import recorded_fetcher
+from tests.web_support import recorded_fetcher, web_app
 
 
 def test_a_json_line_with_a_lone_surrogate_is_cleaned_not_skipped() -> None:
@@ -35,7 +34,7 @@ def test_a_json_line_with_a_lone_surrogate_is_cleaned_not_skipped() -> None:
 
 @pytest.fixture
 def spec(paperfeed_app: Paperfeed) -> dict[str, Any]:
-    with TestClient(create_app(paperfeed_app, indexer=False)) as client:
+    with TestClient(web_app(paperfeed_app, indexer=False)) as client:
         return client.get("/openapi.json").json()  # type: ignore[no-any-return]
 
 
@@ -66,7 +65,7 @@ def member(paperfeed_app: Paperfeed) -> Iterator[tuple[TestClient, dict[str, str
 
     ensure_user(paperfeed_app, "reader@example.org")
     token = create_api_token(paperfeed_app, "reader@example.org")
-    with TestClient(create_app(paperfeed_app, indexer=False, arxiv_fetcher=recorded_fetcher)) as client:
+    with TestClient(web_app(paperfeed_app, indexer=False, arxiv_fetcher=recorded_fetcher)) as client:
         yield client, {"Authorization": f"Bearer {token}"}
 
 

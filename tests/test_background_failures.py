@@ -24,9 +24,8 @@ from paperfeed.context import Paperfeed
 from paperfeed.records import PaperRecord, finalize
 from paperfeed.search import engine
 from paperfeed.search.indexer import Indexer
-from paperfeed.web.app import create_app
 from tests.test_cli_serve import environment, free_port, serve_command
-from tests.web_support import serving
+from tests.web_support import serving, web_app
 
 
 class Ticks:
@@ -113,7 +112,7 @@ def test_a_real_server_keeps_serving_while_its_indexer_fails(
     sample_app.settings.indexer_poll_seconds = 0.05
     caplog.set_level(logging.INFO, logger="paperfeed.search.indexer")
     port = free_port()
-    with serving(create_app(sample_app, indexer=True), port) as base:
+    with serving(web_app(sample_app, indexer=True), port) as base:
         # At least 1.5 s (some 30 failing indexer polls) and at least 10 answers: a loaded machine
         # gives fewer answers per second, never fewer answers.
         deadline = time.monotonic() + 1.5

@@ -16,8 +16,7 @@ from paperfeed.cli import app as cli
 from paperfeed.context import Paperfeed
 from paperfeed.errors import InvalidInput
 from paperfeed.library.csl_json import read_csl_json
-from paperfeed.web.app import create_app
-from tests.web_support import sign_in
+from tests.web_support import sign_in, web_app
 
 DEEP_LIST = "[" * 990 + "]" * 990
 DEEP_TITLE = '[{"title": ' + "[" * 400 + '"x"' + "]" * 400 + "}]"  # parses, but a title 400 lists deep
@@ -41,7 +40,7 @@ def test_real_exports_are_not_too_deep() -> None:
 
 @pytest.fixture
 def client(paperfeed_app: Paperfeed) -> Iterator[tuple[TestClient, str]]:
-    with TestClient(create_app(paperfeed_app, indexer=False), raise_server_exceptions=False) as c:
+    with TestClient(web_app(paperfeed_app, indexer=False), raise_server_exceptions=False) as c:
         _, token = sign_in(c, paperfeed_app, "reader@example.org")
         yield c, token
 

@@ -21,9 +21,9 @@ from paperfeed.digest.recommended import PersonalRecommendations
 from paperfeed.digest.sender import send_digests
 from paperfeed.library import collections
 from paperfeed.recommend.service import recommendations_for
-from paperfeed.web.app import create_app
 from tests.digest_support import subscriber
 from tests.test_digest_cli import run
+from tests.web_support import web_app
 
 FAIRNESS = "2602.18201"
 DAY = date(2026, 2, 19)
@@ -149,7 +149,7 @@ def test_the_choice_round_trips_through_store_cli_form_and_api(sample_app: Paper
     (cli_sub,) = sample_app.store.subscriptions.for_email("cli@example.org")
     assert cli_sub.choices.recommended
 
-    with TestClient(create_app(sample_app, indexer=False, scheduler=False)) as client:
+    with TestClient(web_app(sample_app, indexer=False, scheduler=False)) as client:
         answer = client.post("/api/v1/subscriptions", json={"email": "api@example.org", "recommended": True})
         assert answer.status_code == 202, answer.text
         wrong = client.post("/api/v1/subscriptions", json={"email": "b@example.org", "recommended": "yes"})

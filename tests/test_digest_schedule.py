@@ -15,6 +15,7 @@ from paperfeed.context import Paperfeed
 from paperfeed.digest import schedule
 from paperfeed.digest.schedule import RETRY_AFTER, Job, Scheduler
 from tests.digest_support import subscriber
+from tests.web_support import web_app
 
 MORNING = datetime(2026, 2, 23, 7, 0)
 
@@ -94,7 +95,6 @@ def test_the_digest_job_sends_what_is_due(sample_app: Paperfeed) -> None:
 def test_serve_with_the_scheduler_runs_it_in_the_background(
     sample_app: Paperfeed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from paperfeed.web.app import create_app
 
     ran: list[str] = []
     monkeypatch.setattr(schedule, "sync_job", lambda app: ran.append("sync") or "sync: faked")
@@ -103,7 +103,7 @@ def test_serve_with_the_scheduler_runs_it_in_the_background(
     sample_app.settings.scheduler_sync_time = "00:00"
     sample_app.settings.scheduler_enrich_time = "00:00"
     sample_app.settings.scheduler_digest_time = "00:00"
-    with TestClient(create_app(sample_app, indexer=False, scheduler=True)):
+    with TestClient(web_app(sample_app, indexer=False, scheduler=True)):
         deadline = time.monotonic() + 20
         while len(ran) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -18,6 +18,7 @@ from paperfeed.digest.choices import make_choices
 from paperfeed.digest.sender import send_digests
 from tests.digest_support import app_server, csrf_of, links_in, mail_server, received_by, subscriber
 from tests.mail_support import ScriptedInbox, body
+from tests.web_support import web_app
 
 FRIDAY = date(2026, 2, 20)
 THURSDAY = date(2026, 2, 19)
@@ -89,8 +90,6 @@ def test_a_digest_arrives_whole_and_its_links_work(sample_app: Paperfeed) -> Non
 def test_one_click_headers_over_https(sample_app: Paperfeed) -> None:
     from fastapi.testclient import TestClient
 
-    from paperfeed.web.app import create_app
-
     sample_app.settings.base_url = "https://papers.example.org"
     reader = subscriber(sample_app, "one@example.org", categories=["cs.CL"])
     with mail_server(sample_app, ScriptedInbox()) as inbox:
@@ -99,7 +98,7 @@ def test_one_click_headers_over_https(sample_app: Paperfeed) -> None:
     url = message["List-Unsubscribe"].strip("<>")
     assert url.startswith("https://papers.example.org/digest/unsubscribe/")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    with TestClient(create_app(sample_app, indexer=False), base_url="https://papers.example.org") as client:
+    with TestClient(web_app(sample_app, indexer=False), base_url="https://papers.example.org") as client:
         answer = client.post(url, content=b"List-Unsubscribe=One-Click",
                              headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
         assert answer.status_code == 200

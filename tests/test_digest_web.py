@@ -12,10 +12,9 @@ from fastapi.testclient import TestClient
 
 from paperfeed.context import Paperfeed
 from paperfeed.digest import links
-from paperfeed.web.app import create_app
 from tests.digest_support import csrf_of, mail_server, received_by, subscriber
 from tests.mail_support import ScriptedInbox, body
-from tests.web_support import sign_in
+from tests.web_support import sign_in, web_app
 
 
 @pytest.fixture
@@ -27,7 +26,7 @@ def inbox(sample_app: Paperfeed) -> Iterator[ScriptedInbox]:
 @pytest.fixture
 def client(sample_app: Paperfeed, inbox: ScriptedInbox) -> Iterator[TestClient]:
     sample_app.settings.base_url = "http://testserver"
-    with TestClient(create_app(sample_app, indexer=False)) as c:
+    with TestClient(web_app(sample_app, indexer=False)) as c:
         yield c
 
 

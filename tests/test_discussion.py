@@ -21,9 +21,8 @@ from paperfeed.discussion import comments as discussion
 from paperfeed.discussion.markup import plain_text, render
 from paperfeed.errors import Forbidden, InvalidInput, NotFound, RateLimited, SignInRequired
 from paperfeed.store import Window
-from paperfeed.web.app import create_app
 from paperfeed.web.security import SESSION_COOKIE
-from tests.web_support import sign_in
+from tests.web_support import sign_in, web_app
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -38,7 +37,7 @@ def paper_id(sample_app: Paperfeed) -> str:
 
 @pytest.fixture
 def client(sample_app: Paperfeed) -> Iterator[TestClient]:
-    with TestClient(create_app(sample_app, indexer=False)) as c:
+    with TestClient(web_app(sample_app, indexer=False)) as c:
         yield c
 
 

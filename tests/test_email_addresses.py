@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from paperfeed.accounts import AccountError, normalize_email
 from paperfeed.cli import app as cli
 from paperfeed.context import Paperfeed
-from paperfeed.web.app import create_app
+from tests.web_support import web_app
 
 CRAFTED = [
     ("a,evil@example.org", "','"),
@@ -58,7 +58,7 @@ def test_normalize_email_keeps_real_addresses(address: str, normal: str) -> None
 def client(paperfeed_app: Paperfeed) -> Iterator[TestClient]:
     paperfeed_app.settings.base_url = "http://testserver"
     paperfeed_app.settings.mail_backend = "console"
-    with TestClient(create_app(paperfeed_app, indexer=False)) as c:
+    with TestClient(web_app(paperfeed_app, indexer=False)) as c:
         yield c
 
 

@@ -23,7 +23,7 @@ from paperfeed.enrich.links import detect_links, github_repo_of
 from paperfeed.enrich.run import EnrichFollower, run_enrichment
 from paperfeed.records import PaperRecord, finalize
 from paperfeed.search.indexer import Indexer, catch_up
-from paperfeed.web.app import create_app
+from tests.web_support import web_app
 
 GITHUB = Path(__file__).parent / "data" / "github-api"
 SAMPLE_DAY = datetime(2026, 2, 21, 12)  # the day after the sample's newest papers
@@ -240,7 +240,7 @@ def test_a_paper_naming_its_repository_and_page_carries_them_everywhere(
     sample_app.store.papers.write_batch([paper])
     catch_up(sample_app, embed=False)
     run_enrichment(sample_app, github=RecordedGitHub(ROUTES).client(sample_app))
-    with TestClient(create_app(sample_app, indexer=False)) as client:
+    with TestClient(web_app(sample_app, indexer=False)) as client:
         info = client.get("/api/papers/2602.19999").json()
         assert info["githubRepo"] == "https://github.com/aaron0eidt/ELIA"
         assert info["githubStars"] == 41 and info["projectPage"] == "https://elia-demo.github.io/"

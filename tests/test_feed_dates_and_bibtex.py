@@ -18,14 +18,14 @@ from paperfeed.community.submissions import feature
 from paperfeed.context import Paperfeed
 from paperfeed.formats.bibtex import bibtex_entry, citation_key
 from paperfeed.records import PaperRecord
-from paperfeed.web.app import create_app
+from tests.web_support import web_app
 
 DC = "{http://purl.org/dc/elements/1.1/}creator"
 
 
 @pytest.fixture
 def client(sample_app: Paperfeed) -> Iterator[TestClient]:
-    with TestClient(create_app(sample_app)) as c:
+    with TestClient(web_app(sample_app)) as c:
         yield c
 
 

@@ -28,9 +28,8 @@ from paperfeed.accounts import ensure_user, set_handle
 from paperfeed.context import Paperfeed
 from paperfeed.records import PaperRecord, finalize
 from paperfeed.store import User
-from paperfeed.web.app import create_app
 from tests.test_web_api_auth import free_port
-from tests.web_support import serving
+from tests.web_support import serving, web_app
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 WEEK = (date(2026, 2, 16), date(2026, 2, 22))  # 2026-W08: the sample's three days are in it
@@ -133,7 +132,7 @@ def server(sample_app: Paperfeed, community: Community) -> Iterator[str]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     sample_app.settings.base_url = base
-    with serving(create_app(sample_app, indexer=False), port) as url:
+    with serving(web_app(sample_app, indexer=False), port) as url:
         assert url == base
         yield base
 

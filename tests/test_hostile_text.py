@@ -20,7 +20,7 @@ from paperfeed.ingest.fields import record_from_mapping
 from paperfeed.ingest.jobs import ingest_file
 from paperfeed.records import PaperRecord, RecordInvalid, finalize
 from paperfeed.search.indexer import catch_up
-from paperfeed.web.app import create_app
+from tests.web_support import web_app
 
 EVIL_LINKS = [
     "javascript:alert(document.cookie)",
@@ -44,7 +44,7 @@ def raw_record(**fields: object) -> PaperRecord:
 
 @pytest.fixture
 def client(sample_app: Paperfeed) -> Iterator[TestClient]:
-    with TestClient(create_app(sample_app)) as c:
+    with TestClient(web_app(sample_app)) as c:
         yield c
 
 

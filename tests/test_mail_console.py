@@ -25,9 +25,8 @@ from paperfeed.mail import (
     outbox_dir,
     send_login_link,
 )
-from paperfeed.web.app import create_app
 from tests.mail_support import body
-from tests.web_support import recorded_fetcher
+from tests.web_support import recorded_fetcher, web_app
 
 
 def test_console_is_the_default_until_an_smtp_host_is_set(tmp_path: Path) -> None:
@@ -102,7 +101,7 @@ def test_unwritable_outbox_is_a_temporary_failure(tmp_path: Path) -> None:
 def console_client(sample_app: Paperfeed) -> Iterator[TestClient]:
     sample_app.settings.base_url = "http://testserver"
     assert sample_app.settings.smtp_host is None  # a fresh install: no mail server
-    with TestClient(create_app(sample_app, arxiv_fetcher=recorded_fetcher)) as client:
+    with TestClient(web_app(sample_app, arxiv_fetcher=recorded_fetcher)) as client:
         yield client
 
 

@@ -18,8 +18,7 @@ from paperfeed.context import Paperfeed
 from paperfeed.library import collections, follows
 from paperfeed.records import PaperRecord
 from paperfeed.search.finder import MAX_QUERY_CHARS
-from paperfeed.web.app import create_app
-from tests.web_support import sign_in
+from tests.web_support import sign_in, web_app
 
 MATH_TITLE = PaperRecord(
     paper_id="2602.99970",
@@ -34,7 +33,7 @@ MATH_TITLE = PaperRecord(
 @pytest.fixture
 def client(sample_app: Paperfeed) -> Iterator[TestClient]:
     sample_app.clock.set(datetime(2026, 2, 21, 12, 0))  # type: ignore[attr-defined]
-    with TestClient(create_app(sample_app, indexer=False)) as c:
+    with TestClient(web_app(sample_app, indexer=False)) as c:
         yield c
 
 

@@ -20,8 +20,7 @@ from paperfeed.maps.selection import MAX_PAPERS, search_selection
 from paperfeed.search.engine import search
 from paperfeed.store import Window
 from paperfeed.web import map_pages, pictures_api
-from paperfeed.web.app import create_app
-from tests.web_support import sign_in
+from tests.web_support import sign_in, web_app
 
 SAMPLE_NOW = datetime(2026, 2, 21, 12, 0)
 
@@ -96,7 +95,7 @@ def test_labels_are_the_distinctive_terms_phrases_first() -> None:
 # ------------------------------------------------------------------------------ the demo
 @pytest.fixture
 def demo_client(demo_app: Paperfeed) -> TestClient:
-    return TestClient(create_app(demo_app, indexer=False, scheduler=False))
+    return TestClient(web_app(demo_app, indexer=False, scheduler=False))
 
 
 def test_a_map_of_a_search_on_the_demo(demo_client: TestClient, demo_app: Paperfeed) -> None:
@@ -141,7 +140,7 @@ def test_the_map_page_draws_every_point_as_a_link(demo_client: TestClient) -> No
 @pytest.fixture
 def client(sample_app: Paperfeed) -> TestClient:
     sample_app.clock.set(SAMPLE_NOW)  # type: ignore[attr-defined]
-    return TestClient(create_app(sample_app, indexer=False, scheduler=False))
+    return TestClient(web_app(sample_app, indexer=False, scheduler=False))
 
 
 def test_a_day_without_embeddings_is_mapped_by_its_words(client: TestClient, sample_app: Paperfeed) -> None:
@@ -185,7 +184,7 @@ def test_marks_collections_and_for_you(client: TestClient, sample_app: Paperfeed
     page = client.get("/map", params={"q": "graph"}).text
     assert "in your library" in page and 'class="ring saved"' in page
     # visitors see the same map without marks
-    anonymous = TestClient(create_app(sample_app, indexer=False, scheduler=False))
+    anonymous = TestClient(web_app(sample_app, indexer=False, scheduler=False))
     plain = finished(anonymous, "/api/v1/map?q=graph").json()  # type: ignore[attr-defined]
     assert all(p["marks"] == [] for p in plain["points"])
     assert [p["paper_id"] for p in plain["points"]] == [p["paper_id"] for p in body["points"]]

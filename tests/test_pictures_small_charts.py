@@ -15,7 +15,6 @@ from paperfeed.community.daily import new_paper_ids
 from paperfeed.community.vote_history import bucket_counts, history_of
 from paperfeed.context import Paperfeed
 from paperfeed.search.trends import day_counts
-from paperfeed.web.app import create_app
 from paperfeed.web.charts import (
     Bar,
     LineChart,
@@ -30,6 +29,7 @@ from paperfeed.web.charts import (
     sparkline,
     tick_indices,
 )
+from tests.web_support import web_app
 
 PAPER = "2602.18409"
 OTHER = "2602.18201"
@@ -100,7 +100,7 @@ def test_a_line_chart_puts_points_where_their_values_are() -> None:
 # ------------------------------------------------------------------------------ on the pages
 @pytest.fixture
 def client(sample_app: Paperfeed) -> TestClient:
-    return TestClient(create_app(sample_app, indexer=False, scheduler=False))
+    return TestClient(web_app(sample_app, indexer=False, scheduler=False))
 
 
 def test_a_paper_page_draws_its_upvotes_over_time(client: TestClient, sample_app: Paperfeed) -> None:

@@ -19,13 +19,13 @@ from paperfeed.errors import InvalidInput
 from paperfeed.search.engine import SearchUnavailable, search
 from paperfeed.search.trends import MAX_PERIODS, default_range, periods_between, trends
 from paperfeed.store import Window
-from paperfeed.web.app import create_app
 from paperfeed.web.trends_pages import csv_cell
+from tests.web_support import web_app
 
 
 @pytest.fixture
 def demo_client(demo_app: Paperfeed) -> TestClient:
-    return TestClient(create_app(demo_app, indexer=False, scheduler=False))
+    return TestClient(web_app(demo_app, indexer=False, scheduler=False))
 
 
 def keyword_total(app: Paperfeed, query: str, since: date, until: date) -> int:
@@ -127,7 +127,7 @@ def test_the_api_refuses_what_it_cannot_answer(demo_client: TestClient, paperfee
         answer = demo_client.get("/api/v1/trends", params=params)
         assert answer.status_code == 422, (params, answer.text)
         assert needle in answer.json()["error"]["message"] + " ".join(answer.json()["error"]["details"])
-    empty = TestClient(create_app(paperfeed_app, indexer=False, scheduler=False))
+    empty = TestClient(web_app(paperfeed_app, indexer=False, scheduler=False))
     assert empty.get("/api/v1/trends", params={"q": "a"}).status_code == 503
     with pytest.raises(SearchUnavailable):
         trends(paperfeed_app, ["a"])
@@ -173,7 +173,7 @@ def test_the_csv_download(demo_client: TestClient, demo_app: Paperfeed) -> None:
 
 
 def test_category_and_author_pages_show_their_trend(sample_app: Paperfeed) -> None:
-    client = TestClient(create_app(sample_app, indexer=False, scheduler=False))
+    client = TestClient(web_app(sample_app, indexer=False, scheduler=False))
     html = client.get("/categories/cs.LG").text
     assert 'class="chart sparkline"' in html and "/trends?q=cat%3Acs.LG&amp;interval=month" in html
     author = sample_app.store.papers.get("2602.18409")

@@ -15,8 +15,7 @@ from fastapi.testclient import TestClient
 
 from paperfeed.accounts import create_api_token, ensure_user
 from paperfeed.context import Paperfeed
-from paperfeed.web.app import create_app
-from tests.web_support import recorded_fetcher
+from tests.web_support import recorded_fetcher, web_app
 
 
 class Inbox:
@@ -60,7 +59,7 @@ def client(sample_app: Paperfeed, inbox: Inbox) -> Iterator[TestClient]:
     sample_app.settings.smtp_host = "127.0.0.1"
     sample_app.settings.smtp_port = inbox.port  # type: ignore[attr-defined]
     sample_app.settings.base_url = "http://testserver"
-    with TestClient(create_app(sample_app, arxiv_fetcher=recorded_fetcher)) as c:
+    with TestClient(web_app(sample_app, arxiv_fetcher=recorded_fetcher)) as c:
         yield c
 
 
@@ -222,7 +221,7 @@ def test_failing_smtp_server_gives_a_clear_answer_and_a_retry(sample_app: Paperf
         controller.start()
         sample_app.settings.smtp_port = controller.port
     try:
-        with TestClient(create_app(sample_app, arxiv_fetcher=recorded_fetcher)) as c:
+        with TestClient(web_app(sample_app, arxiv_fetcher=recorded_fetcher)) as c:
             token = csrf_of(c.get("/login").text)
             answer = c.post("/login", data={"email": "reader@example.org", "csrf_token": token})
             assert answer.status_code == 503

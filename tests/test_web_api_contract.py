@@ -10,15 +10,12 @@ from fastapi.testclient import TestClient
 
 from paperfeed.accounts import create_api_token, ensure_user
 from paperfeed.context import Paperfeed
-from paperfeed.web.app import create_app
-from tests.web_support import recorded_fetcher
+from tests.web_support import recorded_fetcher, web_app
 
 
 @pytest.fixture
 def client(sample_app: Paperfeed) -> Iterator[TestClient]:
-    with TestClient(
-        create_app(sample_app, arxiv_fetcher=recorded_fetcher), raise_server_exceptions=False
-    ) as c:
+    with TestClient(web_app(sample_app, arxiv_fetcher=recorded_fetcher), raise_server_exceptions=False) as c:
         yield c
 
 
@@ -106,13 +103,13 @@ def test_openapi_declares_the_token_scheme_and_error_statuses(client: TestClient
 
 
 def test_security_headers(sample_app: Paperfeed) -> None:
-    with TestClient(create_app(sample_app)) as plain:
+    with TestClient(web_app(sample_app)) as plain:
         answer = plain.get("/")
         assert "camera=()" in answer.headers["permissions-policy"]
         assert "strict-transport-security" not in answer.headers  # http: a browser would ignore it
     sample_app.settings.base_url = "https://papers.example.org"
     sample_app.settings.secret_key = "a-real-secret-for-this-test-0123456789"
-    with TestClient(create_app(sample_app), base_url="https://papers.example.org") as secure:
+    with TestClient(web_app(sample_app), base_url="https://papers.example.org") as secure:
         answer = secure.get("/")
         assert answer.headers["strict-transport-security"].startswith("max-age=")
         assert "permissions-policy" in answer.headers

@@ -10,15 +10,14 @@ from fastapi.testclient import TestClient
 
 from paperfeed.accounts import create_session, ensure_user
 from paperfeed.context import Paperfeed
-from paperfeed.web.app import create_app
 from paperfeed.web.security import CSRF_COOKIE, SESSION_COOKIE
-from tests.web_support import recorded_fetcher, sign_in
+from tests.web_support import recorded_fetcher, sign_in, web_app
 
 
 @pytest.fixture
 def client(sample_app: Paperfeed) -> Iterator[TestClient]:
     sample_app.settings.mail_backend = "console"
-    with TestClient(create_app(sample_app, arxiv_fetcher=recorded_fetcher)) as c:
+    with TestClient(web_app(sample_app, arxiv_fetcher=recorded_fetcher)) as c:
         yield c
 
 

@@ -11,12 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from paperfeed.context import Paperfeed
-from paperfeed.web.app import create_app
+from tests.web_support import web_app
 
 
 @pytest.fixture
 def client(sample_app: Paperfeed) -> Iterator[TestClient]:
-    with TestClient(create_app(sample_app, indexer=False)) as c:
+    with TestClient(web_app(sample_app, indexer=False)) as c:
         yield c
 
 

@@ -17,8 +17,7 @@ from paperfeed.context import Paperfeed
 from paperfeed.library import collections, follows
 from paperfeed.records import PaperRecord, Version, finalize
 from paperfeed.search.indexer import catch_up
-from paperfeed.web.app import create_app
-from tests.web_support import sign_in
+from tests.web_support import sign_in, web_app
 
 NOW = datetime(2026, 2, 21, 12, 0)
 FAIRNESS = "2602.18201"
@@ -28,7 +27,7 @@ FAIRNESS = "2602.18201"
 def client(sample_app: Paperfeed) -> Iterator[TestClient]:
     sample_app.clock.set(NOW)  # type: ignore[attr-defined]
     sample_app.settings.base_url = "http://testserver"
-    with TestClient(create_app(sample_app)) as c:
+    with TestClient(web_app(sample_app)) as c:
         yield c
 
 

@@ -13,14 +13,14 @@ from fastapi.testclient import TestClient
 from paperfeed.accounts import ensure_user
 from paperfeed.context import Paperfeed
 from paperfeed.store import Window
-from paperfeed.web.app import create_app
+from tests.web_support import web_app
 
 DAY = date(2026, 2, 20)
 
 
 @pytest.fixture
 def client(sample_app: Paperfeed) -> Iterator[TestClient]:
-    with TestClient(create_app(sample_app, indexer=False)) as c:
+    with TestClient(web_app(sample_app, indexer=False)) as c:
         yield c
 
 

@@ -17,8 +17,7 @@ from fastapi.testclient import TestClient
 from paperfeed.accounts import create_api_token, ensure_user
 from paperfeed.clock import FixedClock
 from paperfeed.context import Paperfeed
-from paperfeed.web.app import create_app
-from tests.web_support import recorded_fetcher, sign_in
+from tests.web_support import recorded_fetcher, sign_in, web_app
 
 LIBRARY = Path(__file__).parent / "data" / "library"
 NOW = datetime(2026, 2, 21, 12, 0)
@@ -27,7 +26,7 @@ NOW = datetime(2026, 2, 21, 12, 0)
 @pytest.fixture
 def client(sample_app: Paperfeed) -> Iterator[TestClient]:
     sample_app.settings.base_url = "http://testserver"
-    with TestClient(create_app(sample_app, arxiv_fetcher=recorded_fetcher)) as c:
+    with TestClient(web_app(sample_app, arxiv_fetcher=recorded_fetcher)) as c:
         yield c
 
 

@@ -14,14 +14,13 @@ from fastapi.testclient import TestClient
 from paperfeed.accounts import create_session, ensure_user
 from paperfeed.context import Paperfeed
 from paperfeed.records import PaperRecord
-from paperfeed.web.app import create_app
 from paperfeed.web.security import SESSION_COOKIE
-from tests.web_support import recorded_fetcher
+from tests.web_support import recorded_fetcher, web_app
 
 
 @pytest.fixture
 def client(sample_app: Paperfeed) -> Iterator[TestClient]:
-    with TestClient(create_app(sample_app, arxiv_fetcher=recorded_fetcher)) as c:
+    with TestClient(web_app(sample_app, arxiv_fetcher=recorded_fetcher)) as c:
         yield c
 
 

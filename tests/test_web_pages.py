@@ -9,8 +9,7 @@ from fastapi.testclient import TestClient
 
 from paperfeed.context import Paperfeed
 from paperfeed.records import PaperRecord
-from paperfeed.web.app import create_app
-from tests.web_support import recorded_fetcher, sign_in
+from tests.web_support import recorded_fetcher, sign_in, web_app
 
 
 @pytest.fixture
@@ -23,7 +22,7 @@ def indexed_app(sample_app: Paperfeed) -> Paperfeed:
 
 @pytest.fixture
 def client(indexed_app: Paperfeed) -> Iterator[TestClient]:
-    with TestClient(create_app(indexed_app, arxiv_fetcher=recorded_fetcher)) as c:
+    with TestClient(web_app(indexed_app, arxiv_fetcher=recorded_fetcher)) as c:
         yield c
 
 

@@ -13,8 +13,7 @@ from fastapi.testclient import TestClient
 from paperfeed.accounts import ensure_user, set_handle
 from paperfeed.context import Paperfeed
 from paperfeed.store import Window
-from paperfeed.web.app import create_app
-from tests.web_support import sign_in
+from tests.web_support import sign_in, web_app
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -38,7 +37,7 @@ def voted(sample_app: Paperfeed) -> list[str]:
 
 @pytest.fixture
 def client(sample_app: Paperfeed, voted: list[str]) -> Iterator[TestClient]:
-    with TestClient(create_app(sample_app, indexer=False)) as c:
+    with TestClient(web_app(sample_app, indexer=False)) as c:
         yield c
 
 

@@ -14,7 +14,7 @@ from paperfeed.accounts import ensure_user
 from paperfeed.context import Paperfeed
 from paperfeed.library.collections import create_collection, save
 from paperfeed.records import PaperRecord, finalize
-from paperfeed.web.app import create_app
+from tests.web_support import web_app
 
 PAPER = "2602.18409"
 
@@ -40,7 +40,7 @@ def meta(html: str) -> dict[str, list[str]]:
 
 @pytest.fixture
 def client(sample_app: Paperfeed) -> Iterator[TestClient]:
-    with TestClient(create_app(sample_app, indexer=False)) as c:
+    with TestClient(web_app(sample_app, indexer=False)) as c:
         yield c
 
 

@@ -20,15 +20,14 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from paperfeed.accounts import create_api_token, ensure_user
 from paperfeed.context import Paperfeed
-from paperfeed.web.app import create_app
-from tests.web_support import recorded_fetcher
+from tests.web_support import recorded_fetcher, web_app
 
 EXAMPLES_PER_OPERATION = 20
 
 
 @pytest.fixture
 def api_schema(sample_app: Paperfeed) -> Iterator[object]:
-    web = create_app(sample_app, arxiv_fetcher=recorded_fetcher)
+    web = web_app(sample_app, arxiv_fetcher=recorded_fetcher)
     yield schemathesis.openapi.from_asgi("/openapi.json", web)
 
 

@@ -14,14 +14,13 @@ from fastapi.testclient import TestClient
 
 from paperfeed.accounts import issue_login_token
 from paperfeed.context import Paperfeed
-from paperfeed.web.app import create_app
-from tests.web_support import sign_in
+from tests.web_support import sign_in, web_app
 
 
 @pytest.fixture
 def web(paperfeed_app: Paperfeed) -> FastAPI:
     paperfeed_app.settings.base_url = "http://testserver"
-    return create_app(paperfeed_app, indexer=False)
+    return web_app(paperfeed_app, indexer=False)
 
 
 @pytest.fixture

@@ -12,13 +12,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from paperfeed.context import Paperfeed
-from paperfeed.web.app import create_app
-from tests.web_support import recorded_fetcher, sign_in
+from tests.web_support import recorded_fetcher, sign_in, web_app
 
 
 @pytest.fixture
 def client(sample_app: Paperfeed) -> Iterator[TestClient]:
-    with TestClient(create_app(sample_app, arxiv_fetcher=recorded_fetcher)) as c:
+    with TestClient(web_app(sample_app, arxiv_fetcher=recorded_fetcher)) as c:
         yield c
 
 
@@ -77,7 +76,7 @@ def test_a_version_arxiv_does_not_have_is_reported(sample_app: Paperfeed, client
 def test_a_silent_arxiv_costs_seconds_not_half_a_minute(sample_app: Paperfeed, silent_arxiv: str) -> None:
     sample_app.settings.arxiv_api_url = silent_arxiv
     sample_app.settings.arxiv_timeout = 1.0
-    with TestClient(create_app(sample_app)) as real_fetch:  # the real arXiv client, nothing faked
+    with TestClient(web_app(sample_app)) as real_fetch:  # the real arXiv client, nothing faked
         _, csrf = sign_in(real_fetch, sample_app, "member@example.org")
         started = time.monotonic()
         answer = real_fetch.post("/submit", data={"paper": "2601.00002", "csrf_token": csrf})

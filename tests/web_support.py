@@ -15,8 +15,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from paperfeed.accounts import User, create_session, ensure_user
-from paperfeed.community.submissions import fetch_from_arxiv
+from paperfeed.community.submissions import Fetcher, fetch_from_arxiv
 from paperfeed.context import Paperfeed
+from paperfeed.web.app import bind, create_app
 from paperfeed.web.security import SESSION_COOKIE, session_csrf_token
 
 RECORDED_IDLIST = (
@@ -39,6 +40,33 @@ def recorded_fetcher(app: Paperfeed, arxiv_id: str) -> None:
         return httpx.Response(200, content=empty, headers={"content-type": "application/atom+xml"})
 
     fetch_from_arxiv(app, arxiv_id, transport=httpx.MockTransport(handler))
+
+
+_FREE_APPS: list[FastAPI] = []
+_APPS_IN_USE: list[FastAPI] = []
+
+
+def web_app(
+    paperfeed: Paperfeed,
+    *,
+    arxiv_fetcher: Fetcher | None = None,
+    indexer: bool | None = None,
+    scheduler: bool | None = None,
+) -> FastAPI:
+    """What ``create_app(paperfeed, …)`` gives, without building the routes again: an app built
+    earlier in this test process, bound to ``paperfeed`` (:func:`paperfeed.web.app.bind`). Building
+    an app's ~300 operations costs about half a second, and some 400 tests need an app. A test
+    that asks for two apps gets two; every app is free again when the test ends (the ``_web_apps``
+    fixture of ``tests/conftest.py``)."""
+    web = _FREE_APPS.pop() if _FREE_APPS else create_app(paperfeed, arxiv_fetcher=arxiv_fetcher)
+    _APPS_IN_USE.append(web)
+    return bind(web, paperfeed, arxiv_fetcher=arxiv_fetcher, indexer=indexer, scheduler=scheduler)
+
+
+def release_web_apps() -> None:
+    """The end of a test: its apps may serve the next one."""
+    _FREE_APPS.extend(_APPS_IN_USE)
+    _APPS_IN_USE.clear()
 
 
 def sign_in(client: TestClient, app: Paperfeed, email: str, role: str = "member") -> tuple[User, str]:

@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 
 from paperfeed.context import Paperfeed
-from paperfeed.web.app import create_app
 from tests.test_web_api_auth import free_port
-from tests.web_support import serving
+from tests.web_support import serving, web_app
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
@@ -32,7 +31,7 @@ pytestmark = [
 def server(demo_app: Paperfeed) -> Iterator[str]:
     port = free_port()
     demo_app.settings.base_url = f"http://127.0.0.1:{port}"
-    with serving(create_app(demo_app, indexer=False, scheduler=False), port) as url:
+    with serving(web_app(demo_app, indexer=False, scheduler=False), port) as url:
         yield url
 
 

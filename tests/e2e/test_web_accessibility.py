@@ -17,11 +17,10 @@ from paperfeed.context import Paperfeed
 from paperfeed.digest import links
 from paperfeed.digest.sender import send_digests
 from paperfeed.library import collections, follows
-from paperfeed.web.app import create_app
 from tests.digest_support import subscriber
 from tests.e2e.axe_support import COLOUR_RULES, axe_violations, describe, install_axe
 from tests.test_web_api_auth import free_port
-from tests.web_support import create_session_cookie, recorded_fetcher, serving
+from tests.web_support import create_session_cookie, recorded_fetcher, serving, web_app
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
@@ -71,7 +70,7 @@ def server(sample_app: Paperfeed) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     sample_app.settings.base_url = base
     sample_app.settings.mail_backend = "console"
-    with serving(create_app(sample_app, arxiv_fetcher=recorded_fetcher), port) as url:
+    with serving(web_app(sample_app, arxiv_fetcher=recorded_fetcher), port) as url:
         yield url
 
 

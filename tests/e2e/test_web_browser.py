@@ -23,10 +23,9 @@ from paperfeed.accounts import issue_login_token
 from paperfeed.cli import app as cli
 from paperfeed.context import Paperfeed
 from paperfeed.records import PaperRecord
-from paperfeed.web.app import create_app
 from tests.e2e.axe_support import axe_violations, describe, install_axe
 from tests.test_web_api_auth import Inbox, free_port
-from tests.web_support import recorded_fetcher, serving
+from tests.web_support import recorded_fetcher, serving, web_app
 
 # A paper whose title and abstract use LaTeX text markup (as about one arXiv abstract in nine does).
 LATEX_PAPER = PaperRecord(
@@ -56,7 +55,7 @@ def server(sample_app: Paperfeed) -> Iterator[str]:
     sample_app.settings.base_url = base  # what `serve --port` hands its workers
     sample_app.record_service_url(base)  # and what it records for commands run elsewhere (issue 18)
     assert sample_app.settings.smtp_host is None  # a fresh install: mail goes to the console backend
-    with serving(create_app(sample_app, arxiv_fetcher=recorded_fetcher), port) as url:
+    with serving(web_app(sample_app, arxiv_fetcher=recorded_fetcher), port) as url:
         assert url == base
         yield base
 

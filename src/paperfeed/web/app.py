@@ -100,16 +100,15 @@ def create_app(
     (:mod:`paperfeed.digest.schedule`; one scheduler across instances, by a lease in the store).
     """
     paperfeed = app or Paperfeed()
-    run_indexer = paperfeed.settings.indexer if indexer is None else indexer
-    run_scheduler = paperfeed.settings.scheduler if scheduler is None else scheduler
 
     @asynccontextmanager
-    async def lifespan(_web: FastAPI) -> AsyncIterator[None]:
-        enrichment = EnrichFollower(paperfeed)  # the indexer enriches what it indexed (never a request)
-        follower = Indexer(paperfeed, extra_steps=[enrichment]) if run_indexer else None
+    async def lifespan(web: FastAPI) -> AsyncIterator[None]:
+        serving: Paperfeed = web.state.paperfeed
+        enrichment = EnrichFollower(serving)  # the indexer enriches what it indexed (never a request)
+        follower = Indexer(serving, extra_steps=[enrichment]) if web.state.run_indexer else None
         if follower is not None:
             follower.start_thread()
-        planner = Scheduler(paperfeed) if run_scheduler else None
+        planner = Scheduler(serving) if web.state.run_scheduler else None
         planner_thread = planner.start_thread() if planner is not None else None
         try:
             yield
@@ -135,11 +134,6 @@ def create_app(
     # Compressed answers (pages, JSON, feeds, CSS and JS) for clients that ask, but not tiny ones.
     # Added first, so it sits inside the headers middleware below and sees whole bodies.
     web.add_middleware(GZipMiddleware, minimum_size=1000)
-    web.state.paperfeed = paperfeed
-    web.state.arxiv_fetcher = arxiv_fetcher or fetch_from_arxiv
-    # Library imports fetch missing papers in one batched arXiv request; an injected one-id fetcher
-    # (the tests' recorded arXiv) is used id by id instead.
-    web.state.arxiv_ids_fetcher = one_by_one(arxiv_fetcher) if arxiv_fetcher else fetch_arxiv_ids
     web.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     env = web.state.templates.env
     env.filters["mark"] = mark
@@ -150,7 +144,6 @@ def create_app(
     # Every value a template prints loses bidirectional overrides (U+202E …): a title or a name
     # must not be able to reverse the text around it (see paperfeed.records.BIDI_CONTROLS).
     env.finalize = strip_bidi_controls
-    _ = paperfeed.store  # open and migrate the store now, not on the first request
     versions = StaticVersions(HERE / "static")
     env.globals["static_url"] = versions.url  # /static/app.css?v=<hash>: cached for a year
     web.mount("/static", VersionedStaticFiles(directory=HERE / "static", versions=versions), name="static")
@@ -179,14 +172,15 @@ def create_app(
 
     @web.middleware("http")
     async def headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        settings = request.app.state.paperfeed.settings
         server = request.scope.get("server")
         if server and _is_ip(str(server[0])) and not is_loopback(str(server[0])):
             try:  # `uvicorn paperfeed.web.asgi:app --host 0.0.0.0` skips `serve`'s check: hold it here
-                paperfeed.settings.check_can_serve(str(server[0]))
+                settings.check_can_serve(str(server[0]))
             except UnsafeSettings as exc:
                 log.error("%s", exc)
                 return Response(str(exc), status_code=503, media_type="text/plain")
-        https = paperfeed.settings.base_url.startswith("https://")
+        https = settings.base_url.startswith("https://")
         if request.method == "OPTIONS" and (allow := web.state.methods.allowed(request.url.path)):
             response: Response = Response(status_code=204, headers={"Allow": ", ".join(allow)})
         else:
@@ -224,4 +218,30 @@ def create_app(
     web.include_router(pictures_api.router)
     web.include_router(digest.api_router)
     web.state.methods = MethodTable(web.routes)  # for OPTIONS and the Allow header of a 405
+    return bind(web, paperfeed, arxiv_fetcher=arxiv_fetcher, indexer=indexer, scheduler=scheduler)
+
+
+def bind(
+    web: FastAPI,
+    paperfeed: Paperfeed,
+    *,
+    arxiv_fetcher: Fetcher | None = None,
+    indexer: bool | None = None,
+    scheduler: bool | None = None,
+) -> FastAPI:
+    """Point ``web`` (an app of :func:`create_app`) at ``paperfeed``: every route, the middleware and
+    the background threads started at startup read the context from ``web.state``, never from the
+    factory, so the same routes serve any :class:`Paperfeed` (the arguments mean what they mean for
+    :func:`create_app`). Why: building the routes is most of an app's cost (FastAPI analyses each of
+    some 300 operations, about half a second), and a test suite that builds an app per test spends
+    minutes on it; it builds one app per process and binds it to each test's store instead. Bind an
+    app between servings, never while it serves."""
+    web.state.paperfeed = paperfeed
+    web.state.run_indexer = paperfeed.settings.indexer if indexer is None else indexer
+    web.state.run_scheduler = paperfeed.settings.scheduler if scheduler is None else scheduler
+    web.state.arxiv_fetcher = arxiv_fetcher or fetch_from_arxiv
+    # Library imports fetch missing papers in one batched arXiv request; an injected one-id fetcher
+    # (the tests' recorded arXiv) is used id by id instead.
+    web.state.arxiv_ids_fetcher = one_by_one(arxiv_fetcher) if arxiv_fetcher else fetch_arxiv_ids
+    _ = paperfeed.store  # open and migrate the store now, not on the first request
     return web
