@@ -21,8 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+from functools import cache
 
 from paperfeed.formats.latex import latex_text
 from paperfeed.search.tfidf import TOKEN_PATTERN
@@ -41,12 +40,22 @@ class _Token:
     end: int
 
 
+@cache
+def _stop_words() -> frozenset[str]:
+    """The vectorizer's English stop words (scikit-learn's list), imported when first needed: the
+    import costs every command that never extracts a keyword about 1.3 s of start-up."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
 def _tokens(text: str) -> list[_Token]:
     """The text's words as the vectorizer sees them (stop words dropped), with where they stand."""
+    stop_words = _stop_words()
     return [
         _Token(m.group(0).lower(), m.group(0), m.start(), m.end())
         for m in _TOKEN.finditer(text)
-        if m.group(0).lower() not in ENGLISH_STOP_WORDS
+        if m.group(0).lower() not in stop_words
     ]
 
 

@@ -22,8 +22,6 @@ from collections.abc import Iterable
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.svm import LinearSVC
 
 ARXIV_SANITY_C = 0.01
 
@@ -62,6 +60,10 @@ def svm_scores(matrix: sp.csr_matrix, positives: np.ndarray, *, c: float = ARXIV
     labels[positives] = 1
     if labels.sum() in (0, len(labels)):
         return np.zeros(matrix.shape[0], dtype=np.float64)
+    # imported here: scikit-learn costs every command ~1.3 s of start-up, and few fit an SVM
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.svm import LinearSVC
+
     classifier = LinearSVC(class_weight="balanced", C=c, max_iter=10_000, tol=1e-6)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -16,11 +16,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
+
+if TYPE_CHECKING:  # scikit-learn is imported when a vectorizer is made: it costs a command ~1.3 s to start
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 TOKEN_PATTERN = r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b"
 
@@ -46,6 +48,8 @@ class TfidfConfig:
     sublinear_tf: bool = True
 
     def vectorizer(self, vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         return TfidfVectorizer(
             strip_accents="unicode",
             lowercase=True,
