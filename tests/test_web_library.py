@@ -12,11 +12,13 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from paperfeed.accounts import create_api_token, ensure_user
 from paperfeed.clock import FixedClock
 from paperfeed.context import Paperfeed
+from paperfeed.web.request_text import refuse_control_characters
 from tests.web_support import recorded_fetcher, sign_in, web_app
 
 LIBRARY = Path(__file__).parent / "data" / "library"
@@ -436,6 +438,20 @@ def test_a_control_character_in_a_parameter_is_refused_by_name(
     assert answer.status_code == 422, (path, answer.text)
     said = html.unescape(answer.text)
     assert named in said and "control character" in said
+
+
+def test_every_route_refuses_control_characters_before_its_own_dependencies(client: TestClient) -> None:
+    """The routers' routes are served as they are (``web.routers``), not through an include that
+    would add the app's dependencies: each must carry the refusal itself, first."""
+    routes = [route for route in client.app.routes if isinstance(route, APIRoute)]  # type: ignore[attr-defined]
+    assert len(routes) > 100
+    missing = [
+        f"{sorted(route.methods)} {route.path}"
+        for route in routes
+        if not route.dependant.dependencies
+        or route.dependant.dependencies[0].call is not refuse_control_characters
+    ]
+    assert missing == []
 
 
 def test_tabs_and_line_breaks_in_a_search_are_still_searched(client: TestClient) -> None:

@@ -16,7 +16,7 @@ import json
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from paperfeed import papers
@@ -29,8 +29,9 @@ from paperfeed.web.api_contract import ApiCurator, ApiMember, errors, reject_unk
 from paperfeed.web.common import SEARCH_PARAM_MAX, AuthorQuery, CategoryQuery, DateQuery, DayPath, WindowQuery
 from paperfeed.web.deps import PaperfeedDep
 from paperfeed.web.highlight import mark
+from paperfeed.web.routers import make_router
 
-router = APIRouter(
+router = make_router(
     prefix="/api/v1",
     tags=["api"],
     dependencies=[Depends(reject_unknown_query_params)],

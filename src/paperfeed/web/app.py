@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -55,7 +55,7 @@ from paperfeed.web.common import current_page_path
 from paperfeed.web.highlight import mark, tex
 from paperfeed.web.json_response import TextSafeJSONResponse
 from paperfeed.web.methods import MethodTable
-from paperfeed.web.request_text import refuse_control_characters
+from paperfeed.web.routers import APP_WIDE, serve_routes
 from paperfeed.web.security import CSRF_COOKIE
 from paperfeed.web.static_files import StaticVersions, VersionedStaticFiles
 
@@ -128,7 +128,7 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
         # No parameter of any page or route may hold a NUL or another control character (422).
-        dependencies=[Depends(refuse_control_characters)],
+        dependencies=APP_WIDE,
         default_response_class=TextSafeJSONResponse,  # no bidirectional overrides in any JSON string
     )
     # Compressed answers (pages, JSON, feeds, CSS and JS) for clients that ask, but not tiny ones.
@@ -199,24 +199,29 @@ def create_app(
         return response
 
     errors.install(web)
-    web.include_router(hf_api.router)  # before the pages: /papers/{id}.md is not a paper page
-    web.include_router(hf_pages.router)  # nor is /papers/date/2026-02-20
-    web.include_router(discussion_pages.router)  # nor /papers/{id}/comments.atom
-    web.include_router(trends_pages.router)  # before the pages: /trends.csv
-    web.include_router(map_pages.router)
-    web.include_router(pages.router)
-    web.include_router(period_pages.router)
-    web.include_router(auth.router)
-    web.include_router(feeds.router)
-    web.include_router(library_pages.router)
-    web.include_router(recommend_pages.router)
-    web.include_router(digest.router)
-    web.include_router(discussion_api.router)  # before /api/v1/papers/{paper_id:path}
-    web.include_router(api.router)
-    web.include_router(library_api.router)
-    web.include_router(recommend_api.router)
-    web.include_router(pictures_api.router)
-    web.include_router(digest.api_router)
+    serve_routes(
+        web,
+        (
+            hf_api.router,  # before the pages: /papers/{id}.md is not a paper page
+            hf_pages.router,  # nor is /papers/date/2026-02-20
+            discussion_pages.router,  # nor /papers/{id}/comments.atom
+            trends_pages.router,  # before the pages: /trends.csv
+            map_pages.router,
+            pages.router,
+            period_pages.router,
+            auth.router,
+            feeds.router,
+            library_pages.router,
+            recommend_pages.router,
+            digest.router,
+            discussion_api.router,  # before /api/v1/papers/{paper_id:path}
+            api.router,
+            library_api.router,
+            recommend_api.router,
+            pictures_api.router,
+            digest.api_router,
+        ),
+    )
     web.state.methods = MethodTable(web.routes)  # for OPTIONS and the Allow header of a 405
     return bind(web, paperfeed, arxiv_fetcher=arxiv_fetcher, indexer=indexer, scheduler=scheduler)
 
@@ -231,10 +236,10 @@ def bind(
 ) -> FastAPI:
     """Point ``web`` (an app of :func:`create_app`) at ``paperfeed``: every route, the middleware and
     the background threads started at startup read the context from ``web.state``, never from the
-    factory, so the same routes serve any :class:`Paperfeed` (the arguments mean what they mean for
-    :func:`create_app`). Why: building the routes is most of an app's cost (FastAPI analyses each of
-    some 300 operations, about half a second), and a test suite that builds an app per test spends
-    minutes on it; it builds one app per process and binds it to each test's store instead. Bind an
+    factory, so the same app serves any :class:`Paperfeed` (the arguments mean what they mean for
+    :func:`create_app`). Why: an app compiles each page template on its first use (its own Jinja
+    environment), which a test suite building an app per test paid again in every test (about
+    0.1 s each); it builds an app per process and binds it to each test's store instead. Bind an
     app between servings, never while it serves."""
     web.state.paperfeed = paperfeed
     web.state.run_indexer = paperfeed.settings.indexer if indexer is None else indexer

@@ -14,7 +14,7 @@ import logging
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperfeed import accounts
@@ -30,9 +30,10 @@ from paperfeed.web.deps import (
     render,
     sign_in_redirect,
 )
+from paperfeed.web.routers import make_router
 from paperfeed.web.security import SESSION_COOKIE, safe_next
 
-router = APIRouter(include_in_schema=False)
+router = make_router(include_in_schema=False)
 log = logging.getLogger(__name__)
 
 LOGIN_PER_EMAIL_AND_CLIENT = 5

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi import Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, StrictBool
 
@@ -36,9 +36,10 @@ from paperfeed.store import DigestChoices, Subscription, User
 from paperfeed.web.api_contract import errors, reject_unknown_query_params
 from paperfeed.web.common import DateQuery
 from paperfeed.web.deps import CsrfChecked, PaperfeedDep, UserDep, render
+from paperfeed.web.routers import make_router
 
-router = APIRouter(include_in_schema=False)
-api_router = APIRouter(
+router = make_router(include_in_schema=False)
+api_router = make_router(
     prefix="/api/v1",
     tags=["api"],
     dependencies=[Depends(reject_unknown_query_params)],

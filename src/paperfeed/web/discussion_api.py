@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Path
+from fastapi import BackgroundTasks, Depends, Path
 from pydantic import BaseModel, Field, StrictBool
 
 from paperfeed.discussion import comments as discussion
@@ -23,8 +23,9 @@ from paperfeed.papers import get_paper
 from paperfeed.store import CommentRow
 from paperfeed.web.api_contract import ApiCurator, ApiMember, errors, reject_unknown_query_params
 from paperfeed.web.deps import PaperfeedDep, UserDep
+from paperfeed.web.routers import make_router
 
-router = APIRouter(
+router = make_router(
     prefix="/api/v1",
     tags=["discussion"],
     dependencies=[Depends(reject_unknown_query_params)],

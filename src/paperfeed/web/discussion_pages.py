@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Form, Path, Request
+from fastapi import BackgroundTasks, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperfeed.discussion import comments as discussion
@@ -25,8 +25,9 @@ from paperfeed.papers import get_paper
 from paperfeed.records import PaperRecord
 from paperfeed.store import User
 from paperfeed.web.deps import CsrfChecked, CurrentMember, PaperfeedDep, UserDep, render
+from paperfeed.web.routers import make_router
 
-router = APIRouter(include_in_schema=False)
+router = make_router(include_in_schema=False)
 
 BodyForm = Annotated[str, Form(max_length=20_000)]
 CommentPath = Annotated[int, Path(ge=1, le=2**31 - 1)]

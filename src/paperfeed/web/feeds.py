@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Request
+from fastapi import Path, Request
 from fastapi.responses import Response
 
 from paperfeed.community import actions, period_lists
@@ -20,8 +20,9 @@ from paperfeed.search.finder import find
 from paperfeed.web.common import CATEGORY_PATTERN, CategoryQuery, SearchQuery, WindowQuery
 from paperfeed.web.deps import PaperfeedDep
 from paperfeed.web.period_pages import period_url
+from paperfeed.web.routers import make_router
 
-router = APIRouter(prefix="/feeds", include_in_schema=False)
+router = make_router(prefix="/feeds", include_in_schema=False)
 FEED_SIZE = 50
 FormatPath = Annotated[str, Path(pattern="^(xml|atom)$", description="xml (RSS 2.0) or atom")]
 

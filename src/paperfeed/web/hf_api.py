@@ -20,8 +20,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
 from fastapi import Path as FastApiPath
+from fastapi import Query
 from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel
 
@@ -38,6 +38,7 @@ from paperfeed.records import PaperRecord
 from paperfeed.store import FeaturedEntry
 from paperfeed.web.common import strip_to_none
 from paperfeed.web.deps import PaperfeedDep
+from paperfeed.web.routers import make_router
 
 
 class HfError(BaseModel):
@@ -47,7 +48,7 @@ class HfError(BaseModel):
 
 
 # Bad parameters are a 400 there, an unknown paper a 404: declared as 4XX (no 422 is ever sent).
-router = APIRouter(
+router = make_router(
     tags=["Hugging Face Papers API"],
     responses={"4XX": {"model": HfError, "description": "A bad parameter (400) or an unknown paper (404)."}},
 )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import RedirectResponse
 
 from paperfeed.community.daily import latest_day
@@ -23,8 +23,9 @@ from paperfeed.periods import parse_key, parse_period
 from paperfeed.web.common import DayPath
 from paperfeed.web.deps import PaperfeedDep
 from paperfeed.web.period_pages import period_url
+from paperfeed.web.routers import make_router
 
-router = APIRouter(include_in_schema=False)
+router = make_router(include_in_schema=False)
 
 PeriodParam = Annotated[str | None, Query(max_length=40)]
 

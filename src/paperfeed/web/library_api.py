@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
+from fastapi import Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, StrictBool
 
@@ -29,8 +29,9 @@ from paperfeed.web.api import CursorQuery, LimitQuery, decode_cursor, encode_cur
 from paperfeed.web.api_contract import errors, reject_unknown_query_params
 from paperfeed.web.deps import CurrentMember, PaperfeedDep, UserDep
 from paperfeed.web.library_pages import MAX_UPLOAD_BYTES, WEB_FETCH_LIMIT, download
+from paperfeed.web.routers import make_router
 
-router = APIRouter(
+router = make_router(
     prefix="/api/v1",
     tags=["library"],
     dependencies=[Depends(reject_unknown_query_params)],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
+from fastapi import File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperfeed.community import actions
@@ -28,9 +28,10 @@ from paperfeed.web.badges import paper_badges
 from paperfeed.web.common import PER_PAGE, PageQuery, pager_urls
 from paperfeed.web.deps import CsrfChecked, PaperfeedDep, UserDep, render, sign_in_redirect
 from paperfeed.web.errors import STATUS_OF
+from paperfeed.web.routers import make_router
 from paperfeed.web.security import referer_path, safe_next
 
-router = APIRouter(include_in_schema=False)
+router = make_router(include_in_schema=False)
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 WEB_FETCH_LIMIT = 100

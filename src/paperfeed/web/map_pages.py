@@ -13,7 +13,7 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from paperfeed.community import daily as daily_lib
@@ -25,8 +25,9 @@ from paperfeed.store import User
 from paperfeed.web.charts import MapDot, MapLabel, scatter_map
 from paperfeed.web.common import SEARCH_PARAM_MAX, CategoryQuery, DateQuery
 from paperfeed.web.deps import PaperfeedDep, UserDep, render
+from paperfeed.web.routers import make_router
 
-router = APIRouter(include_in_schema=False)
+router = make_router(include_in_schema=False)
 
 PAGE_WAIT_SECONDS = 3.0
 RELOAD_SECONDS = 2

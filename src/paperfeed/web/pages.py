@@ -12,7 +12,7 @@ from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperfeed.community import actions
@@ -45,9 +45,10 @@ from paperfeed.web.common import (
 from paperfeed.web.deps import CsrfChecked, CurrentCurator, CurrentMember, PaperfeedDep, UserDep, render
 from paperfeed.web.discussion_pages import section_context
 from paperfeed.web.period_pages import period_url
+from paperfeed.web.routers import make_router
 from paperfeed.web.security import safe_next
 
-router = APIRouter(include_in_schema=False)
+router = make_router(include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from paperfeed.community import period_lists
@@ -18,8 +18,9 @@ from paperfeed.periods import Period, parse_key, period_of
 from paperfeed.web.badges import paper_badges
 from paperfeed.web.common import PER_PAGE, PageQuery, pager_urls
 from paperfeed.web.deps import PaperfeedDep, UserDep, render
+from paperfeed.web.routers import make_router
 
-router = APIRouter(include_in_schema=False)
+router = make_router(include_in_schema=False)
 
 SortQuery = Annotated[
     str, Query(pattern="^(trending|publishedAt)$", description="trending (top first) or publishedAt.")

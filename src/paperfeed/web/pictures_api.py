@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -18,8 +18,9 @@ from paperfeed.web.api_contract import errors, reject_unknown_query_params
 from paperfeed.web.common import SEARCH_PARAM_MAX, CategoryQuery, DateQuery
 from paperfeed.web.deps import PaperfeedDep, UserDep
 from paperfeed.web.map_pages import CollectionParam, PeriodParam, map_period, map_selection
+from paperfeed.web.routers import make_router
 
-router = APIRouter(
+router = make_router(
     prefix="/api/v1",
     tags=["api"],
     dependencies=[Depends(reject_unknown_query_params)],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import Depends, Path, Query
 from pydantic import BaseModel, Field, StrictBool
 
 from paperfeed.papers_json import paper_json
@@ -18,8 +18,9 @@ from paperfeed.recommend import service as foryou
 from paperfeed.recommend.reasons import DriverView, ReasonView
 from paperfeed.web.api_contract import errors, reject_unknown_query_params
 from paperfeed.web.deps import CurrentMember, PaperfeedDep
+from paperfeed.web.routers import make_router
 
-router = APIRouter(
+router = make_router(
     prefix="/api/v1",
     tags=["recommendations"],
     dependencies=[Depends(reject_unknown_query_params)],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperfeed.community import actions
@@ -20,8 +20,9 @@ from paperfeed.recommend import feed_tokens
 from paperfeed.recommend import service as foryou
 from paperfeed.web.badges import paper_badges
 from paperfeed.web.deps import CsrfChecked, PaperfeedDep, UserDep, render, sign_in_redirect
+from paperfeed.web.routers import make_router
 
-router = APIRouter(include_in_schema=False)
+router = make_router(include_in_schema=False)
 DaysQuery = Annotated[int, Query(ge=1, le=foryou.MAX_DAYS, description="The last N days.")]
 DriverForm = Annotated[str, Form(max_length=100, pattern=r"^[a-z_]+(:\d{1,12})?$")]
 

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from paperfeed.search.engine import SearchUnavailable
@@ -21,8 +21,9 @@ from paperfeed.search.trends import MAX_QUERIES, Trends, TrendSeries, trends
 from paperfeed.web.charts import LineChart, LinePoint, LineSeries, format_value, line_chart, sparkline
 from paperfeed.web.common import SEARCH_PARAM_MAX, DateQuery
 from paperfeed.web.deps import PaperfeedDep, render
+from paperfeed.web.routers import make_router
 
-router = APIRouter(include_in_schema=False)
+router = make_router(include_in_schema=False)
 
 IntervalQuery = Annotated[str, Query(pattern="^(week|month)$", description="week or month.")]
 TrendQueries = Annotated[
