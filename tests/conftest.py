@@ -92,9 +92,57 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("backend", chosen, scope="function")
 
 
+SLOWEST_FIRST = (
+    "tests/test_web_schemathesis.py",
+    "tests/e2e/test_web_accessibility.py",
+    "tests/e2e/test_web_browser.py",
+    "tests/test_instances.py",
+    "tests/test_ingest_kill.py",
+    "tests/test_digest_exactly_once.py",
+    "tests/test_readme_examples.py",
+    "tests/test_readme_digest_walkthrough.py",
+    "tests/test_cli.py",
+    "tests/test_store.py",
+    "tests/test_cli_serve.py",
+    "tests/test_cli_every_command.py",
+    "tests/test_search_vector_files.py",
+)
+"""The modules whose tests take longest (tens of seconds: servers, browsers, killed processes,
+generated requests), started first so that the workers finish together (longest first is the
+classic rule for sharing jobs between machines). Only the order changes; a stale list costs time,
+never a test."""
+
+KEPT_TOGETHER = {
+    # module-scoped fixtures (a loaded model, a demo store, a TLS server): built once, on one worker
+    "tests/test_search_semantic.py": "semantic-model",
+    "tests/test_search_embedders_fast.py": "semantic-model",
+    "tests/test_cli_messages.py": "cli-messages",
+    "tests/test_mail_tls.py": "mail-tls",
+    # the README's examples build on their earlier commands; both build on the demo template
+    "tests/test_readme_examples.py": "demo-template",
+    "tests/test_readme_digest_walkthrough.py": "demo-template",
+    # the session's demo data dir (5,424 papers with vectors), built once
+    "tests/test_pictures_maps.py": "demo-data",
+    "tests/test_pictures_trends.py": "demo-data",
+    "tests/e2e/test_pictures_browser.py": "demo-data",
+}
+"""Modules that run on one worker, in order (pytest-xdist's ``loadgroup``); every other test goes
+to whichever worker is free."""
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``semantic`` tests skip, saying why, where the semantic extra is not installed."""
+    """The slowest modules first, the modules of :data:`KEPT_TOGETHER` grouped; and ``semantic``
+    tests skip, saying why, where the semantic extra is not installed."""
     from importlib.util import find_spec
+
+    def rank(item: pytest.Item) -> int:
+        module = item.nodeid.split("::", 1)[0]
+        return SLOWEST_FIRST.index(module) if module in SLOWEST_FIRST else len(SLOWEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order within a module stays as written
+    for item in items:
+        if (group := KEPT_TOGETHER.get(item.nodeid.split("::", 1)[0])) is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
 
     missing = [name for name in ("torch", "sentence_transformers") if find_spec(name) is None]
     if not missing:
