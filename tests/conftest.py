@@ -105,6 +105,9 @@ SLOWEST_FIRST = (
     "tests/test_store.py",
     "tests/test_cli_serve.py",
     "tests/test_cli_every_command.py",
+    "tests/test_search_embedders_fast.py",
+    "tests/test_search_semantic.py",
+    "tests/test_search_partial_embed.py",
     "tests/test_search_vector_files.py",
 )
 """The modules whose tests take longest (tens of seconds: servers, browsers, killed processes,
@@ -113,18 +116,21 @@ classic rule for sharing jobs between machines). Only the order changes; a stale
 never a test."""
 
 KEPT_TOGETHER = {
-    # module-scoped fixtures (a loaded model, a demo store, a TLS server): built once, on one worker
-    "tests/test_search_semantic.py": "semantic-model",
+    # module-scoped fixtures (a loaded model, a demo store, a TLS server): built once, on one worker;
+    # the modules that load the embedding model share a worker (importing it costs a process ~9 s)
     "tests/test_search_embedders_fast.py": "semantic-model",
+    "tests/test_search_semantic.py": "semantic-model",
+    "tests/test_search_partial_embed.py": "semantic-model",
+    "tests/test_search_vector_files.py": "semantic-model",
     "tests/test_cli_messages.py": "cli-messages",
     "tests/test_mail_tls.py": "mail-tls",
-    # the README's examples build on their earlier commands; both build on the demo template
-    "tests/test_readme_examples.py": "demo-template",
-    "tests/test_readme_digest_walkthrough.py": "demo-template",
-    # the session's demo data dir (5,424 papers with vectors), built once
-    "tests/test_pictures_maps.py": "demo-data",
-    "tests/test_pictures_trends.py": "demo-data",
-    "tests/e2e/test_pictures_browser.py": "demo-data",
+    # the demo corpus (5,424 papers with vectors, 15-20 s to load) is loaded once, on one worker, for
+    # these; the README's examples also build on their earlier commands
+    "tests/test_readme_examples.py": "demo",
+    "tests/test_readme_digest_walkthrough.py": "demo",
+    "tests/test_pictures_maps.py": "demo",
+    "tests/test_pictures_trends.py": "demo",
+    "tests/e2e/test_pictures_browser.py": "demo",
 }
 """Modules that run on one worker, in order (pytest-xdist's ``loadgroup``); every other test goes
 to whichever worker is free."""
@@ -285,25 +291,12 @@ def paperfeed_app(settings: Settings, clock: FixedClock) -> Iterator[Paperfeed]:
 
 
 @pytest.fixture(scope="session")
-def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_data_dir(tmp_path_factory: pytest.TempPathFactory, demo_template: Path) -> Path:
     """The bundled demo corpus (5,424 papers over seven weeks, with its bundled vectors and the
-    keyword index), built once per session. Tests only read it (open it with :func:`demo_app`)."""
-    from paperfeed.ingest.jobs import demo_vectors_file, load_demo
-    from paperfeed.search.index_updates import update_lexical
-    from paperfeed.search.vector_files import import_vectors
-
+    indexes), as ``paperfeed demo`` leaves it: a copy of :func:`demo_template`, once per session.
+    Tests only read it (open it with :func:`demo_app`)."""
     data_dir = tmp_path_factory.mktemp("demo") / "data"
-    app = Paperfeed(
-        Settings(data_dir=data_dir, embed_after_ingest=False, indexer=False), clock=FixedClock(TEST_NOW)
-    )
-    try:
-        load_demo(app)
-        vectors = demo_vectors_file()
-        if vectors is not None:
-            import_vectors(app, vectors)
-        update_lexical(app)
-    finally:
-        app.close()
+    shutil.copytree(demo_template, data_dir)
     return data_dir
 
 

@@ -11,8 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("sentence_transformers")
-
 from paperfeed.search.embedders import (
     EmbedderUnavailable,
     SentenceTransformerEmbedder,

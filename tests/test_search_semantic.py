@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("sentence_transformers")
-
 from paperfeed.config import Settings
 from paperfeed.context import Paperfeed
 from paperfeed.ingest.jobs import ingest_file
