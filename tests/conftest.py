@@ -136,6 +136,7 @@ KEPT_TOGETHER = {
 to whichever worker is free."""
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The slowest modules first, the modules of :data:`KEPT_TOGETHER` grouped; and ``semantic``
     tests skip, saying why, where the semantic extra is not installed."""
