@@ -1,8 +1,10 @@
 """A throwaway PostgreSQL cluster for the tests: ``initdb`` + ``pg_ctl`` in a temp dir, loopback only.
 
 Started once per test session (a few seconds), one fresh database per test cloned from a migrated
-template (milliseconds). As root, the cluster runs as the unprivileged ``postgres`` user (PostgreSQL
-refuses to run as root). Durability is switched off: nothing here must survive the session.
+template by copying its files (``STRATEGY FILE_COPY``: ~30 ms on a RAM disk, where the default
+WAL-logged copy of the sample database took 0.3-0.5 s). As root, the cluster runs as the
+unprivileged ``postgres`` user (PostgreSQL refuses to run as root). Durability is switched off:
+nothing here must survive the session.
 """
 
 from __future__ import annotations
@@ -38,6 +40,24 @@ def _binary(name: str) -> str:
     )
 
 
+RAM_DISK = Path("/dev/shm")
+RAM_DISK_ROOM = 2 * 1024**3  # bytes free before the cluster goes there: a test database is ~10 MB
+
+
+def cluster_parent() -> str | None:
+    """Where the cluster's files go: the machine's RAM disk when it has one with room, else the
+    temp dir. On this project's CI machine (ext4 on a virtual disk) creating the ~300 files of a
+    database copy took 0.4-0.6 s whenever the disk was writing back, against ~30 ms on tmpfs, and
+    every PostgreSQL test makes one; nothing in the cluster must survive the session anyway."""
+    try:
+        room = os.statvfs(RAM_DISK)
+    except OSError:
+        return None
+    if room.f_bavail * room.f_frsize < RAM_DISK_ROOM or not os.access(RAM_DISK, os.W_OK):
+        return None
+    return str(RAM_DISK)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -48,7 +68,7 @@ class PgCluster:
     """One running cluster; :meth:`create_database` gives each test its own database."""
 
     def __init__(self) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="paperfeed-pg-"))
+        self.root = Path(tempfile.mkdtemp(prefix="paperfeed-pg-", dir=cluster_parent()))
         self.data = self.root / "data"
         self.port = free_port()
         self.run_as: list[str] = []
@@ -119,7 +139,7 @@ class PgCluster:
         """A new database copied from ``template`` (default: the empty, migrated one); its URL."""
         name = name or "t_" + uuid.uuid4().hex[:12]
         with self._admin() as conn:
-            conn.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+            conn.execute(f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
         return self.url(name)
 
     def drop_database(self, url: str) -> None:
