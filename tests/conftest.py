@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -76,12 +77,12 @@ BOTH_BACKENDS = frozenset(
         # several instances on one store
         "test_instances",
         # web and API paths over queries that differ by dialect: sessions and tokens, period lists
-        # and trending, library and signals, the generated-request run over every operation
+        # and trending, library and signals (the generated requests of test_web_schemathesis go to
+        # every backend of the run in one test: generating them is most of its time)
         "test_web_api_auth",
         "test_hf_papers_api",
         "test_web_periods",
         "test_web_library",
-        "test_web_schemathesis",
         "test_recommend_service",
         "test_library_use_cases",
         "test_digest_recommended",
@@ -282,7 +283,33 @@ def settings(
         # the test opens the store at once: start from an empty, migrated one (10 ms, not 120)
         data_dir.mkdir()
         shutil.copy(request.getfixturevalue("empty_sqlite_store"), data_dir / "paperfeed.sqlite3")
+    return store_settings(data_dir, database_url)
+
+
+def store_settings(data_dir: Path, database_url: str | None) -> Settings:
+    """What every test store runs with: no embedding after ingest, no background indexer."""
     return Settings(data_dir=data_dir, database_url=database_url, embed_after_ingest=False, indexer=False)
+
+
+@contextmanager
+def sample_app_on(
+    backend: str, data_dir: Path, request: pytest.FixtureRequest, clock: FixedClock
+) -> Iterator[Paperfeed]:
+    """A copy of the sample store on ``backend`` in ``data_dir``, for a test that needs the sample on
+    every backend at once (``sample_app`` gives one backend per test)."""
+    templates: SampleTemplates = request.getfixturevalue("sample_templates")
+    shutil.copytree(templates.data_dir(backend), data_dir)
+    url = None
+    if backend == "postgresql":
+        cluster: PgCluster = request.getfixturevalue("pg_cluster")
+        url = cluster.create_database(SampleTemplates.DATABASE)
+    app = Paperfeed(store_settings(data_dir, url), clock=clock)
+    try:
+        yield app
+    finally:
+        app.close()
+        if url is not None:
+            cluster.drop_database(url)
 
 
 @pytest.fixture(scope="session")
