@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -292,14 +294,44 @@ def test_the_scheduler_has_the_enrich_job(sample_app: Paperfeed) -> None:
     assert summary.startswith("enrich: ") and '"papers": 300' in summary
 
 
-def test_enrich_command_json_and_text(sample_app: Paperfeed) -> None:
+@pytest.fixture
+def rate_limited_github() -> Iterator[str]:
+    """A local server in GitHub's shape whose rate limit is used up: every request gets the recorded
+    403, so a command that asks for stars stops at its first request (an unreachable GitHub would
+    be retried with backoff: seconds of waiting for nothing this test checks)."""
+    answer = recorded("rate_limited_403.json")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps(answer["body"]).encode()
+            self.send_response(answer["status_code"])
+            for name, value in answer["headers"].items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_enrich_command_json_and_text(sample_app: Paperfeed, rate_limited_github: str) -> None:
     from typer.testing import CliRunner
 
     from paperfeed.cli import app as cli
 
     env = {
         "PAPERFEED_NOW": "2026-12-01T12:00",
-        "PAPERFEED_GITHUB_API_URL": "http://127.0.0.1:9",  # nothing due anyway: the papers are old
+        "PAPERFEED_GITHUB_API_URL": rate_limited_github,  # asked only by the --since run below
         "PAPERFEED_DATABASE_URL": sample_app.settings.database_url or "",
     }
     runner = CliRunner()
