@@ -159,3 +159,34 @@ def test_demo_has_semantic_search_from_the_first_second(tmp_path: Path) -> None:
         assert similar(app, [paper], limit=3).method == "embeddings"
     finally:
         app.close()
+
+
+@pytest.mark.semantic
+@pytest.mark.parametrize("made_by", ["nothing yet", "the installed model", "another version"])
+def test_the_demos_ready_line_agrees_with_loading_the_model(paperfeed_app: Paperfeed, made_by: str) -> None:
+    """``paperfeed demo`` says "semantic search ready" from the files (``semantic_ready``) without
+    loading the model; what it says is what loading the model (``semantic_available``) finds."""
+    from paperfeed.search.embedders import try_load_configured
+    from paperfeed.search.engine import semantic_available, semantic_ready
+
+    model = paperfeed_app.settings.embedding_model
+    if made_by != "nothing yet":
+        embedder, why = try_load_configured(paperfeed_app.settings)
+        assert embedder is not None, why
+        ingest_file(paperfeed_app, SAMPLE_300, file_format="jsonl")
+        installed = installed_fingerprint(model) or ""
+        fingerprint = installed if made_by == "the installed model" else "0000000000000000"
+        store = VectorStore.create(
+            vectors_path(paperfeed_app.settings, model),
+            model=model,
+            dim=embedder.dim,
+            fingerprint=fingerprint,
+        )
+        rng = np.random.default_rng(5)
+        matrix = rng.standard_normal((2, embedder.dim)).astype(np.float32)
+        store.append(
+            ["2602.18409", "2602.00001"], ["a", "b"], matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+        )
+    said = semantic_ready(paperfeed_app)
+    assert said == semantic_available(paperfeed_app)[2]
+    assert (said is None) == (made_by == "the installed model"), said

@@ -20,7 +20,7 @@ from paperfeed.errors import PaperfeedError
 from paperfeed.ids import normalize_paper_id
 from paperfeed.ingest import jobs
 from paperfeed.ingest.pipeline import IngestReport
-from paperfeed.search.engine import semantic_available
+from paperfeed.search.engine import semantic_ready
 from paperfeed.search.indexer import CatchUp, catch_up_or_hand_over
 from paperfeed.search.live_index import ingest_file_searchable
 from paperfeed.search.vector_files import import_vectors
@@ -225,7 +225,7 @@ def demo_command(
         )
     out.print(f"{summary} into {paperfeed.settings.data_dir}", highlight=False)
     if vectors.get("imported") is not None:
-        _, _, why_not = semantic_available(paperfeed)  # queries still need the model (the extra)
+        why_not = semantic_ready(paperfeed)  # queries still need the model (the extra)
         ready = "similar papers ready" if why_not else "semantic search and similar papers ready"
         out.print(f"demo vectors: {vectors['imported']:,} loaded ({ready})", highlight=False)
         if why_not:

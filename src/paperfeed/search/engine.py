@@ -109,28 +109,69 @@ def open_lexical(app: Paperfeed) -> LexicalIndex:
 
 def semantic_available(app: Paperfeed) -> tuple[Any, Any, str | None]:
     """(embedder, vector store, None) when semantic search can run, else (None, None, why not)."""
-    from paperfeed.search.embedders import try_load_configured
+    from paperfeed.search.embedders import fingerprint_of, try_load_configured
     from paperfeed.search.vectors import open_vectors
 
     vectors = open_vectors(app)
     if vectors is None or len(vectors) == 0:
-        return None, None, "no papers are embedded yet (paperfeed index rebuild with the semantic extra)"
+        return None, None, NOTHING_EMBEDDED
     embedder, why = try_load_configured(app.settings)
     if embedder is None:
         return None, None, why
     if embedder.dim != vectors.dim:
         return None, None, f"stored vectors have {vectors.dim} dimensions, the model {embedder.dim}: rebuild"
-    from paperfeed.search.embedders import fingerprint_of
-
     installed = fingerprint_of(embedder)
     if vectors.fingerprint and installed and vectors.fingerprint != installed:
-        return (
-            None,
-            None,
-            f"the stored vectors were made by another version of {vectors.model} (model files "
-            f"{vectors.fingerprint}, installed {installed}): run `paperfeed index rebuild --full`",
-        )
+        return None, None, _other_version(vectors.model, vectors.fingerprint, installed)
     return embedder, vectors, None
+
+
+NOTHING_EMBEDDED = "no papers are embedded yet (paperfeed index rebuild with the semantic extra)"
+
+
+def _other_version(model: str, stored: str, installed: str) -> str:
+    return (
+        f"the stored vectors were made by another version of {model} (model files "
+        f"{stored}, installed {installed}): run `paperfeed index rebuild --full`"
+    )
+
+
+def semantic_ready(app: Paperfeed) -> str | None:
+    """Why semantic search could not run here (None: it can), judged from what is installed and
+    stored without loading the model: for a line such as ``paperfeed demo``'s "semantic search
+    ready", where importing torch and loading the weights (~9 s on two cores) only to print it made
+    the demo's first run half as long again. A search still loads the model, and says so if that
+    fails (a broken weights file is only found by loading it)."""
+    import importlib.util
+
+    from paperfeed.search.embedders import (
+        SEMANTIC_EXTRA,
+        EmbedderUnavailable,
+        model_fingerprint,
+        resolve_model,
+    )
+    from paperfeed.search.vectors import open_vectors
+
+    if (app.settings.embedding_device or "cpu") != "cpu":
+        return semantic_available(app)[2]  # whether a GPU is usable is only known by trying it
+    vectors = open_vectors(app)
+    if vectors is None or len(vectors) == 0:
+        return NOTHING_EMBEDDED
+    for name in ("torch", "sentence_transformers"):
+        try:
+            found = importlib.util.find_spec(name)
+        except ImportError:  # a finder that refuses it, a half-installed package
+            found = None
+        if found is None:
+            return SEMANTIC_EXTRA
+    try:
+        path = resolve_model(app.settings.embedding_model)
+    except EmbedderUnavailable as exc:
+        return str(exc)
+    installed = model_fingerprint(path)
+    if vectors.fingerprint and installed and vectors.fingerprint != installed:
+        return _other_version(vectors.model, vectors.fingerprint, installed)
+    return None
 
 
 def _has_constraints(
