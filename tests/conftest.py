@@ -131,21 +131,22 @@ classic rule for sharing jobs between machines). Only the order changes; a stale
 never a test."""
 
 KEPT_TOGETHER = {
-    # module-scoped fixtures (a loaded model, a demo store, a TLS server): built once, on one worker;
-    # the modules that load the embedding model share a worker (importing it costs a process ~9 s)
-    "tests/test_search_embedders_fast.py": "semantic-model",
-    "tests/test_search_semantic.py": "semantic-model",
-    "tests/test_search_partial_embed.py": "semantic-model",
-    "tests/test_search_vector_files.py": "semantic-model",
+    # module-scoped fixtures (a loaded model, a demo store, a TLS server): built once, on one worker.
+    # The modules that load the embedding model (importing torch and the weights costs a process
+    # ~9 s) and the modules on the demo corpus (5,424 papers with vectors, 15-20 s to load; the
+    # README's examples, which search it semantically, also build on their earlier commands) share
+    # one worker: the model is loaded once in the session, the corpus once.
+    "tests/test_search_embedders_fast.py": "model-and-demo",
+    "tests/test_search_semantic.py": "model-and-demo",
+    "tests/test_search_partial_embed.py": "model-and-demo",
+    "tests/test_search_vector_files.py": "model-and-demo",
+    "tests/test_readme_examples.py": "model-and-demo",
+    "tests/test_readme_digest_walkthrough.py": "model-and-demo",
+    "tests/test_pictures_maps.py": "model-and-demo",
+    "tests/test_pictures_trends.py": "model-and-demo",
+    "tests/e2e/test_pictures_browser.py": "model-and-demo",
     "tests/test_cli_messages.py": "cli-messages",
     "tests/test_mail_tls.py": "mail-tls",
-    # the demo corpus (5,424 papers with vectors, 15-20 s to load) is loaded once, on one worker, for
-    # these; the README's examples also build on their earlier commands
-    "tests/test_readme_examples.py": "demo",
-    "tests/test_readme_digest_walkthrough.py": "demo",
-    "tests/test_pictures_maps.py": "demo",
-    "tests/test_pictures_trends.py": "demo",
-    "tests/e2e/test_pictures_browser.py": "demo",
 }
 """Modules that run on one worker, in order (pytest-xdist's ``loadgroup``); every other test goes
 to whichever worker is free."""
