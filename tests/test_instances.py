@@ -75,6 +75,49 @@ def cluster_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) ->
         pg_cluster.drop_database(url)
 
 
+def _launch(data_dir: Path, url: str, extra: list[str]) -> tuple[subprocess.Popen[str], int]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "paperfeed",
+            "--data-dir",
+            str(data_dir),
+            "serve",
+            "--port",
+            str(port),
+            *extra,
+        ],
+        env=_env(url),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return process, port
+
+
+def _answering(process: subprocess.Popen[str], port: int) -> bool:
+    """Whether the server answers /healthz within 60 s (False: its port was taken first, by
+    another test's server: a port found free can be bound by someone else before serve binds it).
+    Any other exit fails at once with what the server said."""
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    if process.poll() is None:
+        raise AssertionError(f"not within 60 s: the server on {base} answers")
+    said = process.stderr.read() if process.stderr else ""
+    if f"cannot listen on 127.0.0.1:{port}" in said:
+        return False
+    raise AssertionError(f"the server on {base} exited ({process.returncode}): {said[-3000:]}")
+
+
 @pytest.fixture
 def servers(cluster_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
     machine_a, machine_b = tmp_path / "machine-a", tmp_path / "machine-b"
@@ -82,41 +125,22 @@ def servers(cluster_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
     assert loaded.returncode == 0, loaded.stderr
     plan = {"A": (machine_a, []), "B": (machine_b, []), "C": (machine_a, ["--no-indexer"])}
     processes: dict[str, subprocess.Popen[str]] = {}
-    urls: dict[str, str] = {}
+    ports: dict[str, int] = {}
     try:
+        for name, (data_dir, extra) in plan.items():  # all three start at once, as on two machines
+            processes[name], ports[name] = _launch(data_dir, cluster_url, extra)
         for name, (data_dir, extra) in plan.items():
-            port = free_port()
-            processes[name] = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "paperfeed",
-                    "--data-dir",
-                    str(data_dir),
-                    "serve",
-                    "--port",
-                    str(port),
-                    *extra,
-                ],
-                env=_env(cluster_url),
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            urls[name] = f"http://127.0.0.1:{port}"
-        for name, base in urls.items():
-
-            def healthy(base: str = base) -> bool:
-                try:
-                    return httpx.get(base + "/healthz", timeout=2).status_code == 200
-                except httpx.HTTPError:
-                    return False
-
-            _eventually(healthy, 60, f"server {name} answers")
-        yield urls
+            for _retry in range(3):
+                if _answering(processes[name], ports[name]):
+                    break
+                processes[name], ports[name] = _launch(data_dir, cluster_url, extra)
+            else:
+                raise AssertionError(f"server {name}: three ports in a row were taken before it listened")
+        yield {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     finally:
         for process in processes.values():
-            process.terminate()
+            if process.poll() is None:
+                process.terminate()
         for name, process in processes.items():
             try:
                 process.wait(timeout=15)
