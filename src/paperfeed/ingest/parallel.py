@@ -4,7 +4,9 @@ Profiling a large Kaggle import showed parsing (JSON, dates, whitespace clean-up
 (SQLite inserts) each cost about half the time, and a reader *thread* gains nothing because both
 halves need the GIL. A child process parses and pickles chunks of records; the parent only unpickles
 and writes. The queue is bounded, so memory stays flat; the child exits when the parent stops
-reading or dies (it checks its parent's pid while it waits).
+reading or dies (it checks its parent's pid while it waits), also after its last chunk: a child that
+had parsed everything before its parent was killed used to wait forever for the dead parent to
+drain the pipe (its queue's feeder thread cannot finish a write nobody reads).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pickle
 import queue
 from collections.abc import Iterator
 from multiprocessing.sharedctypes import Synchronized
+from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 from typing import Any, TextIO, cast
 
@@ -33,6 +36,7 @@ def _child(
     fmt: str,
     channel: multiprocessing.Queue[bytes],
     position: Synchronized[int],
+    taken: EventType,
     parent: int,
     sqlite_dates: bool | None,
 ) -> None:
@@ -52,6 +56,16 @@ def _child(
                     # thread, which would otherwise block this process forever.
                     channel.cancel_join_thread()
                     return False
+
+    def put_last(payload: bytes) -> None:
+        """Put the last payload, then wait until the parent has taken it or is gone: only then
+        may this process exit (exiting waits for the queue's feeder thread to write it all)."""
+        if not put(payload):
+            return
+        while not taken.wait(0.5):
+            if os.getppid() != parent:
+                channel.cancel_join_thread()
+                return
 
     def items(source: Any) -> Iterator[SourceItem | PaperRows]:
         if fmt == "kaggle" and sqlite_dates is True:  # bytes to SQLite rows in one pass
@@ -75,9 +89,9 @@ def _child(
             position.value = progress.total
             if chunk and not put(_encode(chunk)):
                 return
-        put(_DONE)
+        put_last(_DONE)
     except BaseException as exc:  # reported to the parent, which raises it
-        put(_PICKLE + pickle.dumps(RuntimeError(f"reading {path} failed: {exc}")))
+        put_last(_PICKLE + pickle.dumps(RuntimeError(f"reading {path} failed: {exc}")))
 
 
 _JSON = b"J"  # a chunk of SQLite rows, errors and checkpoints as JSON (orjson): fast to load
@@ -135,9 +149,10 @@ class ParallelFileReader:
         context = multiprocessing.get_context("fork")
         self._channel: multiprocessing.Queue[bytes] = context.Queue(maxsize=_DEPTH)
         self._position: Synchronized[int] = context.Value("q", 0)
+        self._taken = context.Event()  # the parent has read the child's last payload
         self._process = context.Process(
             target=_child,
-            args=(str(path), fmt, self._channel, self._position, os.getpid(), sqlite_dates),
+            args=(str(path), fmt, self._channel, self._position, self._taken, os.getpid(), sqlite_dates),
             name="paperfeed-parse",
             daemon=True,
         )
@@ -157,9 +172,11 @@ class ParallelFileReader:
                         raise RuntimeError("the parsing process died unexpectedly") from None
                     continue
                 if payload == _DONE:
+                    self._taken.set()
                     return
                 got = _decode(payload)
                 if isinstance(got, BaseException):
+                    self._taken.set()
                     raise got
                 yield from got
         finally:
