@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -60,3 +65,61 @@ def test_chunks_survive_the_transport() -> None:
     assert payload[:1] == b"P"  # datetimes keep their type through pickle
     assert _decode(payload) == with_datetimes
     assert [from_rows(r) for r in with_datetimes] == records
+
+
+READ_ONE_THEN_WAIT = """
+import sys, time
+import os
+from pathlib import Path
+from paperfeed.ingest.parallel import ParallelFileReader
+items = iter(ParallelFileReader(Path(sys.argv[1]), "kaggle"))
+next(items)
+time.sleep(1.0)  # meanwhile the child parses the rest and queues it, its last chunk too
+print("ready", flush=True)
+time.sleep(120)
+"""
+
+
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(proc.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"  # an exited child nobody reaped (no init in a container) is not running
+
+
+def test_a_child_that_parsed_everything_exits_when_its_reader_is_killed(tmp_path: Path) -> None:
+    """More queued than a pipe holds (three chunks of a thousand records), the reader killed after
+    one: the child must not wait for a reader that is gone (it used to, forever)."""
+    lines = KAGGLE.read_text(encoding="utf-8").splitlines()
+    big = tmp_path / "big.jsonl"
+    big.write_text("\n".join(lines * 15) + "\n", "utf-8")  # 3,000 records
+    parent = subprocess.Popen(
+        [sys.executable, "-c", READ_ONE_THEN_WAIT, str(big)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert parent.stdout is not None and parent.stdout.readline().strip() == "ready"
+        children = _children_of(parent.pid)
+        assert children, "the reader started no child"
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=30)
+    deadline = time.monotonic() + 20
+    while any(_running(child) for child in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [child for child in children if _running(child)]
+    for child in left:
+        os.kill(child, signal.SIGKILL)
+    assert left == [], "the parse child outlived its killed reader"
