@@ -6,7 +6,11 @@ header of OPTIONS).
 Every generated request goes to the sample store on each backend of the run (SQLite, and PostgreSQL
 unless ``PAPERFEED_TEST_BACKENDS`` leaves it out), one after the other: what can differ by backend
 is the app's answer, not the request, and generating the requests is most of the time (measured:
-two thirds of a run). The example count is bounded so the suite stays fast. One built-in check is
+two thirds of a run). A request the framework refuses before any code of ours runs (a method the
+path does not take: 405; parameters that fail their declared types: "invalid parameters") is
+answered from the route table and the schema alone, the same whatever store is behind the app: it
+is checked on the first backend only (measured: 39 % of the generated requests fail validation,
+9 % are a 405). Every request that reaches our code goes to every backend. The example count is bounded so the suite stays fast. One built-in check is
 left out: ``positive_data_acceptance`` expects every schema-valid request to succeed, but an opaque
 ``cursor`` or a paper id can be well-formed and still unknown (422, 404): that is correct behaviour
 which no schema can express. And on multipart form uploads (the library import) invalid data need not
@@ -17,6 +21,7 @@ content is ``{}``); every other check still holds there.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -74,7 +79,7 @@ def test_api_answers_generated_requests(case: schemathesis.Case, targets: list[T
     )
     for target in targets:
         try:
-            case.call_and_validate(
+            response = case.call_and_validate(
                 app=target.web,
                 headers={"Authorization": f"Bearer {target.token}"},
                 excluded_checks=excluded,
@@ -82,3 +87,22 @@ def test_api_answers_generated_requests(case: schemathesis.Case, targets: list[T
         except BaseException as failure:
             failure.add_note(f"(the API on {target.backend})")
             raise
+        if refused_by_the_framework(response.status_code, response.text):
+            return
+
+
+def refused_by_the_framework(status: int, body: str) -> bool:
+    """Whether FastAPI refused the request before a dependency or endpoint of ours produced the
+    answer: a method the path does not take (405), or parameters that fail their declared types
+    (``web/errors.py`` words those "invalid parameters: …", as a 422, or a 400 on the Hugging Face
+    routes)."""
+    if status == 405:
+        return True
+    if status not in (400, 422):
+        return False
+    try:
+        error = json.loads(body).get("error")
+    except (ValueError, AttributeError):
+        return False
+    message = error.get("message") if isinstance(error, dict) else error
+    return isinstance(message, str) and message.startswith("invalid parameters: ")
