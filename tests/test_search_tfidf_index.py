@@ -109,17 +109,18 @@ def test_slices_stop_between_changes_and_never_stall(
     assert report.indexed == 1 and report.pending == 2
     snapshot = open_tfidf(paperfeed_app.settings.index_dir)
     assert snapshot is not None and len(snapshot) == 5
-    # one change of 2,500 papers, larger than the slice: done in one go, not re-done forever
-    _write(paperfeed_app, *[_paper(f"2604.{i:05d}", f"Bulk {i}", WORDS[i % 4]) for i in range(2500)])
+    # one change of 30 papers, larger than the slice (and read one paper a batch: the budget is one):
+    # done in one go, not re-done forever
+    _write(paperfeed_app, *[_paper(f"2604.{i:05d}", f"Bulk {i}", WORDS[i % 4]) for i in range(30)])
     seen = 0
     for _ in range(5):
         report = update_tfidf(paperfeed_app, budget=1)
         seen += report.indexed
         if report.pending == 0:
             break
-    assert report.pending == 0 and seen == 2 + 2500
+    assert report.pending == 0 and seen == 2 + 30
     snapshot = open_tfidf(paperfeed_app.settings.index_dir)
-    assert snapshot is not None and len(snapshot) == 7 + 2500
+    assert snapshot is not None and len(snapshot) == 7 + 30
 
 
 def test_a_doubled_store_gets_a_new_vocabulary_which_readers_see_only_when_complete(
