@@ -3,20 +3,19 @@
 A real uvicorn server on loopback serves the session's demo data dir (read only). The trends page
 must draw one line per query and open a period's search when a point is clicked; the map must draw
 its papers and open a paper when a dot is clicked. No request may leave the app's host. Screenshots
-go to the test's tmp folder, and also to ``$SCREENSHOT_DIR`` when that is set (for a report).
+go to ``$SCREENSHOT_DIR`` when that is set (:mod:`tests.e2e.screenshots`).
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from paperfeed.context import Paperfeed
+from tests.e2e.screenshots import keep
 from tests.test_web_api_auth import free_port
 from tests.web_support import serving, web_app
 
@@ -53,18 +52,7 @@ def browser_page(server: str) -> Iterator[object]:
         browser.close()
 
 
-def keep(page: object, tmp_path: Path, name: str) -> None:
-    """A full-page screenshot in the tmp folder, copied to $SCREENSHOT_DIR when set."""
-    shot = tmp_path / name
-    page.screenshot(path=shot, full_page=True)  # type: ignore[attr-defined]
-    if target := os.environ.get("SCREENSHOT_DIR"):
-        Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, Path(target) / name)
-
-
-def test_trends_compares_two_queries_and_opens_a_period(
-    browser_page: object, server: str, tmp_path: Path
-) -> None:
+def test_trends_compares_two_queries_and_opens_a_period(browser_page: object, server: str) -> None:
     from playwright.sync_api import Page, expect
 
     page = browser_page
@@ -81,7 +69,7 @@ def test_trends_compares_two_queries_and_opens_a_period(
     assert agent_y is not None and diffusion_y is not None and agent_y["y"] < diffusion_y["y"]
     label = chart.get_attribute("aria-label") or ""
     assert "diffusion: " in label and "agent: " in label
-    keep(page, tmp_path, "trends.png")
+    keep(page, "trends.png")
     # hover says the value; a click opens that week's search
     point = chart.locator("g.series[data-series='diffusion'] a.point").nth(6)
     assert re.fullmatch(
@@ -97,7 +85,7 @@ def test_trends_compares_two_queries_and_opens_a_period(
     assert all(url.startswith(server) for url in page.requests)  # type: ignore[attr-defined]
 
 
-def test_the_map_draws_the_papers_and_opens_one(browser_page: object, server: str, tmp_path: Path) -> None:
+def test_the_map_draws_the_papers_and_opens_one(browser_page: object, server: str) -> None:
     from playwright.sync_api import Page, expect
 
     page = browser_page
@@ -119,7 +107,7 @@ def test_the_map_draws_the_papers_and_opens_one(browser_page: object, server: st
             and box["y"] <= dot["y"] <= box["y"] + box["height"]
         )
     assert inside == len(range(0, dots.count(), 97))
-    keep(page, tmp_path, "map.png")
+    keep(page, "map.png")
     target = dots.last  # drawn last, so no other dot lies over it
     title = target.locator("title").text_content() or ""
     href = target.get_attribute("href")

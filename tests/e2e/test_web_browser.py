@@ -3,7 +3,8 @@
 A real uvicorn server on loopback serves the app over the 300-record sample. Sign-in goes the way it
 goes on a fresh install: no mail server, so the console mail backend writes the link to the data
 dir's outbox and the page says so. Every request the browser makes is recorded: none may leave
-the app's host. Screenshots of each page land in the test's tmp folder.
+the app's host. Screenshots of each page land in ``$SCREENSHOT_DIR`` when it is set
+(:mod:`tests.e2e.screenshots`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import re
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -24,6 +24,7 @@ from paperfeed.cli import app as cli
 from paperfeed.context import Paperfeed
 from paperfeed.records import PaperRecord
 from tests.e2e.axe_support import axe_violations, describe, install_axe
+from tests.e2e.screenshots import keep
 from tests.test_web_api_auth import Inbox, free_port
 from tests.web_support import recorded_fetcher, serving, web_app
 
@@ -86,12 +87,10 @@ def page(server: str) -> Iterator[object]:
         browser.close()
 
 
-def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_path: Path) -> None:
+def test_reader_journey(page: object, server: str, sample_app: Paperfeed) -> None:
     from playwright.sync_api import Page, expect
 
     assert isinstance(page, Page)
-    shots = tmp_path / "screenshots"
-    shots.mkdir()
 
     # Daily page opens on the latest day of the sample.
     page.goto(server + "/")
@@ -99,7 +98,7 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
     expect(page.locator(".daynav strong")).to_contain_text("February 20, 2026")
     assert page.locator("li.paper").count() >= 20
     assert_accessible(page)
-    page.screenshot(path=shots / "daily.png", full_page=True)
+    keep(page, "daily.png")
 
     # Results as you type (HTMX): the address follows the query, so Back comes back to it.
     page.goto(server + "/search")
@@ -107,7 +106,7 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
     expect(page.locator("#results mark").first).to_be_visible(timeout=10_000)
     expect(page).to_have_url(re.compile(r"/search\?q=graph\+neural"), timeout=10_000)
     assert_accessible(page)
-    page.screenshot(path=shots / "search.png", full_page=True)
+    keep(page, "search.png")
     page.locator("#results li.paper h3 a").first.click()
     expect(page.locator("article h1")).to_be_visible()
     page.go_back()
@@ -118,7 +117,7 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
     expect(page.locator("article h1")).to_be_visible()
     expect(page.locator("#similar-h")).to_be_visible()
     expect(page.locator("section[aria-labelledby=similar-h] li.paper").first).to_be_visible(timeout=15_000)
-    page.screenshot(path=shots / "paper.png", full_page=True)
+    keep(page, "paper.png")
 
     # KaTeX renders math in an abstract that has some.
     page.goto(server + "/papers/2602.18409")
@@ -127,7 +126,7 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
     if math_paper:
         page.goto(server + "/papers/" + math_paper)
         expect(page.locator(".abstract .katex").first).to_be_attached(timeout=5_000)
-        page.screenshot(path=shots / "math.png", full_page=True)
+        keep(page, "math.png")
 
     # LaTeX text markup reads as text; the formula is typeset by KaTeX.
     page.goto(server + "/papers/2602.99980")
@@ -141,7 +140,7 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
         "e => { const c = e.cloneNode(true); c.querySelectorAll('.katex').forEach(k => k.remove()); return c.textContent; }"
     )
     assert "\\" not in visible and "$" not in visible, visible
-    page.screenshot(path=shots / "latex.png", full_page=True)
+    keep(page, "latex.png")
 
     # Sign in on a fresh install: the page says the link went to the outbox; it works from there.
     page.goto(server + "/papers/2602.18409")
@@ -197,7 +196,7 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
     page.goto(server + "/trending")
     expect(page.locator("li.paper h3")).to_contain_text("Unifying approach")
     assert_accessible(page)
-    page.screenshot(path=shots / "trending.png", full_page=True)
+    keep(page, "trending.png")
 
     # The discussion (HTMX): a comment with maths, typeset by KaTeX in place; a reply under it.
     page.goto(server + "/papers/2602.18409")
@@ -214,7 +213,7 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
     expect(page.locator("#discussion .replies article.comment")).to_contain_text("Agreed")
     expect(page.locator("#discussion-h")).to_have_text("Discussion (2)")
     expect(page).to_have_url(server + "/papers/2602.18409")  # posted in place
-    page.screenshot(path=shots / "discussion.png", full_page=True)
+    keep(page, "discussion.png")
 
     # Submitting says it may wait (a paper new to the server is fetched from arXiv).
     page.goto(server + "/submit")
@@ -238,10 +237,10 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
     expect(second.locator(".actions")).to_contain_text(
         "Not shown to you again in For you or your follows feed"
     )
-    page.screenshot(path=shots / "daily-library-buttons.png", full_page=True)
+    keep(page, "daily-library-buttons.png")
     page.goto(server + "/library")
     expect(page.locator("ol.papers li.paper h3").first).to_contain_text(saved_title[:40])
-    page.screenshot(path=shots / "library.png", full_page=True)
+    keep(page, "library.png")
 
     # An author's page says when you follow them, and unfollows (issue 18).
     page.goto(server + "/authors/Joseph%20Bingham")
@@ -265,7 +264,7 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
     expect(page.locator("h1")).to_contain_text("Top papers of the week")
     expect(page.locator(".daynav strong")).to_have_text("Week 8, 2026")
     assert page.locator("li.paper").count() == 25
-    page.screenshot(path=shots / "weekly.png", full_page=True)
+    keep(page, "weekly.png")
     page.click("nav.tabs a[href='/daily/2026-02-19']")
     expect(page).to_have_url(server + "/daily/2026-02-19")
 
@@ -276,7 +275,7 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
     expect(page.locator("p.notice")).to_contain_text("Featured on")
     page.goto(server + "/")
     expect(page.locator("li.paper")).to_have_count(1)
-    page.screenshot(path=shots / "daily-featured.png", full_page=True)
+    keep(page, "daily-featured.png")
     page.goto(server + "/weekly")  # this week now: the submission, by its submitter's handle
     expect(page.locator("li.paper").first).to_contain_text("submitted by reader-1")
 
@@ -287,7 +286,7 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(18, 21, 28)"
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-    page.screenshot(path=shots / "daily-dark-mobile.png", full_page=True)
+    keep(page, "daily-dark-mobile.png")
     # Signed in on a phone the header is one line; "Menu" opens the links, search and subscribe line.
     header = page.evaluate("document.querySelector('header.site').getBoundingClientRect().height")
     assert header < 0.15 * 844, header
@@ -301,12 +300,11 @@ def test_reader_journey(page: object, server: str, sample_app: Paperfeed, tmp_pa
     expect(page.locator("nav.main")).to_be_hidden()
     page.goto(server + "/monthly/2026-02")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-    page.screenshot(path=shots / "monthly-dark-mobile.png", full_page=True)
+    keep(page, "monthly-dark-mobile.png")
 
     # Nothing was requested from any other host.
     hosts = {re.sub(r"^(\w+://[^/]+).*", r"\1", url) for url in page.requests}  # type: ignore[attr-defined]
     assert hosts == {server}, hosts
-    assert len(list(shots.glob("*.png"))) >= 8
 
 
 def assert_accessible(page: object) -> None:
@@ -353,9 +351,7 @@ def _link(message: object, server: str, kind: str) -> str:
     return match.group(1)
 
 
-def test_subscriber_journey(
-    page: object, server: str, inbox: Inbox, sample_app: Paperfeed, tmp_path: Path
-) -> None:
+def test_subscriber_journey(page: object, server: str, inbox: Inbox, sample_app: Paperfeed) -> None:
     """Subscribe from the header, confirm from the mail, get a digest, unsubscribe with one click."""
     from datetime import date
 
@@ -366,15 +362,13 @@ def test_subscriber_journey(
     assert isinstance(page, Page)
     sample_app.settings.smtp_host = "127.0.0.1"  # this journey reads its mail from a real SMTP server
     sample_app.settings.smtp_port = inbox.port  # type: ignore[attr-defined]
-    shots = tmp_path / "screenshots"
-    shots.mkdir()
 
     # The header's form, on any page; HTMX answers in place.
     page.goto(server + "/trending")
     page.fill("#subscribe-email", "subscriber@example.org")
     page.click("form.subscribe button")
     expect(page.locator(".subscribe-status")).to_contain_text("confirmation link is on its way")
-    page.screenshot(path=shots / "subscribed.png")
+    keep(page, "subscribed.png", full_page=False)
 
     # The confirmation mail's link opens a page; only its button confirms.
     confirmation = inbox.wait(1)
@@ -388,7 +382,7 @@ def test_subscriber_journey(
     page.click("form.subscription button[value=save]")
     expect(page.locator("p.notice")).to_contain_text("Saved")
     assert_accessible(page)
-    page.screenshot(path=shots / "manage.png", full_page=True)
+    keep(page, "manage.png")
 
     # The operator's send, `paperfeed digest send --period 2026-02-20` run as its own command without
     # PAPERFEED_BASE_URL: its links point where the server was started (recorded in the store).
@@ -411,14 +405,14 @@ def test_subscriber_journey(
     expect(page.locator("h1")).to_contain_text("paperfeed daily digest")
     expect(page.locator("body")).to_contain_text("new in cs.CL")
     assert_accessible(page)
-    page.screenshot(path=shots / "digest.png", full_page=True)
+    keep(page, "digest.png")
 
     # One click to leave, no sign-in.
     page.goto(server + _link(digest, server, "unsubscribe"))
     page.click("form[action^='/digest/unsubscribe/'] button")
     expect(page.locator("h1")).to_have_text("Unsubscribed")
     assert_accessible(page)
-    page.screenshot(path=shots / "unsubscribed.png")
+    keep(page, "unsubscribed.png", full_page=False)
     assert sample_app.store.subscriptions.get(pending.id).status == "unsubscribed"  # type: ignore[union-attr]
     assert send_digests(sample_app, day=date(2026, 2, 19)).total("sent") == 0
     assert len(inbox.messages) == 2
