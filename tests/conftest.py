@@ -18,12 +18,15 @@ Time. Business time in tests is the ``clock`` fixture (:data:`TEST_NOW`), never 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -234,20 +237,35 @@ def _wants_sample(request: pytest.FixtureRequest) -> bool:
     return "sample_app" in request.fixturenames
 
 
+@dataclass(frozen=True)
+class DemoLoad:
+    """The session's one load of the demo corpus into an empty data dir, and what it reported."""
+
+    data_dir: Path
+    report: dict[str, Any]  # ``paperfeed demo --json``'s object
+
+
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir with the bundled demo corpus loaded (``paperfeed demo``), built once per session.
-    Tests copy it (``shutil.copytree``): loading 5,000 papers takes 10-20 s on two cores."""
+def demo_first_load(tmp_path_factory: pytest.TempPathFactory) -> DemoLoad:
+    """``paperfeed demo --json`` on an empty data dir, once per session (loading 5,000 papers takes
+    10-20 s on two cores): tests that check a first load read its report here."""
     from typer.testing import CliRunner
 
     from paperfeed.cli import app
 
     data = tmp_path_factory.mktemp("demo-template") / "data"
     result = CliRunner().invoke(
-        app, ["--data-dir", str(data), "demo"], env={"PAPERFEED_EMBED_AFTER_INGEST": "0"}
+        app, ["--data-dir", str(data), "demo", "--json"], env={"PAPERFEED_EMBED_AFTER_INGEST": "0"}
     )
     assert result.exit_code == 0, result.output
-    return data
+    return DemoLoad(data, json.loads(result.stdout))
+
+
+@pytest.fixture(scope="session")
+def demo_template(demo_first_load: DemoLoad) -> Path:
+    """A data dir with the bundled demo corpus loaded (``paperfeed demo``), built once per session.
+    Tests copy it (``shutil.copytree``) and never write to it."""
+    return demo_first_load.data_dir
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from paperfeed.search.marks import IndexMark, valid_mark, write_mark
 from paperfeed.search.similar import similar
 from paperfeed.search.vector_files import export_vectors, import_vectors, installed_fingerprint
 from paperfeed.search.vectors import VectorStore, vectors_path
-from tests.conftest import SAMPLE_300
+from tests.conftest import SAMPLE_300, DemoLoad
 
 
 def _embed_randomly(app: Paperfeed) -> None:
@@ -142,23 +142,21 @@ def test_not_a_vectors_file_is_a_clear_error(sample_app: Paperfeed, tmp_path: Pa
 
 
 @pytest.mark.semantic
-def test_demo_has_semantic_search_from_the_first_second(tmp_path: Path) -> None:
+def test_demo_has_semantic_search_from_the_first_second(
+    demo_first_load: DemoLoad, demo_app: Paperfeed
+) -> None:
+    """The session's first ``paperfeed demo --json`` (nothing embedded after it): every paper has
+    its bundled vector, and hybrid search and similar papers work on what it loaded."""
     file = demo_vectors_file()
     assert file is not None, "the demo vectors are not bundled (scripts/build-demo-vectors.sh)"
-    result = CliRunner().invoke(cli_app, ["--data-dir", str(tmp_path), "demo", "--json"])
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
+    data = demo_first_load.report
     assert data["vectors"]["pending"] == 0 and data["vectors"]["imported"] == data["stats"]["papers"]
-    app = Paperfeed(Settings(data_dir=tmp_path, indexer=False))
-    try:
-        from paperfeed.search.engine import search
+    from paperfeed.search.engine import search
 
-        found = search(app, "world models for robot planning", limit=5)
-        assert found.mode == "hybrid" and found.notice is None and len(found.hits) == 5
-        paper = found.hits[0].paper_id
-        assert similar(app, [paper], limit=3).method == "embeddings"
-    finally:
-        app.close()
+    found = search(demo_app, "world models for robot planning", limit=5)
+    assert found.mode == "hybrid" and found.notice is None and len(found.hits) == 5
+    paper = found.hits[0].paper_id
+    assert similar(demo_app, [paper], limit=3).method == "embeddings"
 
 
 @pytest.mark.semantic
