@@ -5,18 +5,18 @@ header of OPTIONS).
 
 Every generated request goes to the sample store on each backend of the run (SQLite, and PostgreSQL
 unless ``PAPERFEED_TEST_BACKENDS`` leaves it out), one after the other: what can differ by backend
-is the app's answer, not the request, and generating the requests is most of the time (measured:
-two thirds of a run). A request the framework refuses before any code of ours runs (a method the
-path does not take: 405; parameters that fail their declared types: "invalid parameters") is
-answered from the route table and the schema alone, the same whatever store is behind the app: it
-is checked on the first backend only (measured: 39 % of the generated requests fail validation,
-9 % are a 405). Every request that reaches our code goes to every backend. The example count is
-bounded so the suite stays fast. One built-in check is left out: ``positive_data_acceptance``
-expects every schema-valid request to succeed, but an opaque ``cursor`` or a paper id can be
-well-formed and still unknown (422, 404): that is correct behaviour which no schema can express. And on multipart form uploads (the library import) invalid data need not
-be refused (``negative_data_rejection``): every part of a form travels as text or bytes, so a part
-"mutated" to an object or a number arrives as ordinary text, often a valid value (a file whose
-content is ``{}``); every other check still holds there.
+is the app's answer, not the request, and generating the requests is most of the time (measured: two
+thirds of a run). A request the framework refuses before any code of ours runs (a method the path
+does not take: 405; parameters that fail their declared types: "invalid parameters") is answered
+from the route table and the schema alone, the same whatever store is behind the app: it is checked
+on the first backend only (measured: 39 % of the generated requests fail validation, 9 % are a 405).
+Every request that reaches our code goes to every backend. The example count is bounded so the suite
+stays fast. One built-in check is left out: ``positive_data_acceptance`` expects every schema-valid
+request to succeed, but an opaque ``cursor`` or a paper id can be well-formed and still unknown
+(422, 404): that is correct behaviour which no schema can express. And on multipart form uploads
+(the library import) invalid data need not be refused (``negative_data_rejection``): every part of a
+form travels as text or bytes, so a part "mutated" to an object or a number arrives as ordinary
+text, often a valid value (a file whose content is ``{}``); every other check still holds there.
 """
 
 from __future__ import annotations
