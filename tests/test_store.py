@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -194,6 +195,36 @@ def test_checkpoints_commit_with_their_batch(paperfeed_app: Paperfeed) -> None:
     assert store.get_checkpoint("oai:cs") == "token-1"
     store.write_batch([], [Checkpoint("oai:cs", None)])
     assert store.get_checkpoint("oai:cs") is None
+
+
+def test_writers_racing_on_one_state_key_all_succeed(paperfeed_app: Paperfeed) -> None:
+    """Instances starting together each record the service's address under one key: every write
+    must succeed and one of them stay (a delete-then-insert lost the race on PostgreSQL)."""
+    from paperfeed.records import Checkpoint
+
+    store = paperfeed_app.store.papers
+    writers = 6
+    barrier = threading.Barrier(writers)
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            for round_ in range(15):
+                barrier.wait(timeout=30)
+                store.set_state("service.base_url", f"writer {n} round {round_}")
+                store.write_batch([], [Checkpoint("oai:cs", f"writer {n} round {round_}")])
+        except BaseException as error:  # collected and re-raised in the test's thread
+            errors.append(error)
+            barrier.abort()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors[0]
+    assert store.get_state("service.base_url") in {f"writer {n} round 14" for n in range(writers)}
+    assert store.get_checkpoint("oai:cs") in {f"writer {n} round 14" for n in range(writers)}
 
 
 _names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zs", "Zl", "Zp")), min_size=1)

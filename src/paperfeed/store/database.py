@@ -12,13 +12,30 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from paperfeed.errors import Unavailable
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def dialect_insert(dialect_name: str, table: Table) -> Any:
+    """``INSERT`` for the named dialect, with its ``ON CONFLICT`` methods."""
+    insert_fn: Callable[[Table], Any] = sqlite.insert if dialect_name == "sqlite" else postgresql.insert
+    return insert_fn(table)
+
+
+def put_keyed(conn: Connection, table: Table, key_column: str, values: dict[str, Any]) -> None:
+    """Insert a row or replace the one with the same key, in one statement.
+
+    A delete followed by an insert is not enough on PostgreSQL: two transactions (two instances
+    starting at once) both delete nothing, then both insert, and the second fails on the primary
+    key. ``INSERT … ON CONFLICT DO UPDATE`` is atomic on both backends."""
+    statement = dialect_insert(conn.dialect.name, table).values(**values)
+    updates = {name: statement.excluded[name] for name in values if name != key_column}
+    conn.execute(statement.on_conflict_do_update(index_elements=[key_column], set_=updates))
 
 
 class StoreUnavailable(Unavailable):
@@ -131,8 +148,7 @@ class Database:
 
     def insert(self, table: Table) -> Any:
         """The dialect's ``INSERT`` construct, which has ``on_conflict_do_nothing``/``…_do_update``."""
-        insert_fn: Callable[[Table], Any] = sqlite.insert if self.is_sqlite else postgresql.insert
-        return insert_fn(table)
+        return dialect_insert(self.engine.dialect.name, table)
 
     def current_revision(self) -> str | None:
         """The store's schema revision (None: no schema yet), read as Alembic keeps it."""

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Table, delete, insert, select, update
 from paperfeed.clock import utc, wall_now
 from paperfeed.ids import is_title_id
 from paperfeed.records import Checkpoint, PaperRecord
-from paperfeed.store.database import Database
+from paperfeed.store.database import Database, put_keyed
 from paperfeed.store.merge import content_hash, merge_records
 from paperfeed.store.reads import load_papers
 from paperfeed.store.rows import (
@@ -85,8 +85,7 @@ def chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
 
 def set_checkpoint(conn: Connection, key: str, value: str | None) -> None:
     now = wall_now()  # when the row was written: a record of the machine, not business time
-    conn.execute(delete(ingest_checkpoints).where(ingest_checkpoints.c.key == key))
-    conn.execute(insert(ingest_checkpoints).values(key=key, value=value, updated_at=now))
+    put_keyed(conn, ingest_checkpoints, "key", {"key": key, "value": value, "updated_at": now})
 
 
 class PaperWriter:

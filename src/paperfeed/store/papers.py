@@ -17,16 +17,14 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     cast,
-    delete,
     func,
-    insert,
     literal,
     select,
     tuple_,
 )
 
 from paperfeed.records import Checkpoint, PaperRecord
-from paperfeed.store.database import Database, redact_url
+from paperfeed.store.database import Database, put_keyed, redact_url
 from paperfeed.store.paper_writes import CHANGE_SEQ_KEY, BatchResult, PaperWriter, set_checkpoint
 from paperfeed.store.reads import load_papers, record_from_row
 from paperfeed.store.rows import PaperRows, key_hash
@@ -403,8 +401,7 @@ class PaperStore:
 
     def set_state(self, key: str, value: str) -> None:
         with self.engine.begin() as conn:
-            conn.execute(delete(store_state).where(store_state.c.key == key))
-            conn.execute(insert(store_state).values(key=key, value=value))
+            put_keyed(conn, store_state, "key", {"key": key, "value": value})
 
 
 def _after(seq: int, paper_id: str | None) -> ColumnElement[bool]:
