@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -54,8 +55,7 @@ SIGNED_IN = [
     "/library",
     "/library/import",
     "/follows",
-    "/for-you",
-    "/for-you?drivers=1",
+    "/for-you?drivers=1",  # its panel open: everything the closed page shows, and the panel
     "/map?for_you=1",
     "/settings",
     "/account",
@@ -87,23 +87,54 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-def _check(
-    context: Any,
-    base: str,
-    paths: list[str],
-    label: str,
-    found: dict[str, str],
-    rules: list[str] | None = None,
-) -> None:
+@dataclass(frozen=True)
+class Look:
+    """One way of seeing a page: a colour scheme, a width, and the axe rules that can change with it."""
+
+    scheme: str
+    width: int
+    rules: list[str] | None = None  # None: every WCAG 2.1 A/AA rule
+
+    @property
+    def label(self) -> str:
+        return f"{self.scheme} {self.width}px"
+
+    @property
+    def viewport(self) -> dict[str, int]:
+        return {"width": self.width, "height": 900 if self.width > 500 else 844}
+
+
+LIGHT = Look("light", 1280)
+DARK = Look("dark", 1280, COLOUR_RULES)  # only the rules whose outcome depends on the colours
+PHONE = Look("dark", 390)
+
+
+def _check(context: Any, base: str, looks_of: dict[str, list[Look]], who: str, found: dict[str, str]) -> None:
+    """Load each page once and check it in each of its looks: switching the colour scheme and the
+    width on a loaded page re-applies the stylesheet's media queries, as loading it that way does
+    (the pages' script reads neither), so a page is not loaded again per look."""
     page = context.new_page()
-    for path in paths:
+    for path, looks in looks_of.items():
+        page.set_viewport_size(LIGHT.viewport)
+        page.emulate_media(color_scheme=LIGHT.scheme)
         page.goto(base + path)
         if path.startswith("/papers/2602"):  # similar papers arrive by HTMX after the page
             page.locator("section[aria-labelledby=similar-h] li.paper").first.wait_for(timeout=15_000)
-        violations = axe_violations(page, rules)
-        if violations:
-            found[f"{label} {path}"] = describe(violations)
+        for look in looks:
+            page.set_viewport_size(look.viewport)
+            page.emulate_media(color_scheme=look.scheme)
+            if violations := axe_violations(page, look.rules):
+                found[f"[{look.label} {who}] {path}"] = describe(violations)
     page.close()
+
+
+def _looks(*runs: tuple[Look, list[str]]) -> dict[str, list[Look]]:
+    """Each page with the looks it is checked in, in the order of the runs."""
+    looks_of: dict[str, list[Look]] = {}
+    for look, paths in runs:
+        for path in paths:
+            looks_of.setdefault(path, []).append(look)
+    return looks_of
 
 
 def test_every_page_of_ours_has_no_wcag_violations(server: str, browser: Any, sample_app: Paperfeed) -> None:
@@ -138,30 +169,30 @@ def test_every_page_of_ours_has_no_wcag_violations(server: str, browser: Any, sa
     ]
     dark_member = ["/", "/library", "/for-you?drivers=1", "/follows", "/authors/Joseph%20Bingham"]
     phone = ["/", "/papers/2602.18409", "/for-you?drivers=1"]
-    runs = (
-        ("light", 1280, None, SIGNED_OUT + mail_pages, SIGNED_IN),
-        ("dark", 1280, COLOUR_RULES, dark_visitor, dark_member),
-        ("dark", 390, None, phone[:2], phone),
-    )
     found: dict[str, str] = {}
-    for scheme, width, rules, visitor_pages, member_pages in runs:
-        viewport = {"width": width, "height": 900 if width > 500 else 844}
-        visitor = browser.new_context(color_scheme=scheme, viewport=viewport)
-        install_axe(visitor)
-        _check(visitor, server, visitor_pages, f"[{scheme} {width}px visitor]", found, rules)
-        visitor.close()
-        member = browser.new_context(color_scheme=scheme, viewport=viewport)
-        install_axe(member)
-        member.add_cookies([create_session_cookie(sample_app, user, server)])
-        _check(member, server, member_pages, f"[{scheme} {width}px member]", found, rules)
-        if width < 500:  # the phone's header menu, opened
-            page = member.new_page()
-            page.goto(server + "/")
-            page.click(".menu-toggle")
-            if violations := axe_violations(page):
-                found[f"[{scheme} phone, menu open] /"] = describe(violations)
-            page.close()
-        member.close()
+    visitor = browser.new_context()
+    install_axe(visitor)
+    _check(
+        visitor,
+        server,
+        _looks((LIGHT, SIGNED_OUT + mail_pages), (DARK, dark_visitor), (PHONE, phone[:2])),
+        "visitor",
+        found,
+    )
+    visitor.close()
+    member = browser.new_context()
+    install_axe(member)
+    member.add_cookies([create_session_cookie(sample_app, user, server)])
+    _check(member, server, _looks((LIGHT, SIGNED_IN), (DARK, dark_member), (PHONE, phone)), "member", found)
+    page = member.new_page()  # the phone's header menu, opened
+    page.set_viewport_size(PHONE.viewport)
+    page.emulate_media(color_scheme=PHONE.scheme)
+    page.goto(server + "/")
+    page.click(".menu-toggle")
+    if violations := axe_violations(page):
+        found[f"[{PHONE.label} member, menu open] /"] = describe(violations)
+    page.close()
+    member.close()
     assert found == {}, "\n\n".join(f"{where}\n{what}" for where, what in found.items())
 
 
