@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from paperfeed.cli import app
-from tests.conftest import SAMPLE_300, SEEDS
+from tests.conftest import ROOT, SAMPLE_300, SEEDS, DemoLoad
 
 runner = CliRunner()
 
@@ -148,41 +149,24 @@ def test_hf_pages_merge_with_arxiv_records(tmp_path: Path) -> None:
     assert json.loads(out)["abstract"] == "The arXiv abstract."
 
 
-def test_demo_loads_once_and_python_m_works(tmp_path: Path) -> None:
-    """The first load on an empty store reports papers added (no "unchanged" there: some records
-    repeat a paper of the saved pages) and, asked to embed without the semantic extra, says why it
-    did not; a second load changes nothing."""
-    env = {
-        "PAPERFEED_DATA_DIR": str(tmp_path),
-        "PAPERFEED_EMBED_AFTER_INGEST": "0",
-        "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "src"),  # this checkout's code
-    }
-    # The extra's packages cannot be imported (a finder refuses them), as when they are not
-    # installed. Not ``sys.modules[name] = None``: SciPy (under scikit-learn, which the indexer's
-    # TF-IDF features need) looks ``torch`` up in sys.modules and fails on a None there.
-    without_extra = (
-        "import runpy, sys\n"
-        "class NoExtra:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in ('sentence_transformers', 'torch', 'transformers'):\n"
-        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
-        "sys.meta_path.insert(0, NoExtra())\n"
-        "runpy.run_module('paperfeed', run_name='__main__')"
-    )
-    first = subprocess.run(
-        [sys.executable, "-c", without_extra, "demo", "--embed"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert first.returncode == 0, first.stderr
-    said, warned = " ".join(first.stdout.split()), " ".join(first.stderr.split())  # unwrap lines
+def test_demo_loads_once_and_python_m_works(demo_first_load: DemoLoad, tmp_path: Path) -> None:
+    """The first load on an empty store (the session's, by ``paperfeed demo --embed`` without the
+    semantic extra) reports papers added (no "unchanged" there: some records repeat a paper of the
+    saved pages) and, asked to embed without the extra, says why it did not; a second load
+    (``python -m paperfeed``) changes nothing."""
+    said, warned = " ".join(demo_first_load.stdout.split()), " ".join(demo_first_load.stderr.split())
     assert re.search(r"[\d,]+ papers added from [\d,]+ records", said) and "unchanged" not in said
     assert re.search(r"\d+ records list a paper a second time", said)
     assert "semantic search needs the semantic extra" in warned  # said, whatever the demo vectors did
     assert "pip install 'paperfeed[semantic]'" in warned  # the install hint arrives whole
+    data_dir = tmp_path / "data"
+    shutil.copytree(demo_first_load.data_dir, data_dir)
+    env = {
+        "PAPERFEED_DATA_DIR": str(data_dir),
+        "PAPERFEED_EMBED_AFTER_INGEST": "0",
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT / "src"),  # this checkout's code
+    }
     second = subprocess.run(
         [sys.executable, "-m", "paperfeed", "demo", "--json"],
         env=env,
