@@ -139,7 +139,8 @@ KEPT_TOGETHER = {
     # The modules that load the embedding model (importing torch and the weights costs a process
     # ~9 s) and the modules on the demo corpus (5,424 papers with vectors, 15-20 s to load; the
     # README's examples, which search it semantically, also build on their earlier commands) share
-    # one worker: the model is loaded once in the session, the corpus once.
+    # one worker: the model is loaded once in the session, the corpus once (the CLI's tests read
+    # what the first demo load printed).
     "tests/test_search_embedders_fast.py": "model-and-demo",
     "tests/test_search_semantic.py": "model-and-demo",
     "tests/test_search_partial_embed.py": "model-and-demo",
@@ -149,6 +150,7 @@ KEPT_TOGETHER = {
     "tests/test_pictures_maps.py": "model-and-demo",
     "tests/test_pictures_trends.py": "model-and-demo",
     "tests/e2e/test_pictures_browser.py": "model-and-demo",
+    "tests/test_cli.py": "model-and-demo",
     "tests/test_cli_messages.py": "cli-messages",
     "tests/test_mail_tls.py": "mail-tls",
 }
