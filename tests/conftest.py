@@ -152,6 +152,7 @@ KEPT_TOGETHER = {
     "tests/e2e/test_pictures_browser.py": "model-and-demo",
     "tests/test_cli.py": "model-and-demo",
     "tests/test_cli_messages.py": "cli-messages",
+    "tests/test_cli_serve.py": "cli-serve",  # two real servers, shared by the module's tests
     "tests/test_mail_tls.py": "mail-tls",
 }
 """Modules that run on one worker, in order (pytest-xdist's ``loadgroup``); every other test goes

@@ -1,6 +1,7 @@
-"""``paperfeed serve`` as a person runs it (issue 11), each case a real server process on loopback:
-a busy port fails before any URL is printed, links point at the port it serves on, and
-PAPERFEED_TRUSTED_PROXIES decides whose address the sign-in rate limit counts."""
+"""``paperfeed serve`` as a person runs it (issue 11), real server processes on loopback: a busy port
+fails before any URL is printed, links point at the port it serves on (unless a base URL is set),
+and PAPERFEED_TRUSTED_PROXIES decides whose address the sign-in rate limit counts. Two servers
+(one plain, one behind a trusted proxy with its address set) serve the module's tests."""
 
 from __future__ import annotations
 
@@ -82,15 +83,36 @@ def test_a_busy_port_fails_before_printing_a_url(tmp_path: Path) -> None:
     assert "paperfeed on http" not in done.stderr + done.stdout and "Traceback" not in done.stderr
 
 
-def test_links_point_at_the_port_it_serves_on(tmp_path: Path) -> None:
-    with running_server(tmp_path / "data") as base:
-        feed = ET.fromstring(httpx.get(base + "/feeds/daily.xml").content)
-        assert feed.findtext("./channel/link") == base + "/"
-        atom = httpx.get(base + "/feeds/daily.atom").text
-        assert f'href="{base}/feeds/daily.atom"' in atom
-    with running_server(tmp_path / "data", PAPERFEED_BASE_URL="http://localhost:9999") as base:
-        feed = ET.fromstring(httpx.get(base + "/feeds/daily.xml").content)
-        assert feed.findtext("./channel/link") == "http://localhost:9999/"  # a set URL wins
+@pytest.fixture(scope="module")
+def plain_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server with no base URL set and no trusted proxy (mail printed to the console)."""
+    with running_server(tmp_path_factory.mktemp("plain") / "data", PAPERFEED_MAIL_BACKEND="console") as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def proxied_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server behind a trusted proxy on loopback, its public address set (not the port it serves on)."""
+    with running_server(
+        tmp_path_factory.mktemp("proxied") / "data",
+        PAPERFEED_MAIL_BACKEND="console",
+        PAPERFEED_TRUSTED_PROXIES="127.0.0.1",
+        PAPERFEED_BASE_URL="http://localhost:9999",
+    ) as base:
+        yield base
+
+
+def test_links_point_at_the_port_it_serves_on(plain_server: str) -> None:
+    base = plain_server
+    feed = ET.fromstring(httpx.get(base + "/feeds/daily.xml").content)
+    assert feed.findtext("./channel/link") == base + "/"
+    atom = httpx.get(base + "/feeds/daily.atom").text
+    assert f'href="{base}/feeds/daily.atom"' in atom
+
+
+def test_a_set_base_url_wins_over_the_port(proxied_server: str) -> None:
+    feed = ET.fromstring(httpx.get(proxied_server + "/feeds/daily.xml").content)
+    assert feed.findtext("./channel/link") == "http://localhost:9999/"
 
 
 def sign_in_requests(base: str, forwarded_for: list[str]) -> list[int]:
@@ -109,18 +131,16 @@ def sign_in_requests(base: str, forwarded_for: list[str]) -> list[int]:
         ]
 
 
-@pytest.mark.parametrize("trusted", [False, True])
-def test_sign_in_limit_counts_forwarded_clients_only_behind_a_trusted_proxy(
-    tmp_path: Path, trusted: bool
-) -> None:
-    settings = {"PAPERFEED_TRUSTED_PROXIES": "127.0.0.1"} if trusted else {}
-    many = [f"203.0.113.{n}" for n in range(LOGIN_PER_CLIENT + 1)]  # 31 people behind one proxy
-    with running_server(tmp_path / "data", PAPERFEED_MAIL_BACKEND="console", **settings) as base:
-        codes = sign_in_requests(base, many)
-        if trusted:
-            assert codes == [200] * len(many)  # each person has their own bucket
-            one = sign_in_requests(base, ["198.51.100.7"] * (LOGIN_PER_CLIENT + 1))
-            assert one == [200] * LOGIN_PER_CLIENT + [429]  # and one person is still limited
-        else:
-            # Untrusted, the header is ignored: everyone is the proxy's address, one bucket.
-            assert codes == [200] * LOGIN_PER_CLIENT + [429]
+# Each server's sign-in limit is spent by one test only: the other tests on it never sign in.
+MANY = [f"203.0.113.{n}" for n in range(LOGIN_PER_CLIENT + 1)]  # 31 people behind one proxy
+
+
+def test_sign_in_limit_counts_the_proxy_when_it_is_not_trusted(plain_server: str) -> None:
+    # Untrusted, the header is ignored: everyone is the proxy's address, one bucket.
+    assert sign_in_requests(plain_server, MANY) == [200] * LOGIN_PER_CLIENT + [429]
+
+
+def test_sign_in_limit_counts_forwarded_clients_behind_a_trusted_proxy(proxied_server: str) -> None:
+    assert sign_in_requests(proxied_server, MANY) == [200] * len(MANY)  # each person has their own bucket
+    one = sign_in_requests(proxied_server, ["198.51.100.7"] * (LOGIN_PER_CLIENT + 1))
+    assert one == [200] * LOGIN_PER_CLIENT + [429]  # and one person is still limited
