@@ -256,6 +256,17 @@ installed. Not ``sys.modules[name] = None``: SciPy (under scikit-learn, which th
 features need) looks ``torch`` up in sys.modules and fails on a None there."""
 
 
+def bare_cli_env(data_dir: Path) -> dict[str, str]:
+    """The environment of a CLI process that knows nothing of the machine's settings: this
+    checkout's code, ``data_dir``, no embedding after ingest, and a plain PATH."""
+    return {
+        "PAPERFEED_DATA_DIR": str(data_dir),
+        "PAPERFEED_EMBED_AFTER_INGEST": "0",
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT / "src"),
+    }
+
+
 @dataclass(frozen=True)
 class DemoLoad:
     """The session's one load of the demo corpus into an empty data dir, and what it printed."""
@@ -273,15 +284,9 @@ def demo_first_load(tmp_path_factory: pytest.TempPathFactory) -> DemoLoad:
     embedded. Tests that check what a first load says read its output here; the data dir is the
     session's demo (:func:`demo_template`)."""
     data = tmp_path_factory.mktemp("demo-template") / "data"
-    env = {
-        "PAPERFEED_DATA_DIR": str(data),
-        "PAPERFEED_EMBED_AFTER_INGEST": "0",
-        "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": str(ROOT / "src"),  # this checkout's code
-    }
     done = subprocess.run(
         [sys.executable, "-c", WITHOUT_SEMANTIC_EXTRA, "demo", "--embed"],
-        env=env,
+        env=bare_cli_env(data),
         capture_output=True,
         text=True,
         timeout=600,

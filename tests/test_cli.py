@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from paperfeed.cli import app
-from tests.conftest import ROOT, SAMPLE_300, SEEDS, DemoLoad
+from tests.conftest import SAMPLE_300, SEEDS, DemoLoad, bare_cli_env
 
 runner = CliRunner()
 
@@ -161,15 +161,9 @@ def test_demo_loads_once_and_python_m_works(demo_first_load: DemoLoad, tmp_path:
     assert "pip install 'paperfeed[semantic]'" in warned  # the install hint arrives whole
     data_dir = tmp_path / "data"
     shutil.copytree(demo_first_load.data_dir, data_dir)
-    env = {
-        "PAPERFEED_DATA_DIR": str(data_dir),
-        "PAPERFEED_EMBED_AFTER_INGEST": "0",
-        "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": str(ROOT / "src"),  # this checkout's code
-    }
     second = subprocess.run(
         [sys.executable, "-m", "paperfeed", "demo", "--json"],
-        env=env,
+        env=bare_cli_env(data_dir),
         capture_output=True,
         text=True,
         timeout=600,
