@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -25,7 +26,7 @@ import pytest
 from paperfeed.accounts import create_api_token, create_session, ensure_user
 from paperfeed.config import Settings
 from paperfeed.context import Paperfeed
-from tests.conftest import SAMPLE_300
+from tests.conftest import SampleTemplates
 from tests.pg_cluster import PgCluster, free_port
 
 pytestmark = pytest.mark.slow
@@ -64,11 +65,18 @@ def _eventually(check: Callable[[], bool], seconds: float, what: str) -> None:
 
 @pytest.fixture
 def cluster_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The shared store, holding the 300 sample papers (a copy of the session's sample store)."""
+    templates: SampleTemplates = request.getfixturevalue("sample_templates")
+    sample = templates.data_dir(backend)
     if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'shared' / 'paperfeed.sqlite3'}"
+        shared = tmp_path / "shared"
+        shared.mkdir()
+        for store_file in sample.glob("paperfeed.sqlite3*"):  # with its WAL, if one is left
+            shutil.copy(store_file, shared / store_file.name)
+        yield f"sqlite:///{shared / 'paperfeed.sqlite3'}"
         return
     pg_cluster: PgCluster = request.getfixturevalue("pg_cluster")
-    url = pg_cluster.create_database()
+    url = pg_cluster.create_database(SampleTemplates.DATABASE)
     try:
         yield url
     finally:
@@ -119,10 +127,15 @@ def _answering(process: subprocess.Popen[str], port: int) -> bool:
 
 
 @pytest.fixture
-def servers(cluster_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+def servers(
+    cluster_url: str, backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[dict[str, str]]:
     machine_a, machine_b = tmp_path / "machine-a", tmp_path / "machine-b"
-    loaded = _cli(machine_a, cluster_url, "ingest", "file", str(SAMPLE_300), "--json")
-    assert loaded.returncode == 0, loaded.stderr
+    # Machine A as `paperfeed ingest file` of the sample left it: its indexes built from the store.
+    templates: SampleTemplates = request.getfixturevalue("sample_templates")
+    shutil.copytree(
+        templates.data_dir(backend), machine_a, ignore=shutil.ignore_patterns("paperfeed.sqlite3*")
+    )
     plan = {"A": (machine_a, []), "B": (machine_b, []), "C": (machine_a, ["--no-indexer"])}
     processes: dict[str, subprocess.Popen[str]] = {}
     ports: dict[str, int] = {}
